@@ -1,0 +1,149 @@
+"""Configuration: one TOML file, overridden by ``KONFORM_<SECTION>_<KEY>`` environment variables.
+
+Secrets (ARI/AMI passwords, the do-not-call key) never live in the repository; services refuse to
+start with an empty or well-known default password, and everything binds to loopback unless the
+file says otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from konform.reasons import LANGUAGES, Language
+
+__all__ = [
+    "AgiConfig",
+    "AmiConfig",
+    "AriConfig",
+    "Config",
+    "ConfigError",
+    "PolicyConfig",
+    "StoreConfig",
+    "load_config",
+    "require_secret",
+]
+
+DEFAULT_PASSWORDS = frozenset(
+    {"", "asterisk", "secret", "password", "changeme", "admin", "1234", "amp111", "konform"}
+)
+
+
+class ConfigError(ValueError):
+    """The configuration is unusable; the message says which key and why."""
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    db: str = "konform.db"
+    secret_file: str = ""  # default: "<db>.key" beside the database
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    language: str = "de"
+    default_region: str = "DE"
+
+
+@dataclass(frozen=True)
+class AriConfig:
+    url: str = "http://127.0.0.1:8088"
+    username: str = "konform"
+    password: str = ""
+    app: str = "konform"
+
+
+@dataclass(frozen=True)
+class AmiConfig:
+    host: str = "127.0.0.1"
+    port: int = 5038
+    username: str = "konform"
+    password: str = ""
+
+
+@dataclass(frozen=True)
+class AgiConfig:
+    host: str = "127.0.0.1"
+    port: int = 4573
+
+
+@dataclass(frozen=True)
+class Config:
+    store: StoreConfig = field(default_factory=StoreConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    ari: AriConfig = field(default_factory=AriConfig)
+    ami: AmiConfig = field(default_factory=AmiConfig)
+    agi: AgiConfig = field(default_factory=AgiConfig)
+
+    @property
+    def language(self) -> Language:
+        lang = self.policy.language
+        return "en" if lang == "en" else "de"
+
+
+_T = TypeVar("_T")
+
+
+def _section(cls: type[_T], name: str, raw: Mapping[str, Any], env: Mapping[str, str]) -> _T:
+    values: dict[str, Any] = {}
+    known = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"unknown setting [{name}] {key}")
+    for key, spec in known.items():
+        value: Any = raw.get(key, spec.default)
+        env_value = env.get(f"KONFORM_{name.upper()}_{key.upper()}")
+        if env_value is not None:
+            value = env_value
+        if spec.type in (int, "int"):
+            try:
+                value = int(value)
+            except (TypeError, ValueError):
+                raise ConfigError(f"[{name}] {key} must be a whole number, not {value!r}") from None
+        elif not isinstance(value, str):
+            raise ConfigError(f"[{name}] {key} must be text, not {value!r}")
+        values[key] = value
+    return cls(**values)
+
+
+def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Read the TOML file (``KONFORM_CONFIG`` or ``./konform.toml`` if present) plus overrides."""
+    env = os.environ if env is None else env
+    chosen = path or env.get("KONFORM_CONFIG")
+    raw: dict[str, Any] = {}
+    if chosen is not None or Path("konform.toml").is_file():
+        file = Path(chosen or "konform.toml")
+        try:
+            raw = tomllib.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file {file} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {file} is not valid TOML: {exc}") from None
+    sections = {f.name: f for f in fields(Config)}
+    for key in raw:
+        if key not in sections:
+            raise ConfigError(f"unknown config section [{key}]")
+    parts: dict[str, Any] = {}
+    for name in sections:
+        cls = type(getattr(Config(), name))
+        parts[name] = _section(cls, name, raw.get(name, {}), env)
+    config = Config(**parts)
+    if "KONFORM_DB" in env:
+        config = replace(config, store=replace(config.store, db=env["KONFORM_DB"]))
+    if config.policy.language not in LANGUAGES:
+        raise ConfigError(f"[policy] language must be one of {', '.join(LANGUAGES)}")
+    return config
+
+
+def require_secret(name: str, value: str) -> str:
+    """Refuse to run with an empty or well-known default password."""
+    if value.strip().lower() in DEFAULT_PASSWORDS or len(value) < 12:
+        raise ConfigError(
+            f"{name} is empty, a well-known default or shorter than 12 characters; "
+            f"set a strong one (environment variable or config file)"
+        )
+    return value

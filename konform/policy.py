@@ -1,0 +1,220 @@
+"""The policy core: may this campaign call this number at this instant?
+
+Pure functions over plain facts; the store gathers the facts, this module judges them and returns
+*every* reason that applies, so an operator sees all that is wrong at once. Only an invalid number
+is judged alone, since nothing else can be judged of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+from konform.calling_time import LEGAL_WINDOW, CallingWindow, holiday_name, zones_for_number
+from konform.numbers import region_of
+from konform.reasons import Language, Reason, reason
+
+__all__ = [
+    "DEFAULT_RETRY_AFTER",
+    "Attempts",
+    "Campaign",
+    "Consent",
+    "Contact",
+    "Decision",
+    "Facts",
+    "evaluate",
+    "invalid_number",
+]
+
+Kind = Literal["b2c", "b2b"]
+CUSTOMER_YEARS = 3
+
+DEFAULT_RETRY_AFTER: Mapping[str, timedelta] = {
+    "busy": timedelta(minutes=15),
+    "no_answer": timedelta(hours=1),
+    "failed": timedelta(minutes=30),
+    "machine": timedelta(hours=4),
+    "human": timedelta(days=7),
+    "blocked": timedelta(0),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    name: str
+    caller_id: str
+    purpose: str
+    window: CallingWindow = LEGAL_WINDOW
+    max_attempts: int = 3
+    retry_after: Mapping[str, timedelta] = field(default_factory=lambda: dict(DEFAULT_RETRY_AFTER))
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    kind: Kind = "b2c"
+    region: str | None = None
+    customer_until: date | Literal["active"] | None = None
+    basis: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    purpose: str
+    given_at: datetime
+    confirmed_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Attempts:
+    count: int = 0
+    last_at: datetime | None = None
+    last_outcome: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the store knows about one (valid, E.164) number for one campaign."""
+
+    number: str
+    caller_id_owned: bool
+    on_internal_list: bool = False
+    on_robinson_list: bool = False
+    contact: Contact | None = None
+    consents: Sequence[Consent] = ()
+    attempts: Attempts = Attempts()
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    reasons: tuple[Reason, ...]
+
+    @property
+    def allowed(self) -> bool:
+        return not self.reasons
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(r.code for r in self.reasons)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"allowed": self.allowed, "reasons": [r.to_dict() for r in self.reasons]}
+
+
+def invalid_number(detail: str, language: Language = "de") -> Decision:
+    """The decision for a number that cannot be called at all."""
+    return Decision((reason("invalid_number", language, detail=detail),))
+
+
+def evaluate(campaign: Campaign, facts: Facts, at: datetime, language: Language = "de") -> Decision:
+    """Judge one call; ``at`` must be timezone-aware."""
+    if at.tzinfo is None:
+        raise ValueError("the instant of a policy check needs a UTC offset")
+    found: list[Reason] = []
+    if facts.on_internal_list:
+        found.append(reason("dnc_internal", language))
+    if facts.on_robinson_list:
+        found.append(reason("robinson", language))
+    basis = _missing_basis(campaign, facts, at, language)
+    if basis is not None:
+        found.append(basis)
+    found.extend(_time_reasons(campaign.window, facts, at, language))
+    if not facts.caller_id_owned:
+        found.append(reason("caller_id_not_owned", language, caller_id=campaign.caller_id))
+    found.extend(_attempt_reasons(campaign, facts.attempts, at, language))
+    return Decision(tuple(found))
+
+
+def _missing_basis(
+    campaign: Campaign, facts: Facts, at: datetime, language: Language
+) -> Reason | None:
+    contact = facts.contact or Contact()
+    states = [_consent_state(c, at) for c in facts.consents if c.purpose == campaign.purpose]
+    if "valid" in states:
+        return None
+    until = contact.customer_until
+    if until == "active":
+        return None
+    if isinstance(until, date) and until >= _years_before(at.date(), CUSTOMER_YEARS):
+        return None
+    if contact.kind == "b2b" and contact.basis and contact.basis.strip():
+        return None
+    purpose = campaign.purpose
+    if "unconfirmed" in states:
+        return reason("consent_unconfirmed", language, purpose=purpose)
+    if "revoked" in states:
+        return reason("consent_revoked", language, purpose=purpose)
+    if any(c.purpose != purpose for c in facts.consents):
+        return reason("consent_purpose_mismatch", language, purpose=purpose)
+    if isinstance(until, date):
+        return reason("customer_relationship_expired", language, until=until.isoformat())
+    return reason("no_consent", language)
+
+
+def _consent_state(consent: Consent, at: datetime) -> str:
+    if consent.given_at > at:
+        return "future"
+    if consent.revoked_at is not None and consent.revoked_at <= at:
+        return "revoked"
+    if consent.confirmed_at is None or consent.confirmed_at > at:
+        return "unconfirmed"
+    return "valid"
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _time_reasons(
+    window: CallingWindow, facts: Facts, at: datetime, language: Language
+) -> list[Reason]:
+    effective = window if window.within(LEGAL_WINDOW) else LEGAL_WINDOW
+    country = region_of(facts.number) or "DE"
+    region = facts.contact.region if facts.contact else None
+    codes: dict[str, Reason] = {}
+    for zone in zones_for_number(facts.number):
+        local = at.astimezone(zone)
+        shown = f"{local:%a %Y-%m-%d %H:%M} {local.tzname()}"
+        if local.weekday() == 6:
+            codes.setdefault("sunday", reason("sunday", language, local=shown))
+        holiday = holiday_name(local.date(), country, region)
+        if holiday is not None:
+            codes.setdefault(
+                "public_holiday", reason("public_holiday", language, holiday=holiday, local=shown)
+            )
+        day_ok = local.weekday() == 6 or effective.day_allowed(local)
+        if not (day_ok and effective.hour_allowed(local)):
+            codes.setdefault(
+                "outside_hours",
+                reason("outside_hours", language, window=str(effective), local=shown),
+            )
+    order = ("sunday", "public_holiday", "outside_hours")
+    return [codes[c] for c in order if c in codes]
+
+
+def _attempt_reasons(
+    campaign: Campaign, attempts: Attempts, at: datetime, language: Language
+) -> list[Reason]:
+    found: list[Reason] = []
+    if attempts.count >= campaign.max_attempts:
+        found.append(reason("attempts_exhausted", language, max_attempts=campaign.max_attempts))
+    if attempts.last_at is not None and attempts.last_outcome is not None:
+        spacing = campaign.retry_after.get(
+            attempts.last_outcome, DEFAULT_RETRY_AFTER.get(attempts.last_outcome, timedelta(0))
+        )
+        next_at = attempts.last_at + spacing
+        if at < next_at:
+            found.append(
+                reason(
+                    "retry_too_soon",
+                    language,
+                    next_at=next_at.isoformat(timespec="minutes"),
+                    outcome=attempts.last_outcome,
+                )
+            )
+    return found

@@ -1,0 +1,89 @@
+"""Reason codes of policy decisions and their human messages in German and English."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["CODES", "LANGUAGES", "Language", "Reason", "reason"]
+
+Language = Literal["de", "en"]
+LANGUAGES: tuple[Language, ...] = ("de", "en")
+
+_MESSAGES: dict[str, dict[Language, str]] = {
+    "invalid_number": {
+        "de": "Keine gültige anrufbare Rufnummer: {detail}",
+        "en": "Not a valid callable phone number: {detail}",
+    },
+    "dnc_internal": {
+        "de": "Die Nummer steht auf der eigenen Sperrliste (Widerspruch).",
+        "en": "The number is on the internal objection (do-not-call) list.",
+    },
+    "robinson": {
+        "de": "Die Nummer steht auf der Robinsonliste.",
+        "en": "The number is on the Robinson list.",
+    },
+    "no_consent": {
+        "de": "Keine Einwilligung und keine bestehende Kundenbeziehung.",
+        "en": "No consent and no existing customer relationship.",
+    },
+    "consent_unconfirmed": {
+        "de": "Die Einwilligung für '{purpose}' ist nicht bestätigt (Double-Opt-in fehlt).",
+        "en": "The consent for '{purpose}' is not confirmed (double opt-in missing).",
+    },
+    "consent_revoked": {
+        "de": "Die Einwilligung für '{purpose}' wurde widerrufen.",
+        "en": "The consent for '{purpose}' was revoked.",
+    },
+    "consent_purpose_mismatch": {
+        "de": "Es gibt nur Einwilligungen für andere Zwecke als '{purpose}'.",
+        "en": "Consent exists only for purposes other than '{purpose}'.",
+    },
+    "customer_relationship_expired": {
+        "de": "Die Kundenbeziehung endete am {until}, vor mehr als 3 Jahren.",
+        "en": "The customer relationship ended on {until}, more than 3 years ago.",
+    },
+    "sunday": {
+        "de": "Sonntags wird nicht angerufen ({local}).",
+        "en": "No calls on Sundays ({local}).",
+    },
+    "public_holiday": {
+        "de": "Feiertag beim Angerufenen: {holiday} ({local}).",
+        "en": "Public holiday at the callee's place: {holiday} ({local}).",
+    },
+    "outside_hours": {
+        "de": "Außerhalb der erlaubten Anrufzeit {window} (Ortszeit {local}).",
+        "en": "Outside the allowed calling time {window} (local time {local}).",
+    },
+    "caller_id_not_owned": {
+        "de": "Die Absendernummer {caller_id} ist keine eigene Rufnummer.",
+        "en": "The caller ID {caller_id} is not an owned number.",
+    },
+    "attempts_exhausted": {
+        "de": "Alle {max_attempts} Anrufversuche sind verbraucht.",
+        "en": "All {max_attempts} call attempts are used up.",
+    },
+    "retry_too_soon": {
+        "de": "Nächster Versuch frühestens {next_at} (letztes Ergebnis: {outcome}).",
+        "en": "Next attempt not before {next_at} (last outcome: {outcome}).",
+    },
+}
+
+CODES: tuple[str, ...] = tuple(_MESSAGES)
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One reason that blocks a call: a stable code and a message for people."""
+
+    code: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+def reason(code: str, language: Language = "de", **params: object) -> Reason:
+    """Build the :class:`Reason` for ``code`` with its message in ``language``."""
+    template = _MESSAGES[code][language]
+    return Reason(code, template.format(**params))

@@ -1,0 +1,67 @@
+"""Campaigns: name, the caller ID they present, their purpose, window and attempt rules."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from konform.calling_time import parse_window
+from konform.policy import DEFAULT_RETRY_AFTER, Campaign
+from konform.store import audit
+from konform.store.database import Store, utc_text
+
+__all__ = ["add", "get", "list_all"]
+
+
+def add(store: Store, campaign: Campaign) -> None:
+    retry = {k: int(v.total_seconds() // 60) for k, v in campaign.retry_after.items()}
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO campaigns (name, caller_id, purpose, calling_window, max_attempts,"
+            " retry_after, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                campaign.name,
+                campaign.caller_id,
+                campaign.purpose,
+                str(campaign.window),
+                campaign.max_attempts,
+                json.dumps(retry, sort_keys=True),
+                utc_text(datetime.now(UTC)),
+            ),
+        )
+        audit.record(
+            store,
+            "campaign_added",
+            campaign=campaign.name,
+            caller_id=campaign.caller_id,
+            purpose=campaign.purpose,
+            window=str(campaign.window),
+            max_attempts=campaign.max_attempts,
+        )
+
+
+def _from_row(row: tuple[str, str, str, str, int, str]) -> Campaign:
+    name, caller_id, purpose, window, max_attempts, retry = row
+    retry_after = dict(DEFAULT_RETRY_AFTER)
+    retry_after.update({k: timedelta(minutes=v) for k, v in json.loads(retry).items()})
+    return Campaign(name, caller_id, purpose, parse_window(window), max_attempts, retry_after)
+
+
+_COLUMNS = "name, caller_id, purpose, calling_window, max_attempts, retry_after"
+
+
+def get(store: Store, name: str) -> Campaign | None:
+    row = store.conn.execute(
+        f"SELECT {_COLUMNS} FROM campaigns WHERE name = ?", (name,)
+    ).fetchone()
+    return _from_row(row) if row else None
+
+
+def campaign_id(store: Store, name: str) -> int | None:
+    row = store.conn.execute("SELECT id FROM campaigns WHERE name = ?", (name,)).fetchone()
+    return int(row[0]) if row else None
+
+
+def list_all(store: Store) -> list[Campaign]:
+    rows = store.conn.execute(f"SELECT {_COLUMNS} FROM campaigns ORDER BY name").fetchall()
+    return [_from_row(r) for r in rows]

@@ -1,0 +1,117 @@
+"""Opening the SQLite store: WAL mode, migrations, the installation secret, transactions.
+
+The do-not-call secret lives in a key file beside the database (mode 0600), never in the
+database, so a copied database alone does not reveal who is on the lists. A fingerprint of the
+key in the database catches a wrong or lost key file before lists are silently misread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import os
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from konform.store.schema import migrate
+
+__all__ = ["Store", "StoreError", "open_store", "utc_text"]
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened or used; the message says what to do."""
+
+
+def utc_text(moment: datetime) -> str:
+    """An aware datetime as ISO 8601 in UTC, the only form instants are stored in."""
+    if moment.tzinfo is None:
+        raise ValueError("instants must carry a UTC offset")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+class Store:
+    """An open konform database and the secret that keys its do-not-call lists."""
+
+    def __init__(self, db: sqlite_utils.Database, secret: bytes, path: Path) -> None:
+        self.db = db
+        self.conn: sqlite3.Connection = db.conn
+        self.secret = secret
+        self.path = path
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed when the block ends, rolled back on error."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _fingerprint(secret: bytes) -> str:
+    return hmac.new(secret, b"konform key check", hashlib.sha256).hexdigest()[:16]
+
+
+def _read_or_create_secret(key_file: Path, create: bool) -> bytes:
+    if key_file.exists():
+        text = key_file.read_text(encoding="ascii").strip()
+        try:
+            secret = bytes.fromhex(text)
+        except ValueError:
+            raise StoreError(f"key file {key_file} does not hold a hex key") from None
+        if len(secret) < 16:
+            raise StoreError(f"key file {key_file} holds a key shorter than 16 bytes")
+        return secret
+    if not create:
+        raise StoreError(
+            f"key file {key_file} is missing: the do-not-call lists of this database cannot be "
+            f"read without it (restore it from your backup)"
+        )
+    secret = secrets.token_bytes(32)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(secret.hex() + "\n")
+    return secret
+
+
+def open_store(path: str | Path, key_file: str | Path | None = None) -> Store:
+    """Open (creating if needed) the database at ``path`` and bring its schema up to date."""
+    path = Path(path)
+    key_path = Path(key_file) if key_file else path.with_name(path.name + ".key")
+    if not path.parent.is_dir():
+        raise StoreError(f"folder {path.parent} for the database does not exist")
+    is_new = not path.exists()
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        migrate(conn)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path} is not a usable konform database: {exc}") from None
+    row = conn.execute("SELECT value FROM meta WHERE key = 'key_fingerprint'").fetchone()
+    secret = _read_or_create_secret(key_path, create=is_new or row is None)
+    fingerprint = _fingerprint(secret)
+    if row is None:
+        conn.execute("INSERT INTO meta (key, value) VALUES ('key_fingerprint', ?)", (fingerprint,))
+    elif row[0] != fingerprint:
+        conn.close()
+        raise StoreError(f"key file {key_path} does not belong to database {path}")
+    return Store(sqlite_utils.Database(conn), secret, path)
