@@ -133,13 +133,16 @@ def zones_for_number(e164: str) -> tuple[ZoneInfo, ...]:
 
 
 @functools.lru_cache(maxsize=512)
-def _holidays_of(country: str, subdivision: str | None, year: int) -> dict[date, str]:
+def _holidays_of(
+    country: str, subdivision: str | None, year: int, language: str
+) -> dict[date, str]:
+    names = "de" if language == "de" else "en_US"
     if country == "DE":
         states = [subdivision] if subdivision else [s.removeprefix("DE-") for s in GERMAN_STATES]
         found: dict[date, str] = {}
         for state in states:
             table = holidays.country_holidays(
-                "DE", subdiv=state, years=year, categories=_HOLIDAY_CATEGORIES
+                "DE", subdiv=state, years=year, categories=_HOLIDAY_CATEGORIES, language=names
             )
             for day, name in table.items():
                 found.setdefault(day, name if subdivision else f"{name} ({state})")
@@ -150,10 +153,10 @@ def _holidays_of(country: str, subdivision: str | None, year: int) -> dict[date,
         return {}
 
 
-def holiday_name(day: date, country: str, region: str | None) -> str | None:
+def holiday_name(day: date, country: str, region: str | None, language: str = "de") -> str | None:
     """The holiday's name if ``day`` is a public holiday where the callee lives, else None.
 
     ``region`` is an ISO 3166-2 code like ``DE-BY``; None means "any state of the country".
     """
     subdivision = region.split("-", 1)[1] if region and region.startswith(f"{country}-") else None
-    return _holidays_of(country, subdivision, day.year).get(day)
+    return _holidays_of(country, subdivision, day.year, language).get(day)

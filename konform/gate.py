@@ -28,8 +28,14 @@ class Verdict:
         self.decision = decision
 
 
-def judge(store: Store, campaign: Campaign, raw_number: str, at: datetime,
-          language: Language = "de", region: str = "DE") -> Verdict:
+def judge(
+    store: Store,
+    campaign: Campaign,
+    raw_number: str,
+    at: datetime,
+    language: Language = "de",
+    region: str = "DE",
+) -> Verdict:
     """Decide without writing anything (benchmarks, previews)."""
     try:
         number = normalize(raw_number, region)
@@ -38,8 +44,16 @@ def judge(store: Store, campaign: Campaign, raw_number: str, at: datetime,
     return Verdict(number, evaluate(campaign, gather(store, campaign, number), at, language))
 
 
-def check(store: Store, campaign: Campaign, raw_number: str, at: datetime,
-          language: Language = "de", *, source: str, region: str = "DE") -> Verdict:
+def check(
+    store: Store,
+    campaign: Campaign,
+    raw_number: str,
+    at: datetime,
+    language: Language = "de",
+    *,
+    source: str,
+    region: str = "DE",
+) -> Verdict:
     """Decide and append the decision to the audit log (committed on return)."""
     verdict = judge(store, campaign, raw_number, at, language, region)
     audit.record(

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TextIO
 from zoneinfo import ZoneInfo
 
 from konform.calling_time import GERMAN_STATES
@@ -126,7 +126,7 @@ def parse_list_entry(text: str, secret: bytes) -> bytes:
     return number_key(secret, _number(text))
 
 
-def _open_text(path: Path) -> tuple[Iterator[str], int]:
+def _open_text(path: Path) -> tuple[TextIO, int]:
     try:
         size = path.stat().st_size
         handle = path.open(encoding="utf-8-sig", errors="replace", newline="")
@@ -217,14 +217,24 @@ def _import_table(
 
     def flush() -> None:
         if kind == "contacts":
-            result.written += upsert_contacts(store, [r for r in batch if isinstance(r, ContactRow)])
+            result.written += upsert_contacts(
+                store, [r for r in batch if isinstance(r, ContactRow)]
+            )
         else:
             consents = [r for r in batch if isinstance(r, ConsentRow)]
             result.written += upsert_consents(store, consents)
             for c in consents:
-                audit.record(store, "consent_recorded", number=c.number, purpose=c.purpose,
-                             given_at=c.given_at, confirmed_at=c.confirmed_at,
-                             revoked_at=c.revoked_at, source=c.source, via="import")
+                audit.record(
+                    store,
+                    "consent_recorded",
+                    number=c.number,
+                    purpose=c.purpose,
+                    given_at=c.given_at,
+                    confirmed_at=c.confirmed_at,
+                    revoked_at=c.revoked_at,
+                    source=c.source,
+                    via="import",
+                )
         batch.clear()
 
     for line, row in _csv_rows(_counting(handle, counter), columns, optional, path):
@@ -241,8 +251,13 @@ def _import_table(
             flush()
         progress.advance_to(counter[0], result.accepted)
     flush()
-    audit.record(store, f"{kind}_imported", source=str(path), accepted=result.accepted,
-                 rejected=len(result.errors))
+    audit.record(
+        store,
+        f"{kind}_imported",
+        source=str(path),
+        accepted=result.accepted,
+        rejected=len(result.errors),
+    )
 
 
 def _import_list(
@@ -273,8 +288,14 @@ def _import_list(
             progress.advance_to(done, result.accepted)
     result.written += _flush_keys(store, name, keys)
     donotcall.record_import(store, name, str(path), result.written)
-    audit.record(store, f"{kind}_imported", source=str(path), accepted=result.accepted, added=result.written,
-                 rejected=len(result.errors))
+    audit.record(
+        store,
+        f"{kind}_imported",
+        source=str(path),
+        accepted=result.accepted,
+        added=result.written,
+        rejected=len(result.errors),
+    )
 
 
 def _flush_keys(store: Store, name: donotcall.ListName, keys: list[bytes]) -> int:

@@ -41,10 +41,9 @@ def normalize(raw: str, region: str = DEFAULT_REGION) -> str:
     if not text:
         raise InvalidNumber("empty number")
     digits = re.sub(r"[^\d+]", "", text)
-    if len(digits.lstrip("+")) <= 6:
-        # Short strings first: emergency (110, 112) and short numbers (116117) are never callable.
-        if shortnumberinfo.is_emergency_number(digits, region):
-            raise InvalidNumber(f"{text!r} is an emergency number")
+    # Short strings first: emergency (110, 112) and short numbers (116117) are never callable.
+    if len(digits.lstrip("+")) <= 6 and shortnumberinfo.is_emergency_number(digits, region):
+        raise InvalidNumber(f"{text!r} is an emergency number")
     try:
         parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:

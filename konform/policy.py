@@ -182,7 +182,7 @@ def _time_reasons(
         shown = f"{local:%a %Y-%m-%d %H:%M} {local.tzname()}"
         if local.weekday() == 6:
             codes.setdefault("sunday", reason("sunday", language, local=shown))
-        holiday = holiday_name(local.date(), country, region)
+        holiday = holiday_name(local.date(), country, region, language)
         if holiday is not None:
             codes.setdefault(
                 "public_holiday", reason("public_holiday", language, holiday=holiday, local=shown)

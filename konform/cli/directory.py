@@ -91,8 +91,10 @@ def campaign_add(args: argparse.Namespace, ctx: Context) -> int:
         campaigns.add(ctx.store, campaign)
     except sqlite3.IntegrityError:
         raise UserError(f"a campaign named {args.name!r} exists already") from None
-    ctx.out(f"campaign {args.name} added: caller ID {number}, purpose {campaign.purpose},"
-            f" window {window}, {args.max_attempts} attempts")
+    ctx.out(
+        f"campaign {args.name} added: caller ID {number}, purpose {campaign.purpose},"
+        f" window {window}, {args.max_attempts} attempts"
+    )
     return 0
 
 

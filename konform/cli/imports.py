@@ -32,15 +32,21 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         p.add_argument("file", type=Path)
         p.add_argument("--strict", action="store_true", help="write nothing if any row is bad")
         if kind == "robinson":
-            p.add_argument("--replace", action="store_true",
-                           help="replace the whole Robinson list with this file")
+            p.add_argument(
+                "--replace",
+                action="store_true",
+                help="replace the whole Robinson list with this file",
+            )
         p.set_defaults(handler=import_file)
 
 
 def import_file(args: argparse.Namespace, ctx: Context) -> int:
     try:
         result = run_import(
-            ctx.store, args.kind, args.file, strict=args.strict,
+            ctx.store,
+            args.kind,
+            args.file,
+            strict=args.strict,
             replace=getattr(args, "replace", False),
         )
     except ImportFileError as exc:
@@ -52,6 +58,8 @@ def import_file(args: argparse.Namespace, ctx: Context) -> int:
     if result.strict_aborted:
         ctx.out(f"{args.kind}: {len(result.errors)} rejected rows, --strict: nothing written")
     else:
-        ctx.out(f"{args.kind}: {result.accepted} rows accepted, {result.written} written,"
-                f" {len(result.errors)} rejected")
+        ctx.out(
+            f"{args.kind}: {result.accepted} rows accepted, {result.written} written,"
+            f" {len(result.errors)} rejected"
+        )
     return 1 if result.errors else 0

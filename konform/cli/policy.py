@@ -47,7 +47,12 @@ def policy_check(args: argparse.Namespace, ctx: Context) -> int:
     if campaign is None:
         raise UserError(f"no campaign named {args.campaign!r}")
     verdict = gate.check(
-        ctx.store, campaign, args.number, at, ctx.config.language, source="cli",
+        ctx.store,
+        campaign,
+        args.number,
+        at,
+        ctx.config.language,
+        source="cli",
         region=ctx.config.policy.default_region,
     )
     decision = verdict.decision

@@ -1,4 +1,4 @@
-"""``konform optout``, ``konform gdpr export|erase`` and ``konform audit``: data subjects' rights."""
+"""``konform optout``, ``konform gdpr export|erase``, ``konform audit``: data subjects' rights."""
 
 from __future__ import annotations
 

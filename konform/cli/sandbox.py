@@ -48,8 +48,10 @@ def sandbox_build(args: argparse.Namespace, ctx: Context) -> int:
 def sandbox_start(args: argparse.Namespace, ctx: Context) -> int:
     sandbox = Sandbox()
     _run("start", sandbox.start)
-    ctx.out(f"PBX running; ARI at {sandbox.ari_url} (user {sandbox.settings.ari_user},"
-            f" password in {sandbox.base / 'secrets.json'})")
+    ctx.out(
+        f"PBX running; ARI at {sandbox.ari_url} (user {sandbox.settings.ari_user},"
+        f" password in {sandbox.base / 'secrets.json'})"
+    )
     return 0
 
 

@@ -7,6 +7,7 @@ The stock configs of the root are copied first, so files konform does not ship k
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -67,8 +68,8 @@ class AsteriskInstance:
                 raise SandboxError(f"config folder {folder} is missing")
             for file in sorted(folder.glob("*.conf")):
                 (etc / file.name).write_text(self._fill(file.read_text(), file))
-        for folder in ("/var/lib", "/var/spool", "/run", "/var/log", "/var/cache"):
-            self.path(f"{folder}/konform/{self.name}").mkdir(parents=True, exist_ok=True)
+        for state in ("/var/lib", "/var/spool", "/run", "/var/log", "/var/cache"):
+            self.path(f"{state}/konform/{self.name}").mkdir(parents=True, exist_ok=True)
         self.path(f"/var/lib/konform/{self.name}/keys").mkdir(exist_ok=True)
         self.path("/usr/share/asterisk/moh").mkdir(exist_ok=True)
         # Asterisk keeps its ASTdb here; a fresh one per install keeps runs independent.
@@ -86,7 +87,10 @@ class AsteriskInstance:
     def _cli(self, command: str, timeout: float = 20) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             ["chroot", str(self.root), "asterisk", "-C", self.conf, "-rx", command],
-            capture_output=True, text=True, timeout=timeout, check=False,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
 
     def cli(self, command: str, timeout: float = 20) -> str:
@@ -114,7 +118,10 @@ class AsteriskInstance:
             self.stop()
         done = subprocess.run(
             ["chroot", str(self.root), "asterisk", "-C", self.conf],
-            capture_output=True, text=True, timeout=30, check=False,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
         )
         if done.returncode != 0:
             raise SandboxError(f"{self.name}: asterisk did not start: {done.stderr.strip()}")
@@ -141,10 +148,8 @@ class AsteriskInstance:
         pid = self.pid()
         if pid is None:
             return
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self._cli("core stop now", timeout=timeout)
-        except subprocess.TimeoutExpired:
-            pass
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.pid() is None:

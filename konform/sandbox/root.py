@@ -43,8 +43,9 @@ def debian_mirror() -> str:
     for source in candidates:
         if source.is_file() and not source.name.endswith(".disabled-by-farm"):
             text = source.read_text(errors="replace")
-            match = re.search(r"(?:^URIs:\s*|^deb\s+(?:\[[^\]]*\]\s+)?)(\S+/debian)/?\s", text,
-                              re.MULTILINE)
+            match = re.search(
+                r"(?:^URIs:\s*|^deb\s+(?:\[[^\]]*\]\s+)?)(\S+/debian)/?\s", text, re.MULTILINE
+            )
             if match:
                 return match.group(1)
     return "http://deb.debian.org/debian"
@@ -70,7 +71,11 @@ def ensure_root(base: Path | None = None) -> Path:
     mirror = debian_mirror()
     logger.warning("building the Asterisk root in %s from %s (about a minute)", root, mirror)
     command = [
-        debootstrap, "--variant=minbase", f"--include={','.join(PACKAGES)}", "sid", str(tmp),
+        debootstrap,
+        "--variant=minbase",
+        f"--include={','.join(PACKAGES)}",
+        "sid",
+        str(tmp),
         mirror,
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)

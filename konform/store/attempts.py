@@ -20,8 +20,7 @@ def start(store: Store, campaign_id: int, number: str, at: datetime | None = Non
     cursor = store.conn.execute(
         "INSERT INTO call_attempts (campaign_id, number_key, number, started_at)"
         " VALUES (?, ?, ?, ?)",
-        (campaign_id, number_key(store.secret, number), number,
-         utc_text(at or datetime.now(UTC))),
+        (campaign_id, number_key(store.secret, number), number, utc_text(at or datetime.now(UTC))),
     )
     return int(cursor.lastrowid or 0)
 

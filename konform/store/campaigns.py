@@ -51,9 +51,7 @@ _COLUMNS = "name, caller_id, purpose, calling_window, max_attempts, retry_after"
 
 
 def get(store: Store, name: str) -> Campaign | None:
-    row = store.conn.execute(
-        f"SELECT {_COLUMNS} FROM campaigns WHERE name = ?", (name,)
-    ).fetchone()
+    row = store.conn.execute(f"SELECT {_COLUMNS} FROM campaigns WHERE name = ?", (name,)).fetchone()
     return _from_row(row) if row else None
 
 

@@ -10,8 +10,14 @@ from typing import Literal
 from konform.policy import Consent, Contact
 from konform.store.database import Store, utc_text
 
-__all__ = ["ConsentRow", "ContactRow", "consents_of", "contact_of", "upsert_consents",
-           "upsert_contacts"]
+__all__ = [
+    "ConsentRow",
+    "ContactRow",
+    "consents_of",
+    "contact_of",
+    "upsert_consents",
+    "upsert_contacts",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +60,8 @@ def upsert_contacts(store: Store, rows: Iterable[ContactRow]) -> int:
                 r.name,
                 r.region,
                 r.kind,
-                r.customer_until.isoformat() if isinstance(r.customer_until, date)
+                r.customer_until.isoformat()
+                if isinstance(r.customer_until, date)
                 else r.customer_until,
                 r.basis,
                 now,

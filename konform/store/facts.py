@@ -18,9 +18,7 @@ _FLAGS_SQL = (
     " c.kind, c.region, c.customer_until, c.basis"
     " FROM (SELECT 1) LEFT JOIN contacts c ON c.number = ?3"
 )
-_CONSENTS_SQL = (
-    "SELECT purpose, given_at, confirmed_at, revoked_at FROM consents WHERE number = ?"
-)
+_CONSENTS_SQL = "SELECT purpose, given_at, confirmed_at, revoked_at FROM consents WHERE number = ?"
 
 
 def gather(store: Store, campaign: Campaign, number: str) -> Facts:

@@ -37,8 +37,9 @@ def export(store: Store, number: str) -> dict[str, Any]:
     )
     return {
         "number": number,
-        "contact": next(iter(_rows(store, "SELECT * FROM contacts WHERE number = ?", (number,))),
-                        None),
+        "contact": next(
+            iter(_rows(store, "SELECT * FROM contacts WHERE number = ?", (number,))), None
+        ),
         "consents": _rows(
             store,
             "SELECT purpose, given_at, confirmed_at, revoked_at, source FROM consents"

@@ -19,8 +19,14 @@ def opt_out(store: Store, number: str, source: str, campaign: str | None = None)
     """Put ``number`` (E.164) on the internal list and erase its data; True if newly listed."""
     with store.transaction():
         added = donotcall.add_keys(store, "internal", [number_key(store.secret, number)])
-        audit.record(store, "opt_out", campaign=campaign, number=number, source=source,
-                     newly_listed=bool(added))
+        audit.record(
+            store,
+            "opt_out",
+            campaign=campaign,
+            number=number,
+            source=source,
+            newly_listed=bool(added),
+        )
         files = gdpr.erase(store, number, why=f"opt-out via {source}")
     gdpr.delete_files(files)
     return added > 0

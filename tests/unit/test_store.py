@@ -1,0 +1,135 @@
+"""The SQLite store: schema, WAL, the key file, the append-only audit log, opt-out and GDPR."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from konform.numbers import number_key
+from konform.policy import Campaign
+from konform.store import attempts, audit, callerids, campaigns, donotcall, gdpr
+from konform.store.contacts import ConsentRow, ContactRow, upsert_consents, upsert_contacts
+from konform.store.database import Store, StoreError, open_store
+from konform.store.facts import gather
+from konform.store.objection import opt_out
+from konform.store.schema import SCHEMA_VERSION
+
+NUMBER = "+49301234567"
+
+
+def test_new_store_is_wal_and_current(store: Store) -> None:
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_key_file_is_private_and_required(tmp_path: Path) -> None:
+    db = tmp_path / "k.db"
+    open_store(db).close()
+    key = tmp_path / "k.db.key"
+    assert key.stat().st_mode & 0o777 == 0o600
+    key.rename(tmp_path / "moved.key")
+    with pytest.raises(StoreError, match="missing"):
+        open_store(db)
+    (tmp_path / "other.key").write_text("ab" * 32)
+    with pytest.raises(StoreError, match="does not belong"):
+        open_store(db, tmp_path / "other.key")
+    open_store(db, tmp_path / "moved.key").close()
+
+
+def test_garbage_file_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="not a usable konform database"):
+        open_store(bad)
+
+
+def test_audit_log_is_append_only(store: Store) -> None:
+    audit.record(store, "test", number=NUMBER, note="x")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        store.conn.execute("UPDATE audit SET event = 'changed'")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        store.conn.execute("DELETE FROM audit")
+    (entry,) = audit.entries(store, NUMBER)
+    assert entry["number_key"] == number_key(store.secret, NUMBER).hex()
+    assert NUMBER not in str(entry)
+
+
+def test_lists_are_kept_apart(store: Store) -> None:
+    with store.transaction():
+        donotcall.add_keys(store, "robinson", [number_key(store.secret, NUMBER)])
+    assert donotcall.is_listed(store, "robinson", NUMBER)
+    assert not donotcall.is_listed(store, "internal", NUMBER)
+
+
+def _seed(store: Store) -> int:
+    callerids.add(store, "+49305550001")
+    campaigns.add(store, Campaign("spring", "+49305550001", "sales"))
+    with store.transaction():
+        upsert_contacts(store, [ContactRow(NUMBER, "Anna", "DE-BE", "b2c", None, None)])
+        upsert_consents(
+            store,
+            [
+                ConsentRow(
+                    NUMBER,
+                    "sales",
+                    datetime(2026, 1, 1, tzinfo=UTC),
+                    datetime(2026, 1, 2, tzinfo=UTC),
+                    None,
+                    "web",
+                )
+            ],
+        )
+    cid = campaigns.campaign_id(store, "spring")
+    assert cid is not None
+    return cid
+
+
+def test_facts_gathered_from_the_store(store: Store) -> None:
+    cid = _seed(store)
+    with store.transaction():
+        a = attempts.start(store, cid, NUMBER, datetime(2026, 11, 20, 10, tzinfo=UTC))
+        attempts.finish(store, a, "busy")
+        b = attempts.start(store, cid, NUMBER, datetime(2026, 11, 20, 11, tzinfo=UTC))
+        attempts.finish(store, b, "blocked")
+    campaign = campaigns.get(store, "spring")
+    assert campaign is not None
+    facts = gather(store, campaign, NUMBER)
+    assert facts.caller_id_owned
+    assert facts.contact is not None and facts.contact.region == "DE-BE"
+    assert [c.purpose for c in facts.consents] == ["sales"]
+    assert facts.attempts.count == 1 and facts.attempts.last_outcome == "busy"
+
+
+def test_opt_out_lists_erases_and_audits(store: Store, tmp_path: Path) -> None:
+    cid = _seed(store)
+    recording = tmp_path / "call.wav"
+    recording.write_bytes(b"RIFF")
+    with store.transaction():
+        a = attempts.start(store, cid, NUMBER)
+        store.conn.execute(
+            "INSERT INTO recordings (attempt_id, path, created_at) VALUES (?, ?, 'now')",
+            (a, str(recording)),
+        )
+    assert opt_out(store, NUMBER, source="test", campaign="spring")
+    assert donotcall.is_listed(store, "internal", NUMBER)
+    assert not recording.exists()
+    exported = gdpr.export(store, NUMBER)
+    assert exported["contact"] is None and exported["consents"] == []
+    assert exported["recordings"] == []
+    assert exported["on_internal_list"]
+    plain = store.conn.execute("SELECT count(*) FROM call_attempts WHERE number IS NOT NULL")
+    assert plain.fetchone()[0] == 0
+    events = [e["event"] for e in audit.entries(store, NUMBER)]
+    assert events[-2:] == ["opt_out", "erasure"]
+    assert not opt_out(store, NUMBER, source="test")  # second time: already listed
+
+
+def test_export_lists_everything(store: Store) -> None:
+    _seed(store)
+    data = gdpr.export(store, NUMBER)
+    assert data["contact"]["name"] == "Anna"
+    assert data["consents"][0]["source"] == "web"
+    assert data["on_robinson_list"] is False
