@@ -118,9 +118,10 @@ def _days_text(days: Iterable[int]) -> str:
     )
 
 
-@functools.lru_cache(maxsize=4096)
 def zones_for_number(e164: str) -> tuple[ZoneInfo, ...]:
     """The callee's possible time zones: Europe/Berlin for German numbers, else all candidates."""
+    if e164.startswith("+49"):
+        return (BERLIN,)
     parsed = parse_number(e164, None)
     if region_code_for_number(parsed) == "DE":
         return (BERLIN,)

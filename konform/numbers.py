@@ -9,12 +9,13 @@ while a copied database without the installation secret does not reveal the list
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
 
 import phonenumbers
-from phonenumbers import PhoneNumberType, shortnumberinfo
+from phonenumbers import PhoneMetadata, shortnumberinfo
 
 __all__ = [
     "InvalidNumber",
@@ -28,16 +29,64 @@ __all__ = [
 
 DEFAULT_REGION = "DE"
 _SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
-_NOT_CALLABLE_TYPES = frozenset({PhoneNumberType.UNKNOWN})
+_GERMAN_E164 = re.compile(r"\+49([1-9]\d{6,14})")
+_TYPE_DESCS = (
+    "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan",
+    "voicemail", "fixed_line", "mobile",
+)  # fmt: skip
 
 
 class InvalidNumber(ValueError):
     """The text is not a callable phone number (invalid, emergency or short number)."""
 
 
+@functools.cache
+def _validator(region: str) -> tuple[frozenset[int], re.Pattern[str], dict[int, re.Pattern[str]]]:
+    """``phonenumbers.is_valid_number`` for one region as precompiled patterns per length.
+
+    A national number is valid when it matches the general description and any number type's
+    description (each with its possible lengths); folding the types into one pattern per length
+    gives the same answer in a tenth of the time. Tests compare both on random numbers.
+    """
+    metadata = PhoneMetadata.metadata_for_region(region)
+    if metadata is None or metadata.general_desc is None:
+        raise ValueError(f"phonenumbers has no metadata for region {region!r}")
+    general = metadata.general_desc
+    if general.national_number_pattern is None:
+        raise ValueError(f"phonenumbers has no number pattern for region {region!r}")
+    lengths = frozenset(general.possible_length)
+    by_length: dict[int, re.Pattern[str]] = {}
+    for length in lengths:
+        patterns = [
+            desc.national_number_pattern
+            for desc in (getattr(metadata, name) for name in _TYPE_DESCS)
+            if desc is not None
+            and desc.national_number_pattern
+            and (not desc.possible_length or length in desc.possible_length)
+        ]
+        if patterns:
+            by_length[length] = re.compile("|".join(f"(?:{p})" for p in patterns))
+    return lengths, re.compile(general.national_number_pattern), by_length
+
+
+def is_valid_german(national: str) -> bool:
+    """Whether a German national significant number is valid (see :func:`_validator`)."""
+    lengths, general, by_length = _validator("DE")
+    length = len(national)
+    if length not in lengths or general.fullmatch(national) is None:
+        return False
+    pattern = by_length.get(length)
+    return pattern is not None and pattern.fullmatch(national) is not None
+
+
 def normalize(raw: str, region: str = DEFAULT_REGION) -> str:
     """Return the E.164 form of ``raw`` or raise :class:`InvalidNumber` saying why."""
     text = raw.strip()
+    german = _GERMAN_E164.fullmatch(text)
+    if german is not None:  # already E.164 (the store's own form): the fast path
+        if is_valid_german(german.group(1)):
+            return text
+        raise InvalidNumber(f"{text!r} is not a valid phone number")
     if not text:
         raise InvalidNumber("empty number")
     digits = re.sub(r"[^\d+]", "", text)
@@ -51,15 +100,15 @@ def normalize(raw: str, region: str = DEFAULT_REGION) -> str:
     national = str(parsed.national_number)
     if len(national) <= 6 and shortnumberinfo.is_valid_short_number(parsed):
         raise InvalidNumber(f"{text!r} is a short number")
-    if not phonenumbers.is_valid_number(parsed):
+    if not phonenumbers.is_valid_number(parsed):  # valid implies a known number type
         raise InvalidNumber(f"{text!r} is not a valid phone number")
-    if phonenumbers.number_type(parsed) in _NOT_CALLABLE_TYPES:
-        raise InvalidNumber(f"{text!r} is not a callable phone number")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def region_of(e164: str) -> str | None:
     """The ISO country code of an E.164 number (``DE`` for ``+4930…``), if known."""
+    if e164.startswith("+49"):
+        return "DE"  # the hot path: skip a full parse
     parsed = phonenumbers.parse(e164, None)
     return phonenumbers.region_code_for_number(parsed)
 
@@ -75,7 +124,7 @@ def is_sha256_hex(text: str) -> bool:
 
 def digest_key(secret: bytes, digest_hex: str) -> bytes:
     """The stored key for a number known only by its SHA-256 hex digest."""
-    return hmac.new(secret, digest_hex.lower().encode("ascii"), hashlib.sha256).digest()
+    return hmac.digest(secret, digest_hex.lower().encode("ascii"), "sha256")
 
 
 def number_key(secret: bytes, e164: str) -> bytes:

@@ -179,16 +179,19 @@ def _time_reasons(
     codes: dict[str, Reason] = {}
     for zone in zones_for_number(facts.number):
         local = at.astimezone(zone)
-        shown = f"{local:%a %Y-%m-%d %H:%M} {local.tzname()}"
-        if local.weekday() == 6:
-            codes.setdefault("sunday", reason("sunday", language, local=shown))
+        sunday = local.weekday() == 6
         holiday = holiday_name(local.date(), country, region, language)
+        hours_ok = (sunday or effective.day_allowed(local)) and effective.hour_allowed(local)
+        if not sunday and holiday is None and hours_ok:
+            continue
+        shown = f"{local:%a %Y-%m-%d %H:%M} {local.tzname()}"
+        if sunday:
+            codes.setdefault("sunday", reason("sunday", language, local=shown))
         if holiday is not None:
             codes.setdefault(
                 "public_holiday", reason("public_holiday", language, holiday=holiday, local=shown)
             )
-        day_ok = local.weekday() == 6 or effective.day_allowed(local)
-        if not (day_ok and effective.hour_allowed(local)):
+        if not hours_ok:
             codes.setdefault(
                 "outside_hours",
                 reason("outside_hours", language, window=str(effective), local=shown),

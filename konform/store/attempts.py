@@ -36,19 +36,28 @@ def finish(
     )
 
 
-HISTORY_SQL = (
-    "SELECT count(*), max(started_at),"
-    " (SELECT outcome FROM call_attempts b WHERE b.number_key = a.number_key"
-    "  AND b.campaign_id = a.campaign_id AND b.outcome != 'blocked'"
-    "  ORDER BY b.started_at DESC, b.id DESC LIMIT 1)"
-    " FROM call_attempts a WHERE a.number_key = ? AND a.campaign_id = ?"
-    " AND (a.outcome IS NULL OR a.outcome != 'blocked')"
+# Subqueries over (:key, :campaign_id); blocked attempts were never placed and do not count.
+_PLACED = (
+    "FROM call_attempts WHERE number_key = :key AND campaign_id = :campaign_id"
+    " AND outcome IS NOT 'blocked'"
 )
+COUNT_SQL = f"(SELECT count(*) {_PLACED})"
+LAST_SQL = (
+    f"(SELECT json_array(started_at, outcome) {_PLACED} ORDER BY started_at DESC, id DESC LIMIT 1)"
+)
+
+
+def attempts_from_columns(count: int | None, last: str | None) -> Attempts:
+    if not count or last is None:
+        return Attempts(int(count or 0))
+    last_at, outcome = json.loads(last)
+    return Attempts(int(count), datetime.fromisoformat(last_at), outcome)
 
 
 def history(store: Store, campaign_id: int, number: str) -> Attempts:
     """Calls placed (blocked ones do not count) to ``number`` in this campaign."""
-    count, last_at, outcome = store.conn.execute(
-        HISTORY_SQL, (number_key(store.secret, number), campaign_id)
+    row = store.conn.execute(
+        f"SELECT {COUNT_SQL}, {LAST_SQL}",
+        {"key": number_key(store.secret, number), "campaign_id": campaign_id},
     ).fetchone()
-    return Attempts(int(count), datetime.fromisoformat(last_at) if last_at else None, outcome)
+    return attempts_from_columns(*row)

@@ -52,3 +52,63 @@ def test_sha256_hex_detection() -> None:
     assert is_sha256_hex("a" * 64)
     assert not is_sha256_hex("a" * 63)
     assert not is_sha256_hex("g" * 64)
+
+
+def test_fast_german_validation_agrees_with_phonenumbers() -> None:
+    import random
+
+    import phonenumbers
+
+    from konform.numbers import is_valid_german
+
+    rng = random.Random(49)
+    prefixes = [
+        "30",
+        "40",
+        "89",
+        "221",
+        "3581",
+        "151",
+        "152",
+        "160",
+        "170",
+        "176",
+        "1575",
+        "180",
+        "800",
+        "900",
+        "700",
+        "32",
+        "31",
+        "137",
+        "199",
+        "116",
+        "9",
+    ]
+    disagreements = []
+    for _ in range(30_000):
+        national = rng.choice(prefixes) + "".join(
+            rng.choice("0123456789") for _ in range(rng.randint(1, 12))
+        )
+        if national[0] == "0":
+            continue
+        expected = phonenumbers.is_valid_number(
+            phonenumbers.PhoneNumber(country_code=49, national_number=int(national))
+        )
+        if is_valid_german(national) != expected:
+            disagreements.append(national)
+    assert disagreements == []
+
+
+def test_fast_path_and_slow_path_agree() -> None:
+    for text in ("+49301234567", "+4915123456789", "+4930123", "+49151123"):
+        fast = _outcome(text)
+        slow = _outcome(text.replace("+49", "0"))
+        assert fast == slow, text
+
+
+def _outcome(text: str) -> str:
+    try:
+        return normalize(text)
+    except InvalidNumber:
+        return "invalid"

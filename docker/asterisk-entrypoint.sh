@@ -1,0 +1,23 @@
+#!/bin/sh
+# Fill the @NAME@ placeholders of dialplan/ from the environment (as `konform sandbox` does)
+# and run Asterisk in the foreground. Refuses to start without strong ARI/AMI passwords.
+set -eu
+for var in ARI_PASSWORD AMI_PASSWORD; do
+    eval "value=\${$var:-}"
+    case "$value" in
+        ""|asterisk|secret|password|changeme) echo "refusing to start: set a strong $var" >&2; exit 2 ;;
+    esac
+done
+: "${INSTANCE:=pbx}" "${HTTP_PORT:=8088}" "${SIP_PORT:=5060}" "${AMI_PORT:=5038}"
+: "${RTP_START:=10000}" "${RTP_END:=10999}" "${ARI_USER:=konform}" "${AMI_USER:=konform}"
+: "${ARI_APP:=konform}"
+export INSTANCE HTTP_PORT SIP_PORT AMI_PORT RTP_START RTP_END ARI_USER AMI_USER ARI_APP
+etc=/etc/konform/$INSTANCE
+mkdir -p "$etc" /var/lib/konform/$INSTANCE/keys /var/spool/konform/$INSTANCE \
+    /run/konform/$INSTANCE /var/log/konform/$INSTANCE /var/cache/konform/$INSTANCE
+cp -a /etc/asterisk/. "$etc/"
+for f in /opt/konform/dialplan/common/*.conf /opt/konform/dialplan/$INSTANCE/*.conf; do
+    perl -pe 's/@([A-Z][A-Z0-9_]*)@/exists $ENV{$1} ? $ENV{$1} : die "$ARGV: no value for \@$1\@\n"/ge' \
+        "$f" > "$etc/$(basename "$f")"
+done
+exec asterisk -f -C "$etc/asterisk.conf"
