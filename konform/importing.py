@@ -17,7 +17,7 @@ from typing import Literal, TextIO
 from zoneinfo import ZoneInfo
 
 from konform.calling_time import GERMAN_STATES
-from konform.numbers import InvalidNumber, digest_key, is_sha256_hex, normalize, number_key
+from konform.numbers import InvalidNumber, Keyer, is_sha256_hex, normalize
 from konform.progress import Progress
 from konform.store import audit, donotcall
 from konform.store.contacts import ConsentRow, ContactRow, upsert_consents, upsert_contacts
@@ -30,7 +30,7 @@ IMPORT_KINDS: tuple[ImportKind, ...] = ("contacts", "consents", "robinson", "opt
 CONTACT_COLUMNS = ("number", "name", "region", "kind", "customer_until")
 CONSENT_COLUMNS = ("number", "purpose", "given_at", "confirmed_at", "revoked_at", "source")
 BERLIN = ZoneInfo("Europe/Berlin")
-BATCH = 100_000
+BATCH = 200_000
 _CANONICAL_DE = re.compile(r"\+49[1-9]\d{5,13}")
 _LIST_HEADERS = frozenset({"number", "numbers", "sha256", "hash", "digest"})
 
@@ -117,13 +117,13 @@ def parse_consent(row: dict[str, str]) -> ConsentRow:
     return ConsentRow(number, purpose, given, confirmed, revoked, row["source"].strip() or None)
 
 
-def parse_list_entry(text: str, secret: bytes) -> bytes:
+def parse_list_entry(text: str, keyer: Keyer) -> bytes:
     """The list key of one line: a SHA-256 hex digest or a number in any format."""
     if is_sha256_hex(text):
-        return digest_key(secret, text)
+        return keyer.digest_key(text)
     if _CANONICAL_DE.fullmatch(text):
-        return number_key(secret, text)  # already E.164: skip the slow full parse
-    return number_key(secret, _number(text))
+        return keyer.number_key(text)  # already E.164: skip the slow full parse
+    return keyer.number_key(_number(text))
 
 
 def _open_text(path: Path) -> tuple[TextIO, int]:
@@ -269,7 +269,7 @@ def _import_list(
     progress: Progress,
 ) -> None:
     name: donotcall.ListName = "robinson" if kind == "robinson" else "internal"
-    secret = store.secret
+    keyer = store.keyer
     keys: list[bytes] = []
     done = 0
     for line, raw in enumerate(handle, start=1):
@@ -278,7 +278,7 @@ def _import_list(
         if not text or text.startswith("#") or (line == 1 and text.lower() in _LIST_HEADERS):
             continue
         try:
-            keys.append(parse_list_entry(text, secret))
+            keys.append(parse_list_entry(text, keyer))
         except RowRejected as exc:
             result.errors.append(RowError(line, str(exc)))
             continue

@@ -19,6 +19,7 @@ from phonenumbers import PhoneMetadata, shortnumberinfo
 
 __all__ = [
     "InvalidNumber",
+    "Keyer",
     "digest_key",
     "is_sha256_hex",
     "normalize",
@@ -130,3 +131,31 @@ def digest_key(secret: bytes, digest_hex: str) -> bytes:
 def number_key(secret: bytes, e164: str) -> bytes:
     """The stored key for a number given in E.164."""
     return digest_key(secret, sha256_hex(e164))
+
+
+class Keyer:
+    """:func:`digest_key` and :func:`number_key` for one secret, twice as fast.
+
+    HMAC's inner and outer hash states are computed once from the padded secret and copied per
+    key (RFC 2104); bulk list imports of millions of lines spend most of their time here.
+    """
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, secret: bytes) -> None:
+        block = hashlib.sha256().block_size
+        if len(secret) > block:
+            secret = hashlib.sha256(secret).digest()
+        padded = secret.ljust(block, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in padded))
+
+    def digest_key(self, digest_hex: str) -> bytes:
+        inner = self._inner.copy()
+        inner.update(digest_hex.lower().encode("ascii"))
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
+    def number_key(self, e164: str) -> bytes:
+        return self.digest_key(hashlib.sha256(e164.encode("ascii")).hexdigest())

@@ -6,7 +6,6 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from konform.numbers import number_key
 from konform.policy import Attempts
 from konform.store.database import Store, utc_text
 
@@ -20,7 +19,7 @@ def start(store: Store, campaign_id: int, number: str, at: datetime | None = Non
     cursor = store.conn.execute(
         "INSERT INTO call_attempts (campaign_id, number_key, number, started_at)"
         " VALUES (?, ?, ?, ?)",
-        (campaign_id, number_key(store.secret, number), number, utc_text(at or datetime.now(UTC))),
+        (campaign_id, store.keyer.number_key(number), number, utc_text(at or datetime.now(UTC))),
     )
     return int(cursor.lastrowid or 0)
 
@@ -58,6 +57,6 @@ def history(store: Store, campaign_id: int, number: str) -> Attempts:
     """Calls placed (blocked ones do not count) to ``number`` in this campaign."""
     row = store.conn.execute(
         f"SELECT {COUNT_SQL}, {LAST_SQL}",
-        {"key": number_key(store.secret, number), "campaign_id": campaign_id},
+        {"key": store.keyer.number_key(number), "campaign_id": campaign_id},
     ).fetchone()
     return attempts_from_columns(*row)

@@ -10,7 +10,6 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from konform.numbers import number_key
 from konform.store.database import Store, utc_text
 
 __all__ = ["entries", "record"]
@@ -31,7 +30,7 @@ def record(
     The number is given in E.164 (``number``) or, when only its list key is known, as ``key``.
     """
     if number:
-        key = number_key(store.secret, number)
+        key = store.keyer.number_key(number)
     cursor = store.conn.execute(
         "INSERT INTO audit (at, event, campaign, number_key, detail) VALUES (?, ?, ?, ?, ?)",
         (
@@ -51,7 +50,7 @@ def entries(store: Store, number: str | None = None) -> list[dict[str, Any]]:
     params: tuple[str, ...] = ()
     if number is not None:
         sql += " WHERE number_key = ?"
-        params = (number_key(store.secret, number).hex(),)
+        params = (store.keyer.number_key(number).hex(),)
     rows = store.conn.execute(sql + " ORDER BY id", params).fetchall()
     return [
         {

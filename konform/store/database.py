@@ -19,6 +19,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from konform.numbers import Keyer
 from konform.store.schema import migrate
 
 __all__ = ["Store", "StoreError", "open_store", "utc_text"]
@@ -42,6 +43,7 @@ class Store:
         self.db = db
         self.conn: sqlite3.Connection = db.conn
         self.secret = secret
+        self.keyer = Keyer(secret)
         self.path = path
 
     @contextlib.contextmanager

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 
-from konform.numbers import number_key
 from konform.policy import Campaign, Facts
 from konform.store.attempts import COUNT_SQL, LAST_SQL, attempts_from_columns
 from konform.store.contacts import consent_from_columns, contact_from_columns
@@ -32,7 +31,7 @@ LEFT JOIN contacts c ON c.number = :number
 
 def gather(store: Store, campaign: Campaign, number: str) -> Facts:
     """Everything the policy needs to judge a call of ``campaign`` to ``number`` (E.164)."""
-    key = number_key(store.secret, number)
+    key = store.keyer.number_key(number)
     row = store.conn.execute(
         _FACTS_SQL,
         {"caller_id": campaign.caller_id, "key": key, "number": number, "campaign": campaign.name},

@@ -11,7 +11,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from konform.numbers import number_key
 from konform.store import audit
 from konform.store.database import Store
 
@@ -28,7 +27,7 @@ def _rows(store: Store, sql: str, params: tuple[object, ...]) -> list[dict[str, 
 
 def export(store: Store, number: str) -> dict[str, Any]:
     """All data held about ``number`` (E.164), as plain JSON-able values."""
-    key = number_key(store.secret, number)
+    key = store.keyer.number_key(number)
     attempts = _rows(
         store,
         "SELECT a.id, c.name AS campaign, a.started_at, a.ended_at, a.outcome FROM call_attempts a"
@@ -68,7 +67,7 @@ def erase(store: Store, number: str, why: str) -> list[Path]:
 
     Returns the recording files to delete once the transaction has committed.
     """
-    key = number_key(store.secret, number)
+    key = store.keyer.number_key(number)
     conn = store.conn
     files = [
         Path(p)

@@ -8,7 +8,6 @@ does the caller get to play a confirmation, and only then are recording files re
 
 from __future__ import annotations
 
-from konform.numbers import number_key
 from konform.store import audit, donotcall, gdpr
 from konform.store.database import Store
 
@@ -18,7 +17,7 @@ __all__ = ["opt_out"]
 def opt_out(store: Store, number: str, source: str, campaign: str | None = None) -> bool:
     """Put ``number`` (E.164) on the internal list and erase its data; True if newly listed."""
     with store.transaction():
-        added = donotcall.add_keys(store, "internal", [number_key(store.secret, number)])
+        added = donotcall.add_keys(store, "internal", [store.keyer.number_key(number)])
         audit.record(
             store,
             "opt_out",

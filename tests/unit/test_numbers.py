@@ -112,3 +112,13 @@ def _outcome(text: str) -> str:
         return normalize(text)
     except InvalidNumber:
         return "invalid"
+
+
+def test_keyer_matches_the_reference_hmac() -> None:
+    from konform.numbers import Keyer
+
+    for secret in (SECRET, b"short", b"L" * 100):
+        keyer = Keyer(secret)
+        assert keyer.number_key("+4930123456") == number_key(secret, "+4930123456")
+        digest = sha256_hex("+4989123456")
+        assert keyer.digest_key(digest.upper()) == digest_key(secret, digest)
