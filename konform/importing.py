@@ -30,7 +30,7 @@ IMPORT_KINDS: tuple[ImportKind, ...] = ("contacts", "consents", "robinson", "opt
 CONTACT_COLUMNS = ("number", "name", "region", "kind", "customer_until")
 CONSENT_COLUMNS = ("number", "purpose", "given_at", "confirmed_at", "revoked_at", "source")
 BERLIN = ZoneInfo("Europe/Berlin")
-BATCH = 200_000
+BATCH = 100_000
 _CANONICAL_DE = re.compile(r"\+49[1-9]\d{5,13}")
 _LIST_HEADERS = frozenset({"number", "numbers", "sha256", "hash", "digest"})
 
@@ -184,6 +184,7 @@ def run_import(
     except _Abort:
         result.strict_aborted = True
         result.written = 0
+    store.checkpoint()
     progress.finish(result.accepted + len(result.errors))
     return result
 
@@ -270,7 +271,8 @@ def _import_list(
 ) -> None:
     name: donotcall.ListName = "robinson" if kind == "robinson" else "internal"
     keyer = store.keyer
-    keys: list[bytes] = []
+    keys = bytearray()
+    audited: list[bytes] = []
     done = 0
     for line, raw in enumerate(handle, start=1):
         done += len(raw)
@@ -278,15 +280,19 @@ def _import_list(
         if not text or text.startswith("#") or (line == 1 and text.lower() in _LIST_HEADERS):
             continue
         try:
-            keys.append(parse_list_entry(text, keyer))
+            key = parse_list_entry(text, keyer)
         except RowRejected as exc:
             result.errors.append(RowError(line, str(exc)))
             continue
+        keys += key
+        if name == "internal":
+            audited.append(key)
         result.accepted += 1
-        if len(keys) >= BATCH:
-            result.written += _flush_keys(store, name, keys)
+        if not result.accepted % 8192:
             progress.advance_to(done, result.accepted)
-    result.written += _flush_keys(store, name, keys)
+    result.written = donotcall.add_key_blob(store, name, keys)
+    for key in audited:  # every objection is audited on its own
+        audit.record(store, "objection_recorded", key=key, via="import")
     donotcall.record_import(store, name, str(path), result.written)
     audit.record(
         store,
@@ -296,12 +302,3 @@ def _import_list(
         added=result.written,
         rejected=len(result.errors),
     )
-
-
-def _flush_keys(store: Store, name: donotcall.ListName, keys: list[bytes]) -> int:
-    added = donotcall.add_keys(store, name, keys)
-    if name == "internal":
-        for key in keys:
-            audit.record(store, "objection_recorded", key=key, via="import")
-    keys.clear()
-    return added

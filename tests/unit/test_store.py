@@ -133,3 +133,16 @@ def test_export_lists_everything(store: Store) -> None:
     assert data["contact"]["name"] == "Anna"
     assert data["consents"][0]["source"] == "web"
     assert data["on_robinson_list"] is False
+
+
+def test_bulk_keys_are_deduplicated_and_all_findable(store: Store) -> None:
+    numbers = [f"+4930{i:07d}" for i in range(1000, 6000)]
+    keys = [store.keyer.number_key(n) for n in numbers]
+    blob = b"".join(keys + keys[:100])  # repeats inside one load
+    with store.transaction():
+        assert donotcall.add_key_blob(store, "robinson", blob) == len(numbers)
+        assert donotcall.add_key_blob(store, "robinson", b"".join(keys[:10])) == 0
+    assert donotcall.count(store, "robinson") == len(numbers)
+    assert all(donotcall.is_listed(store, "robinson", n) for n in numbers[::97])
+    with pytest.raises(ValueError):
+        donotcall.add_key_blob(store, "robinson", b"short")
