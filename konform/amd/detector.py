@@ -1,0 +1,173 @@
+"""The answering machine detector: sans-IO, fed frames of linear audio from the moment of answer.
+
+``feed()`` takes 10 or 20 ms frames (16-bit native-endian PCM, 8 or 16 kHz) and returns None
+while pending, then once the final :class:`AmdDecision`: ``human`` or ``machine``, when, and the
+features that decided. It never looks ahead: every decision is made on audio already fed.
+
+Speech is what WebRTC VAD calls speech *and* what stands clear of a noise floor tracked as the
+minimum frame energy of the last two seconds (robust to line noise and level), smoothed with an
+onset time and a hangover. Then the first utterance decides: a short one followed by silence is
+a person; a long word, a long greeting, or a steady beep is a machine. Undecided at the deadline
+means human, since dropping a live person is the worse error.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import webrtcvad
+
+from konform.amd.beep import BeepDetector
+from konform.amd.config import AmdConfig
+
+__all__ = ["AmdDecision", "Detector"]
+
+FRAME_MS = 20
+FLOOR_WINDOW_MS = 2000
+
+
+@dataclass(frozen=True)
+class AmdDecision:
+    label: Literal["human", "machine"]
+    at_ms: int
+    reason: str
+    features: dict[str, float] = field(default_factory=dict)
+
+
+class Detector:
+    """One call's detector. Not thread-safe; one per call."""
+
+    def __init__(self, rate: int = 8000, config: AmdConfig | None = None) -> None:
+        if rate not in (8000, 16000):
+            raise ValueError("the detector takes 8 or 16 kHz audio")
+        self.rate = rate
+        self.config = config or AmdConfig()
+        self.frame_samples = rate * FRAME_MS // 1000
+        self.frame_bytes = self.frame_samples * 2
+        self._vad = webrtcvad.Vad(self.config.vad_mode)
+        self._beep = BeepDetector(rate, self.frame_samples, self.config)
+        self._buffer = bytearray()
+        self._t = 0  # ms of audio processed
+        self._floors: deque[tuple[int, float]] = deque()  # (frame index, dBFS), rising minima
+        self._frame_index = 0
+        self._speech_run = 0  # ms of consecutive speech frames
+        self._silence_run = 0  # ms of consecutive non-speech frames
+        self._in_segment = False
+        self._segment_start = 0
+        self._utterance_start: int | None = None
+        self._last_speech = 0
+        self._words = 0
+        self._longest = 0
+        self.decision: AmdDecision | None = None
+
+    @property
+    def status(self) -> str:
+        return self.decision.label if self.decision else "pending"
+
+    @property
+    def elapsed_ms(self) -> int:
+        return self._t
+
+    def feed(self, pcm: bytes) -> AmdDecision | None:
+        """Feed audio; return the decision the moment it is made (None before and after)."""
+        if self.decision is not None:
+            return None
+        self._buffer += pcm
+        while len(self._buffer) >= self.frame_bytes and self.decision is None:
+            frame = bytes(self._buffer[: self.frame_bytes])
+            del self._buffer[: self.frame_bytes]
+            self._frame(frame)
+        if self.decision is not None:
+            self._buffer.clear()
+            return self.decision
+        return None
+
+    def finish(self) -> AmdDecision:
+        """The audio ended (or the caller gives up): decide now."""
+        if self.decision is None:
+            self._decide("human", "deadline")
+        assert self.decision is not None
+        return self.decision
+
+    # --- per frame ---------------------------------------------------------------------------
+
+    def _frame(self, frame: bytes) -> None:
+        cfg = self.config
+        samples = np.frombuffer(frame, dtype=np.int16).astype(np.float32)
+        rms = math.sqrt(float(np.dot(samples, samples)) / samples.size)
+        dbfs = 20.0 * math.log10(max(rms, 1.0) / 32768.0)
+        floor = self._track_floor(dbfs)
+        loud = dbfs > floor + cfg.speech_margin_db and dbfs > cfg.min_speech_dbfs
+        speech = loud and self._vad.is_speech(frame, self.rate)
+        self._t += FRAME_MS
+        self._features_floor = floor
+
+        beep_hz = self._beep.feed(samples, dbfs > floor + cfg.speech_margin_db)
+        if beep_hz is not None:
+            self._decide("machine", "beep", beep_hz=round(beep_hz))
+            return
+        self._segment(speech)
+        self._judge()
+
+    def _track_floor(self, dbfs: float) -> float:
+        index = self._frame_index
+        self._frame_index += 1
+        floors = self._floors
+        while floors and floors[-1][1] >= dbfs:
+            floors.pop()
+        floors.append((index, dbfs))
+        while floors[0][0] <= index - FLOOR_WINDOW_MS // FRAME_MS:
+            floors.popleft()
+        return floors[0][1]
+
+    def _segment(self, speech: bool) -> None:
+        cfg = self.config
+        if speech:
+            self._speech_run += FRAME_MS
+            self._silence_run = 0
+            if not self._in_segment and self._speech_run >= cfg.onset_ms:
+                self._in_segment = True
+                self._segment_start = self._t - self._speech_run
+                self._words += 1
+                if self._utterance_start is None:
+                    self._utterance_start = self._segment_start
+            if self._in_segment:
+                self._last_speech = self._t
+                self._longest = max(self._longest, self._t - self._segment_start)
+        else:
+            self._silence_run += FRAME_MS
+            self._speech_run = 0
+            if self._in_segment and self._silence_run >= cfg.hangover_ms:
+                self._in_segment = False
+
+    def _judge(self) -> None:
+        cfg = self.config
+        start = self._utterance_start
+        if start is not None:
+            if self._in_segment and self._t - self._segment_start >= cfg.max_word_ms:
+                self._decide("machine", "long_word")
+                return
+            if self._in_segment and self._t - start >= cfg.max_human_greeting_ms:
+                self._decide("machine", "long_greeting")
+                return
+            if self._t - self._last_speech >= cfg.end_of_greeting_ms:
+                self._decide("human", "short_greeting")
+                return
+        if self._t >= cfg.deadline_ms:
+            self._decide("human", "deadline")
+
+    def _decide(self, label: Literal["human", "machine"], reason: str, **extra: float) -> None:
+        start = self._utterance_start
+        features: dict[str, float] = {
+            "speech_onset_ms": float(start) if start is not None else -1.0,
+            "greeting_ms": float(self._last_speech - start) if start is not None else 0.0,
+            "longest_word_ms": float(self._longest),
+            "words": float(self._words),
+            "noise_floor_dbfs": round(getattr(self, "_features_floor", -90.0), 1),
+            **extra,
+        }
+        self.decision = AmdDecision(label, self._t, reason, features)
