@@ -26,7 +26,7 @@ class AmdConfig:
     """How fast the noise floor may climb while the line is loud (it falls at once)."""
     onset_ms: int = 60
     """Speech must last this long to start a segment (clicks and pops do not)."""
-    hangover_ms: int = 100
+    hangover_ms: int = 140
     """A segment ends after this much non-speech (keeps words whole across short dips)."""
 
     # --- greeting timing -------------------------------------------------------------------------
@@ -35,15 +35,15 @@ class AmdConfig:
     beep (0.2-0.6 s), so the beep is still heard before a short greeting is called human."""
     max_human_greeting_ms: int = 3600
     """A first utterance still going after this long is a recorded greeting."""
-    max_word_ms: int = 1800
+    max_word_ms: int = 1500
     """One continuous stretch of speech this long is read out, not spoken to a caller."""
 
     # --- beep -----------------------------------------------------------------------------------
     beep_min_hz: float = 350.0
     beep_max_hz: float = 2100.0
-    beep_min_ms: int = 140
+    beep_min_ms: int = 160
     """A steady tone at least this long is the mailbox's record beep."""
-    beep_tonality: float = 0.55
+    beep_tonality: float = 0.8
     """Share of a frame's energy in its strongest frequency (±1 bin) for a tone."""
     beep_drift_hz: float = 60.0
     """How far the tone's frequency may wander from frame to frame."""

@@ -52,8 +52,7 @@ class Evaluation:
             "files": len(rs),
             "accuracy": _share(sum(r.decision == r.label for r in rs), len(rs)),
             "human_as_machine": _share(sum(r.decision == "machine" for r in humans), len(humans)),
-            "machine_as_human": _share(sum(r.decision == "human" for r in machines),
-                                       len(machines)),
+            "machine_as_human": _share(sum(r.decision == "human" for r in machines), len(machines)),
             "decision_ms": {
                 "median": float(np.median(times)),
                 "p90": float(np.percentile(times, 90)),
@@ -61,8 +60,13 @@ class Evaluation:
             "confusion": {f"{a}->{b}": confusion[(a, b)] for a in LABELS for b in LABELS},
             "per_kind": {k: _share(sum(v), len(v)) for k, v in sorted(per_kind.items())},
             "per_file": [
-                {"file": r.file, "label": r.label, "decision": r.decision,
-                 "decision_ms": r.decision_ms, "reason": r.reason}
+                {
+                    "file": r.file,
+                    "label": r.label,
+                    "decision": r.decision,
+                    "decision_ms": r.decision_ms,
+                    "reason": r.reason,
+                }
                 for r in rs
             ],
             "errors": self.errors,
