@@ -22,6 +22,7 @@ __all__ = [
     "AriConfig",
     "Config",
     "ConfigError",
+    "DialerConfig",
     "PolicyConfig",
     "StoreConfig",
     "load_config",
@@ -72,12 +73,36 @@ class AgiConfig:
 
 
 @dataclass(frozen=True)
+class DialerConfig:
+    trunk: str = "trunk"
+    max_concurrent: int = 20
+    """Calls at once per trunk."""
+    ring_timeout: int = 25
+    agents: str = ""
+    """Comma-separated PJSIP endpoint names of the agents' phones."""
+    agent_ring_timeout: int = 10
+    agent_wait: int = 5
+    consent_wait: int = 5
+    optout_wait: int = 5
+    media_format: str = "slin16"
+    rtp_host: str = "127.0.0.1"
+    company: str = ""
+    recordings_dir: str = "recordings"
+    asterisk_recordings_dir: str = "/var/spool/asterisk/recording"
+
+    @property
+    def agent_list(self) -> list[str]:
+        return [a.strip() for a in self.agents.split(",") if a.strip()]
+
+
+@dataclass(frozen=True)
 class Config:
     store: StoreConfig = field(default_factory=StoreConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     ari: AriConfig = field(default_factory=AriConfig)
     ami: AmiConfig = field(default_factory=AmiConfig)
     agi: AgiConfig = field(default_factory=AgiConfig)
+    dialer: DialerConfig = field(default_factory=DialerConfig)
 
     @property
     def language(self) -> Language:

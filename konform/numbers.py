@@ -22,6 +22,7 @@ __all__ = [
     "Keyer",
     "digest_key",
     "is_sha256_hex",
+    "national_digits",
     "normalize",
     "number_key",
     "region_of",
@@ -159,3 +160,13 @@ class Keyer:
 
     def number_key(self, e164: str) -> bytes:
         return self.digest_key(hashlib.sha256(e164.encode("ascii")).hexdigest())
+
+
+def national_digits(e164: str) -> str:
+    """The digits a caller in the number's own country dials: ``+4930555…`` → ``030555…``."""
+    parsed = phonenumbers.parse(e164, None)
+    return "".join(
+        ch
+        for ch in phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+        if ch.isdigit()
+    )

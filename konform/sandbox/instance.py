@@ -37,9 +37,16 @@ def dialplan_dir() -> Path:
 class AsteriskInstance:
     """An Asterisk named ``name`` (``pbx``, ``farend``) inside ``root``."""
 
-    def __init__(self, root: Path, name: str, values: Mapping[str, str | int]) -> None:
+    def __init__(
+        self,
+        root: Path,
+        name: str,
+        values: Mapping[str, str | int],
+        layers: tuple[str, ...] = ("common",),
+    ) -> None:
         self.root = root
         self.name = name
+        self.layers = (*layers, name)
         self.values = {"INSTANCE": name, **{k: str(v) for k, v in values.items()}}
         self.etc = f"/etc/konform/{name}"
         self.conf = f"{self.etc}/asterisk.conf"
@@ -63,7 +70,7 @@ class AsteriskInstance:
             shutil.rmtree(etc)
         shutil.copytree(self.path("/etc/asterisk"), etc)
         source = dialplan_dir()
-        for folder in (source / "common", source / self.name):
+        for folder in (source / layer for layer in self.layers):
             if not folder.is_dir():
                 raise SandboxError(f"config folder {folder} is missing")
             for file in sorted(folder.glob("*.conf")):
@@ -71,6 +78,8 @@ class AsteriskInstance:
         for state in ("/var/lib", "/var/spool", "/run", "/var/log", "/var/cache"):
             self.path(f"{state}/konform/{self.name}").mkdir(parents=True, exist_ok=True)
         self.path(f"/var/lib/konform/{self.name}/keys").mkdir(exist_ok=True)
+        self.path(f"/var/spool/konform/{self.name}/recording").mkdir(exist_ok=True)
+        (self.log_dir / "messages.log").unlink(missing_ok=True)  # each run's log is its own
         self.path("/usr/share/asterisk/moh").mkdir(exist_ok=True)
         # Asterisk keeps its ASTdb here; a fresh one per install keeps runs independent.
         self.path(f"/var/lib/konform/{self.name}/astdb.sqlite3").unlink(missing_ok=True)

@@ -1,24 +1,34 @@
-"""The sandbox as a whole: the root, generated credentials, and the PBX instance.
+"""The sandbox as a whole: the root, generated credentials, and three Asterisk instances.
 
-Credentials are generated once per cache folder into ``secrets.json`` (mode 0600); nothing
-secret is in the repository. Everything listens on 127.0.0.1.
+- ``pbx`` (127.0.0.1): the PBX konform drives, with ARI, AMI, the trunk and the agents.
+- ``farend`` (127.0.0.2): the simulated PSTN; plays the callees by number and logs what
+  arrived in SIP (``KONFORM_FAREND`` lines in its messages.log).
+- ``phones`` (127.0.0.3): the agents' SIP phones, which answer, talk a little and hang up.
+
+Each instance binds its own loopback address, so the PBX tells trunk and phones apart by
+source address. Credentials are generated once per cache folder into ``secrets.json`` (mode
+0600); nothing secret is in the repository.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from konform.sandbox.instance import AsteriskInstance
+from konform.sandbox.instance import AsteriskInstance, dialplan_dir
 from konform.sandbox.root import SandboxError, cache_dir, ensure_root
 
 __all__ = ["Sandbox", "SandboxSettings"]
+
+SOUNDS = "/usr/share/asterisk/sounds"
 
 
 @dataclass(frozen=True)
@@ -26,15 +36,16 @@ class SandboxSettings:
     http_port: int = 8088
     sip_port: int = 5060
     ami_port: int = 5038
-    rtp_start: int = 10000
-    rtp_end: int = 10999
+    pbx_host: str = "127.0.0.1"
+    farend_host: str = "127.0.0.2"
+    phones_host: str = "127.0.0.3"
     ari_user: str = "konform"
     ami_user: str = "konform"
     ari_app: str = "konform"
 
     @classmethod
     def from_env(cls) -> SandboxSettings:
-        """Ports may be moved with ``KONFORM_SANDBOX_HTTP_PORT`` etc."""
+        """Ports and hosts may be moved with ``KONFORM_SANDBOX_HTTP_PORT`` etc."""
         values: dict[str, Any] = {}
         for name, default in cls().__dict__.items():
             raw = os.environ.get(f"KONFORM_SANDBOX_{name.upper()}")
@@ -44,7 +55,7 @@ class SandboxSettings:
 
 
 class Sandbox:
-    """Build, start and stop the sandbox PBX; talk to its ARI."""
+    """Build, start and stop the sandbox; talk to its ARI; read the far end's log."""
 
     def __init__(self, base: Path | None = None, settings: SandboxSettings | None = None) -> None:
         self.base = base or cache_dir()
@@ -74,7 +85,7 @@ class Sandbox:
 
     @property
     def ari_url(self) -> str:
-        return f"http://127.0.0.1:{self.settings.http_port}"
+        return f"http://{self.settings.pbx_host}:{self.settings.http_port}"
 
     @property
     def ari_password(self) -> str:
@@ -87,27 +98,79 @@ class Sandbox:
             self.root,
             "pbx",
             {
+                "HOST": s.pbx_host,
                 "HTTP_PORT": s.http_port,
                 "SIP_PORT": s.sip_port,
                 "AMI_PORT": s.ami_port,
-                "RTP_START": s.rtp_start,
-                "RTP_END": s.rtp_end,
+                "RTP_START": 10000,
+                "RTP_END": 14999,
                 "ARI_USER": s.ari_user,
                 "ARI_PASSWORD": sec["ari_password"],
                 "AMI_USER": s.ami_user,
                 "AMI_PASSWORD": sec["ami_password"],
-                "ARI_APP": s.ari_app,
+                "TRUNK_HOST": s.farend_host,
+                "TRUNK_PORT": s.sip_port,
+                "PHONES_HOST": s.phones_host,
+                "PHONES_PORT": s.sip_port,
             },
         )
 
+    def _peer(self, name: str, host: str, rtp_start: int) -> AsteriskInstance:
+        s = self.settings
+        return AsteriskInstance(
+            self.root,
+            name,
+            {
+                "HOST": host,
+                "SIP_PORT": s.sip_port,
+                "RTP_START": rtp_start,
+                "RTP_END": rtp_start + 4999,
+                "PBX_HOST": s.pbx_host,
+                "PBX_PORT": s.sip_port,
+                "SPOOL": f"/var/spool/konform/{name}",
+            },
+            layers=("common", "peer"),
+        )
+
+    def farend(self) -> AsteriskInstance:
+        return self._peer("farend", self.settings.farend_host, 20000)
+
+    def phones(self) -> AsteriskInstance:
+        return self._peer("phones", self.settings.phones_host, 30000)
+
+    def instances(self) -> list[AsteriskInstance]:
+        return [self.farend(), self.phones(), self.pbx()]
+
+    def install_sounds(self) -> None:
+        """konform's prompts per language, and the far end's and phones' own recordings."""
+        repo = dialplan_dir().parent
+        sounds = self.root / SOUNDS.lstrip("/")
+        for lang in ("de", "en"):
+            target = _resolve_in_root(self.root, sounds / lang) / "konform"
+            target.mkdir(parents=True, exist_ok=True)
+            for wav in (repo / "prompts" / lang).glob("*.wav"):
+                shutil.copy(wav, target / wav.name)
+        for peer in ("farend", "phones"):
+            target = sounds / f"konform-{peer}"
+            target.mkdir(parents=True, exist_ok=True)
+            for wav in (dialplan_dir() / peer / "sounds").glob("*.wav"):
+                shutil.copy(wav, target / wav.name)
+
     def start(self) -> None:
-        pbx = self.pbx()
-        pbx.install()
-        pbx.start()
+        self.install_sounds()
+        for instance in self.instances():
+            instance.install()
+        mailbox = self.farend().spool_dir / "mailbox"
+        if mailbox.exists():
+            shutil.rmtree(mailbox)
+        mailbox.mkdir(parents=True)
+        for instance in self.instances():
+            instance.start()
 
     def stop(self) -> None:
         if (self.base / "root").exists():
-            self.pbx().stop()
+            for instance in self.instances():
+                instance.stop()
 
     def running(self) -> bool:
         return (self.base / "root").exists() and self.pbx().pid() is not None
@@ -126,3 +189,37 @@ class Sandbox:
             raise SandboxError(f"ARI answered {response.status_code}: {response.text[:200]}")
         info: dict[str, Any] = response.json()
         return info
+
+    def farend_log(self) -> list[dict[str, str]]:
+        """What the far end recorded, one dict per ``KONFORM_FAREND`` line, oldest first."""
+        return _tagged_lines(self.farend().log_dir / "messages.log", "KONFORM_FAREND")
+
+    def phones_log(self) -> list[dict[str, str]]:
+        return _tagged_lines(self.phones().log_dir / "messages.log", "KONFORM_PHONE")
+
+    def host_path(self, inside: str) -> Path:
+        """A path inside the sandbox root, as the host sees it."""
+        return self.root / inside.lstrip("/")
+
+
+def _resolve_in_root(root: Path, path: Path) -> Path:
+    """Follow symbolic links the way the chroot sees them (absolute targets are in the root)."""
+    for _ in range(10):
+        if not path.is_symlink():
+            return path
+        target = Path(os.readlink(path))
+        path = root / str(target).lstrip("/") if target.is_absolute() else path.parent / target
+    raise SandboxError(f"too many symbolic links at {path}")
+
+
+def _tagged_lines(log: Path, tag: str) -> list[dict[str, str]]:
+    if not log.is_file():
+        return []
+    entries = []
+    pattern = re.compile(re.escape(tag) + r"\|(.*)$")
+    for line in log.read_text(errors="replace").splitlines():
+        match = pattern.search(line)
+        if match:
+            fields = dict(part.split("=", 1) for part in match.group(1).split("|") if "=" in part)
+            entries.append(fields)
+    return entries

@@ -24,14 +24,12 @@ def start(store: Store, campaign_id: int, number: str, at: datetime | None = Non
     return int(cursor.lastrowid or 0)
 
 
-def finish(
-    store: Store, attempt_id: int, outcome: str, at: datetime | None = None, **detail: Any
-) -> None:
+def finish(store: Store, attempt_id: int, outcome: str, **detail: Any) -> None:
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown call outcome {outcome!r}")
     store.conn.execute(
         "UPDATE call_attempts SET outcome = ?, ended_at = ?, detail = ? WHERE id = ?",
-        (outcome, utc_text(at or datetime.now(UTC)), json.dumps(detail, default=str), attempt_id),
+        (outcome, utc_text(datetime.now(UTC)), json.dumps(detail, default=str), attempt_id),
     )
 
 

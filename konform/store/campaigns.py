@@ -63,3 +63,35 @@ def campaign_id(store: Store, name: str) -> int | None:
 def list_all(store: Store) -> list[Campaign]:
     rows = store.conn.execute(f"SELECT {_COLUMNS} FROM campaigns ORDER BY name").fetchall()
     return [_from_row(r) for r in rows]
+
+
+def assign(store: Store, name: str, numbers: list[str]) -> int:
+    """Put numbers (E.164) on a campaign's call list, inside the caller's transaction."""
+    cid = campaign_id(store, name)
+    if cid is None:
+        raise KeyError(name)
+    now = utc_text(datetime.now(UTC))
+    before = store.conn.total_changes
+    store.conn.executemany(
+        "INSERT OR IGNORE INTO campaign_contacts (campaign_id, number, added_at) VALUES (?, ?, ?)",
+        ((cid, n, now) for n in numbers),
+    )
+    return store.conn.total_changes - before
+
+
+def pending_numbers(store: Store, name: str) -> list[str]:
+    """The campaign's numbers not yet done, oldest first."""
+    rows = store.conn.execute(
+        "SELECT cc.number FROM campaign_contacts cc JOIN campaigns c ON c.id = cc.campaign_id"
+        " WHERE c.name = ? AND cc.done_at IS NULL ORDER BY cc.added_at, cc.rowid",
+        (name,),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def mark_done(store: Store, name: str, number: str) -> None:
+    store.conn.execute(
+        "UPDATE campaign_contacts SET done_at = ? WHERE number = ? AND campaign_id ="
+        " (SELECT id FROM campaigns WHERE name = ?)",
+        (utc_text(datetime.now(UTC)), number, name),
+    )

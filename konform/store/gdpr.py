@@ -84,6 +84,7 @@ def erase(store: Store, number: str, why: str) -> list[Path]:
     )
     contacts = conn.execute("DELETE FROM contacts WHERE number = ?", (number,)).rowcount
     consents = conn.execute("DELETE FROM consents WHERE number = ?", (number,)).rowcount
+    conn.execute("DELETE FROM campaign_contacts WHERE number = ?", (number,))
     conn.execute(
         "UPDATE call_attempts SET number = NULL, detail = NULL WHERE number_key = ?", (key,)
     )

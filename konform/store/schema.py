@@ -77,6 +77,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
             BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
     ),
+    (
+        """CREATE TABLE campaign_contacts (
+            campaign_id INTEGER NOT NULL REFERENCES campaigns (id),
+            number TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            done_at TEXT,
+            PRIMARY KEY (campaign_id, number))""",
+        "CREATE INDEX campaign_contacts_number ON campaign_contacts (number)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -41,8 +41,17 @@ def test_entrypoint_substitution_fills_every_placeholder(tmp_path: Path) -> None
         "ARI_APP": "konform",
         "ARI_PASSWORD": "p" * 16,
         "AMI_PASSWORD": "q" * 16,
+        "HOST": "127.0.0.1",
+        "TRUNK_HOST": "192.0.2.10",
+        "TRUNK_PORT": "5060",
+        "PHONES_HOST": "127.0.0.1",
+        "PHONES_PORT": "5062",
     }
-    for conf in sorted((ROOT / "dialplan").glob("*/*.conf")):
+    confs = [
+        *(ROOT / "dialplan" / "common").glob("*.conf"),
+        *(ROOT / "dialplan" / "pbx").glob("*.conf"),
+    ]
+    for conf in sorted(confs):
         done = subprocess.run(
             [perl, "-pe", expression.group(1), str(conf)],
             env=env,

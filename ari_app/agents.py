@@ -1,0 +1,50 @@
+"""The agents' phones: which are free, handed out one call at a time.
+
+An agent is free when konform is not using it for another call and its endpoint is online as
+Asterisk sees it (ARI endpoint state). Never two callees to one agent: an agent is taken
+before its phone is rung and released only when that call is over.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from ari_app.ari import AriClient, AriError
+
+__all__ = ["AgentPool"]
+
+logger = logging.getLogger(__name__)
+
+
+class AgentPool:
+    def __init__(self, ari: AriClient, agents: list[str], technology: str = "PJSIP") -> None:
+        self.ari = ari
+        self.agents = list(agents)
+        self.technology = technology
+        self._busy: set[str] = set()
+
+    @property
+    def busy(self) -> frozenset[str]:
+        return frozenset(self._busy)
+
+    async def online(self, agent: str) -> bool:
+        try:
+            endpoint = await self.ari.get(f"/endpoints/{self.technology}/{agent}")
+        except AriError as exc:
+            logger.warning("agent %s: endpoint state unknown: %s", agent, exc)
+            return False
+        return bool(endpoint and endpoint.get("state") == "online")
+
+    async def acquire(self) -> str | None:
+        """Take a free, online agent (marked busy at once), or None."""
+        for agent in self.agents:
+            if agent in self._busy:
+                continue
+            self._busy.add(agent)  # taken before the await: no other call can get it
+            if await self.online(agent):
+                return agent
+            self._busy.discard(agent)
+        return None
+
+    def release(self, agent: str) -> None:
+        self._busy.discard(agent)

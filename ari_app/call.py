@@ -1,0 +1,471 @@
+"""One outbound call's shell: carries out :class:`~ari_app.flow.CallFlow` commands over ARI and
+feeds ARI events back to it, in order, one at a time.
+
+Channel, bridge, playback and recording ids all start with the call id (``<call>-snoop``,
+``<call>-p3``, ``konform-<call>``), so the router can hand every event to its call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ari_app.agents import AgentPool
+from ari_app.ari import AriClient, AriError
+from ari_app.flow import (
+    AgentAnswered,
+    AgentGone,
+    AmdDecided,
+    Answered,
+    Bridge,
+    CalleeGone,
+    CallFlow,
+    CancelAgentRequest,
+    Command,
+    ConsentPersisted,
+    Dtmf,
+    Event,
+    Finished,
+    Hangup,
+    HangupAgent,
+    LeaveBridge,
+    OptOut,
+    OptOutCommitted,
+    PersistConsent,
+    Play,
+    PlaybackFinished,
+    RequestAgent,
+    StartAmd,
+    StartRecording,
+    StartTimer,
+    StopAmd,
+    StopPlayback,
+    StopRecording,
+    TimerFired,
+)
+from ari_app.media import AmdListener
+from konform.amd.detector import AmdDecision
+from konform.config import DialerConfig
+from konform.policy import Campaign
+from konform.store import attempts, audit
+from konform.store.database import Store, utc_text
+from konform.store.objection import opt_out
+
+__all__ = ["CallResult", "OutboundCall"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class CallResult:
+    number: str
+    outcome: str
+    attempt_id: int
+    recording: str | None = None
+    recording_consent: bool = False
+    opted_out: bool = False
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class OutboundCall:
+    """Everything about one call to one number, from originate to the last cleanup."""
+
+    def __init__(
+        self,
+        *,
+        call_id: str,
+        number: str,
+        campaign: Campaign,
+        attempt_id: int,
+        ari: AriClient,
+        store: Store,
+        agents: AgentPool,
+        config: DialerConfig,
+        flow: CallFlow,
+        language: str,
+    ) -> None:
+        self.call_id = call_id
+        self.number = number
+        self.campaign = campaign
+        self.attempt_id = attempt_id
+        self.ari = ari
+        self.store = store
+        self.agents = agents
+        self.config = config
+        self.flow = flow
+        self.language = language
+        self.queue: asyncio.Queue[Event] = asyncio.Queue()
+        self.result: CallResult | None = None
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._listener: AmdListener | None = None
+        self._playback: str | None = None
+        self._playback_tokens: dict[str, int] = {}
+        self._agent: str | None = None
+        self._agent_task: asyncio.Task[None] | None = None
+        self._agent_answer: asyncio.Future[bool] | None = None
+        self._agent_bridged = False
+        self._recording: str | None = None
+        self._recording_done: asyncio.Event | None = None
+        self._recording_path: str | None = None
+        self._amd_stats: dict[str, int] = {}
+
+    # --- ids ---------------------------------------------------------------------------------
+    @property
+    def snoop_id(self) -> str:
+        return f"{self.call_id}-snoop"
+
+    @property
+    def media_id(self) -> str:
+        return f"{self.call_id}-em"
+
+    @property
+    def agent_channel(self) -> str:
+        return f"{self.call_id}-agent"
+
+    @property
+    def amd_bridge(self) -> str:
+        return f"{self.call_id}-amd"
+
+    @property
+    def talk_bridge(self) -> str:
+        return f"{self.call_id}-talk"
+
+    # --- events from the router --------------------------------------------------------------
+    def on_ari_event(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        channel = (event.get("channel") or {}).get("id", "")
+        if kind == "StasisStart":
+            if channel == self.call_id:
+                self.queue.put_nowait(Answered())
+            elif channel == self.agent_channel and self._agent_answer is not None:
+                with contextlib.suppress(asyncio.InvalidStateError):
+                    self._agent_answer.set_result(True)
+        elif kind == "ChannelDestroyed":
+            if channel == self.call_id:
+                self.queue.put_nowait(CalleeGone(int(event.get("cause", 16))))
+            elif channel == self.agent_channel:
+                if self._agent_answer is not None and not self._agent_answer.done():
+                    self._agent_answer.set_result(False)
+                elif self._agent_bridged:
+                    self.queue.put_nowait(AgentGone())
+        elif kind == "ChannelDtmfReceived" and channel == self.call_id:
+            self.queue.put_nowait(Dtmf(str(event.get("digit", ""))))
+        elif kind == "PlaybackFinished":
+            token = self._playback_tokens.pop((event.get("playback") or {}).get("id", ""), None)
+            if token is not None:
+                self.queue.put_nowait(PlaybackFinished(token))
+        elif kind in ("RecordingFinished", "RecordingFailed") and self._recording_done:
+            self._recording_done.set()
+
+    def _amd_decided(self, decision: AmdDecision) -> None:
+        self.queue.put_nowait(AmdDecided(decision.label, decision.at_ms, decision.reason))
+
+    # --- the run -----------------------------------------------------------------------------
+    async def run(self) -> CallResult:
+        """Originate, then process events until the flow has finished; always clean up."""
+        try:
+            await self._originate()
+            while self.result is None:
+                event = await self.queue.get()
+                await self._dispatch(event)
+        except Exception:
+            logger.exception("call %s to %s failed", self.call_id, self.number)
+            if self.result is None:
+                await self._finish(Finished("failed", {"error": "internal"}))
+        finally:
+            await self._cleanup()
+        assert self.result is not None
+        return self.result
+
+    async def _originate(self) -> None:
+        name = self.config.company or self.campaign.name
+        try:
+            await self.ari.post(
+                "/channels",
+                endpoint=f"PJSIP/{self.number}@{self.config.trunk}",
+                app=self.ari.app,
+                appArgs=f"callee,{self.call_id}",
+                channelId=self.call_id,
+                otherChannelId=f"{self.call_id}-o",
+                callerId=f'"{name}" <{self.campaign.caller_id}>',
+                timeout=self.config.ring_timeout,
+            )
+        except AriError as exc:
+            logger.error("call %s: originate to %s refused: %s", self.call_id, self.number, exc)
+            self.queue.put_nowait(CalleeGone(cause=-1))
+
+    async def _dispatch(self, event: Event) -> None:
+        pending: list[Event] = [event]
+        while pending:
+            for command in self.flow.handle(pending.pop(0)):
+                follow_up = await self._execute(command)
+                if follow_up is not None:
+                    pending.append(follow_up)
+
+    async def _execute(self, command: Command) -> Event | None:
+        match command:
+            case StartAmd():
+                await self._start_amd()
+            case StopAmd():
+                await self._stop_amd()
+            case Play(token=token, media=media):
+                playback = f"{self.call_id}-p{token}"
+                self._playback_tokens[playback] = token
+                self._playback = playback
+                await self._quiet(
+                    self.ari.post(
+                        f"/channels/{self.call_id}/play",
+                        media=list(media),
+                        lang=self.language,
+                        playbackId=playback,
+                    )
+                )
+            case StopPlayback():
+                if self._playback is not None:
+                    self._playback_tokens.pop(self._playback, None)
+                    await self._quiet(self.ari.delete(f"/playbacks/{self._playback}"))
+                    self._playback = None
+            case StartTimer(name=name, seconds=seconds):
+                old = self._timers.pop(name, None)
+                if old is not None:
+                    old.cancel()
+                loop = asyncio.get_running_loop()
+                self._timers[name] = loop.call_later(
+                    seconds, self.queue.put_nowait, TimerFired(name)
+                )
+            case PersistConsent():
+                audit.record(
+                    self.store,
+                    "recording_consent",
+                    campaign=self.campaign.name,
+                    number=self.number,
+                    attempt=self.attempt_id,
+                    call=self.call_id,
+                    answer="yes",
+                    digit="1",
+                )
+                return ConsentPersisted()  # committed: autocommit write returned
+            case RequestAgent():
+                self._agent_task = asyncio.create_task(self._request_agent())
+            case CancelAgentRequest():
+                await self._cancel_agent_request()
+            case Bridge(agent=agent):
+                await self.ari.post("/bridges", type="mixing", bridgeId=self.talk_bridge)
+                await self.ari.post(
+                    f"/bridges/{self.talk_bridge}/addChannel",
+                    channel=f"{self.call_id},{self.agent_channel}",
+                )
+                self._agent_bridged = True
+                logger.info("call %s: bridged with %s", self.call_id, agent)
+            case StartRecording():
+                await self._start_recording()
+            case StopRecording():
+                if self._recording is not None:
+                    await self._quiet(self.ari.post(f"/recordings/live/{self._recording}/stop"))
+            case LeaveBridge():
+                await self._quiet(
+                    self.ari.post(
+                        f"/bridges/{self.talk_bridge}/removeChannel", channel=self.call_id
+                    )
+                )
+                await self._quiet(self.ari.delete(f"/bridges/{self.talk_bridge}"))
+                self._release_agent()
+            case HangupAgent():
+                await self._quiet(self.ari.delete(f"/channels/{self.agent_channel}"))
+            case OptOut():
+                await self._wait_for_recording()
+                opt_out(
+                    self.store, self.number, source="dialer IVR key 9", campaign=self.campaign.name
+                )
+                return OptOutCommitted()  # committed before the confirmation plays
+            case Hangup():
+                await self._quiet(self.ari.delete(f"/channels/{self.call_id}"))
+            case Finished():
+                await self._finish(command)
+        return None
+
+    # --- answering machine detection ---------------------------------------------------------
+    async def _start_amd(self) -> None:
+        cfg = self.config
+        self._listener, port = await AmdListener.open(
+            cfg.rtp_host, self.call_id, cfg.media_format, self._amd_decided
+        )
+        await self.ari.post(
+            f"/channels/{self.call_id}/snoop",
+            spy="in",
+            whisper="none",
+            app=self.ari.app,
+            appArgs=f"snoop,{self.call_id}",
+            snoopId=self.snoop_id,
+        )
+        await self.ari.post(
+            "/channels/externalMedia",
+            app=self.ari.app,
+            channelId=self.media_id,
+            external_host=f"{cfg.rtp_host}:{port}",
+            format=cfg.media_format,
+            encapsulation="rtp",
+            transport="udp",
+            direction="both",
+        )
+        await self.ari.post("/bridges", type="mixing", bridgeId=self.amd_bridge)
+        await self.ari.post(
+            f"/bridges/{self.amd_bridge}/addChannel", channel=f"{self.snoop_id},{self.media_id}"
+        )
+
+    async def _stop_amd(self) -> None:
+        if self._listener is not None:
+            self._amd_stats = self._listener.stats()
+            self._listener.close()
+            self._listener = None
+        for path in (
+            f"/channels/{self.media_id}",
+            f"/channels/{self.snoop_id}",
+            f"/bridges/{self.amd_bridge}",
+        ):
+            await self._quiet(self.ari.delete(path))
+
+    # --- agents ------------------------------------------------------------------------------
+    async def _request_agent(self) -> None:
+        name = self.config.company or self.campaign.name
+        while True:
+            agent = await self.agents.acquire()
+            if agent is None:
+                await asyncio.sleep(0.5)
+                continue
+            self._agent = agent
+            self._agent_answer = asyncio.get_running_loop().create_future()
+            try:
+                await self.ari.post(
+                    "/channels",
+                    endpoint=f"{self.agents.technology}/{agent}",
+                    app=self.ari.app,
+                    appArgs=f"agent,{self.call_id}",
+                    channelId=self.agent_channel,
+                    callerId=f'"{name}" <{self.number}>',
+                    timeout=self.config.agent_ring_timeout,
+                )
+                answered = await self._agent_answer
+            except AriError as exc:
+                logger.warning("call %s: agent %s could not be rung: %s", self.call_id, agent, exc)
+                answered = False
+            finally:
+                self._agent_answer = None
+            if answered:
+                self.queue.put_nowait(AgentAnswered(agent))
+                return
+            self._release_agent()
+            await asyncio.sleep(0.2)
+
+    async def _cancel_agent_request(self) -> None:
+        if self._agent_task is not None:
+            self._agent_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._agent_task
+            self._agent_task = None
+        if self._agent is not None and not self._agent_bridged:
+            await self._quiet(self.ari.delete(f"/channels/{self.agent_channel}"))
+            self._release_agent()
+
+    def _release_agent(self) -> None:
+        if self._agent is not None:
+            self.agents.release(self._agent)
+
+    # --- recording ---------------------------------------------------------------------------
+    async def _start_recording(self) -> None:
+        name = f"konform-{self.call_id}"
+        self._recording_done = asyncio.Event()
+        await self.ari.post(
+            f"/bridges/{self.talk_bridge}/record",
+            name=name,
+            format="wav",
+            ifExists="overwrite",
+            beep=False,
+            terminateOn="none",
+            maxDurationSeconds=3600,
+        )
+        self._recording = name
+        audit.record(
+            self.store,
+            "recording_started",
+            campaign=self.campaign.name,
+            number=self.number,
+            attempt=self.attempt_id,
+            call=self.call_id,
+        )
+
+    async def _wait_for_recording(self) -> None:
+        """Let a stopped recording land (and be registered) before anything is erased."""
+        if self._recording is None or self._recording_done is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._recording_done.wait(), timeout=5)
+        self._register_recording()
+
+    def _register_recording(self) -> None:
+        if self._recording is None or self._recording_path is not None:
+            return
+        source = Path(self.config.asterisk_recordings_dir) / f"{self._recording}.wav"
+        if not source.is_file():
+            logger.error("call %s: recording %s not found", self.call_id, source)
+            return
+        folder = Path(self.config.recordings_dir).resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)
+        target = folder / source.name
+        shutil.move(str(source), target)
+        os.chmod(target, 0o600)
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO recordings (attempt_id, path, created_at) VALUES (?, ?, ?)",
+                (self.attempt_id, str(target), utc_text(datetime.now(UTC))),
+            )
+        self._recording_path = str(target)
+
+    # --- the end -----------------------------------------------------------------------------
+    async def _finish(self, finished: Finished) -> None:
+        if self._recording is not None:
+            await self._wait_for_recording()
+        detail: dict[str, Any] = {**finished.detail, "amd_media": self._amd_stats}
+        with self.store.transaction():
+            attempts.finish(self.store, self.attempt_id, finished.outcome, **detail)
+        self.result = CallResult(
+            number=self.number,
+            outcome=finished.outcome,
+            attempt_id=self.attempt_id,
+            recording=self._recording_path,
+            recording_consent=self.flow.recording_consent,
+            opted_out=self.flow.opted_out,
+            detail=detail,
+        )
+
+    async def _cleanup(self) -> None:
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        await self._cancel_agent_request()
+        if self._listener is not None:
+            await self._stop_amd()
+        for path in (
+            f"/channels/{self.agent_channel}",
+            f"/bridges/{self.talk_bridge}",
+            f"/channels/{self.call_id}",
+        ):
+            await self._quiet(self.ari.delete(path))
+        self._release_agent()
+
+    @staticmethod
+    async def _quiet(request: Any) -> None:
+        """Run an ARI request whose 404 (already gone) is expected and harmless."""
+        try:
+            await request
+        except AriError as exc:
+            if exc.status not in (404, 409, 422):
+                logger.warning("%s", exc)

@@ -1,0 +1,467 @@
+"""One outbound call as a state machine, sans-IO.
+
+The shell (:mod:`ari_app.call`) turns ARI events into the events below, feeds them to
+:meth:`CallFlow.handle`, and carries out the commands it returns, in order. The rules that
+make a call compliant live here and only here:
+
+- the callee hears nothing from us while the answering machine detector listens;
+- a machine is hung up on at once: nothing is ever played into a mailbox;
+- a person first hears who calls and the callback number, then the recording question;
+- recording starts only after a "1" for *this* call has been persisted (the shell answers
+  :class:`PersistConsent` with :class:`ConsentPersisted` once the audit row is committed);
+- no agent free within a few seconds: the company and callback number again, then the opt-out
+  menu: never a silent call;
+- after the agent hangs up the callee gets the opt-out menu; "9" is committed
+  (:class:`OptOut` → :class:`OptOutCommitted`) before the confirmation plays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = [
+    "AgentAnswered",
+    "AgentGone",
+    "AmdDecided",
+    "Answered",
+    "Bridge",
+    "CallFlow",
+    "CalleeGone",
+    "CancelAgentRequest",
+    "Command",
+    "ConsentPersisted",
+    "Dtmf",
+    "Event",
+    "Finished",
+    "FlowSettings",
+    "Hangup",
+    "HangupAgent",
+    "LeaveBridge",
+    "OptOut",
+    "OptOutCommitted",
+    "PersistConsent",
+    "Play",
+    "PlaybackFinished",
+    "RequestAgent",
+    "StartAmd",
+    "StartRecording",
+    "StartTimer",
+    "StopAmd",
+    "StopPlayback",
+    "StopRecording",
+    "TimerFired",
+    "outcome_for_cause",
+]  # fmt: skip
+
+Outcome = Literal["human", "machine", "no_answer", "busy", "failed"]
+
+
+# --- events in -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Answered:
+    pass
+
+
+@dataclass(frozen=True)
+class AmdDecided:
+    label: Literal["human", "machine"]
+    at_ms: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Dtmf:
+    digit: str
+
+
+@dataclass(frozen=True)
+class PlaybackFinished:
+    token: int
+
+
+@dataclass(frozen=True)
+class TimerFired:
+    name: str
+
+
+@dataclass(frozen=True)
+class AgentAnswered:
+    agent: str
+
+
+@dataclass(frozen=True)
+class AgentGone:
+    pass
+
+
+@dataclass(frozen=True)
+class ConsentPersisted:
+    pass
+
+
+@dataclass(frozen=True)
+class OptOutCommitted:
+    pass
+
+
+@dataclass(frozen=True)
+class CalleeGone:
+    cause: int = 16
+
+
+Event = (
+    Answered
+    | AmdDecided
+    | Dtmf
+    | PlaybackFinished
+    | TimerFired
+    | AgentAnswered
+    | AgentGone
+    | ConsentPersisted
+    | OptOutCommitted
+    | CalleeGone
+)
+
+
+# --- commands out ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StartAmd:
+    pass
+
+
+@dataclass(frozen=True)
+class StopAmd:
+    pass
+
+
+@dataclass(frozen=True)
+class Play:
+    token: int
+    media: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StopPlayback:
+    pass
+
+
+@dataclass(frozen=True)
+class StartTimer:
+    name: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class PersistConsent:
+    pass
+
+
+@dataclass(frozen=True)
+class RequestAgent:
+    pass
+
+
+@dataclass(frozen=True)
+class CancelAgentRequest:
+    pass
+
+
+@dataclass(frozen=True)
+class Bridge:
+    agent: str
+
+
+@dataclass(frozen=True)
+class StartRecording:
+    pass
+
+
+@dataclass(frozen=True)
+class StopRecording:
+    pass
+
+
+@dataclass(frozen=True)
+class LeaveBridge:
+    """Take the callee out of the agent bridge (the agent is gone)."""
+
+
+@dataclass(frozen=True)
+class HangupAgent:
+    pass
+
+
+@dataclass(frozen=True)
+class OptOut:
+    pass
+
+
+@dataclass(frozen=True)
+class Hangup:
+    pass
+
+
+@dataclass(frozen=True)
+class Finished:
+    outcome: Outcome
+    detail: dict[str, object] = field(default_factory=dict)
+
+
+Command = (
+    StartAmd
+    | StopAmd
+    | Play
+    | StopPlayback
+    | StartTimer
+    | PersistConsent
+    | RequestAgent
+    | CancelAgentRequest
+    | Bridge
+    | StartRecording
+    | StopRecording
+    | LeaveBridge
+    | HangupAgent
+    | OptOut
+    | Hangup
+    | Finished
+)
+
+State = Literal[
+    "dialing", "detecting", "identifying", "asking_consent", "awaiting_consent",
+    "saving_consent", "connecting", "no_agent", "talking", "optout_menu", "optout_waiting",
+    "opting_out", "leaving", "done",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FlowSettings:
+    callback_digits: str
+    """The callback number as it is read out, e.g. ``030555000100``."""
+    consent_wait_s: float = 5.0
+    agent_wait_s: float = 5.0
+    optout_wait_s: float = 5.0
+    amd_deadline_s: float = 6.0
+    """Wall-clock guard: no decision by then (no audio arrived) means human."""
+
+
+def outcome_for_cause(cause: int) -> Outcome:
+    """The outcome of a call that ended before it was answered, by Q.850 cause."""
+    if cause == 17:
+        return "busy"
+    if cause in (18, 19, 0):
+        return "no_answer"
+    return "failed"
+
+
+class CallFlow:
+    """The state of one call. :meth:`handle` is the only entry point."""
+
+    def __init__(self, settings: FlowSettings) -> None:
+        self.settings = settings
+        self.state: State = "dialing"
+        self.recording_consent = False
+        self.opted_out = False
+        self.agent: str | None = None
+        self.amd: AmdDecided | None = None
+        self.recording = False
+        self._token = 0
+        self._playing: int | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.state == "done"
+
+    # --- helpers -----------------------------------------------------------------------------
+    def _play(self, *media: str) -> Play:
+        self._token += 1
+        self._playing = self._token
+        return Play(self._token, media)
+
+    def _stop_playback(self) -> list[Command]:
+        if self._playing is None:
+            return []
+        self._playing = None
+        return [StopPlayback()]
+
+    def _callback(self) -> str:
+        return f"digits:{self.settings.callback_digits}"
+
+    def _finish(self, outcome: Outcome, *before: Command) -> list[Command]:
+        self.state = "done"
+        detail: dict[str, object] = {
+            "recording_consent": self.recording_consent,
+            "opted_out": self.opted_out,
+            "agent": self.agent,
+        }
+        if self.amd is not None:
+            detail["amd"] = {
+                "label": self.amd.label,
+                "at_ms": self.amd.at_ms,
+                "reason": self.amd.reason,
+            }
+        return [*before, Finished(outcome, detail)]
+
+    def _connect(self) -> list[Command]:
+        """The consent question is over: on to an agent."""
+        self.state = "connecting"
+        return [
+            self._play("sound:konform/connecting"),
+            RequestAgent(),
+            StartTimer("agent_wait", self.settings.agent_wait_s),
+        ]
+
+    def _optout_menu(self) -> list[Command]:
+        self.state = "optout_menu"
+        return [self._play("sound:konform/optout")]
+
+    def _leave(self, prompt: str) -> list[Command]:
+        self.state = "leaving"
+        return [self._play(prompt)]
+
+    # --- the machine -------------------------------------------------------------------------
+    def handle(self, event: Event) -> list[Command]:
+        if self.state == "done":
+            return []
+        if isinstance(event, CalleeGone):
+            return self._callee_gone(event)
+        if isinstance(event, PlaybackFinished):
+            if event.token != self._playing:
+                return []  # a playback we stopped or replaced
+            self._playing = None
+        handler = getattr(self, f"_on_{self.state}")
+        result: list[Command] = handler(event)
+        return result
+
+    def _callee_gone(self, event: CalleeGone) -> list[Command]:
+        if self.state == "dialing":
+            return self._finish(outcome_for_cause(event.cause))
+        before: list[Command] = []
+        if self.state == "detecting":
+            before.append(StopAmd())
+        if self.recording:
+            before.append(StopRecording())
+            self.recording = False
+        if self.agent is not None and self.state == "talking":
+            before.append(HangupAgent())
+        if self.state == "connecting":
+            before.append(CancelAgentRequest())
+        outcome: Outcome = "machine" if self.amd and self.amd.label == "machine" else "human"
+        return self._finish(outcome, *before)
+
+    def _on_dialing(self, event: Event) -> list[Command]:
+        if isinstance(event, Answered):
+            self.state = "detecting"
+            return [StartAmd(), StartTimer("amd_deadline", self.settings.amd_deadline_s)]
+        return []
+
+    def _on_detecting(self, event: Event) -> list[Command]:
+        if isinstance(event, TimerFired) and event.name == "amd_deadline":
+            event = AmdDecided("human", int(self.settings.amd_deadline_s * 1000), "no_audio")
+        if not isinstance(event, AmdDecided):
+            return []
+        self.amd = event
+        if event.label == "machine":
+            return self._finish("machine", StopAmd(), Hangup())
+        self.state = "identifying"
+        return [StopAmd(), self._play("sound:konform/identification", self._callback())]
+
+    def _on_identifying(self, event: Event) -> list[Command]:
+        if isinstance(event, PlaybackFinished):
+            self.state = "asking_consent"
+            return [self._play("sound:konform/consent")]
+        return []
+
+    def _consent_answer(self, event: Event) -> list[Command] | None:
+        if isinstance(event, Dtmf):
+            stop = self._stop_playback()
+            if event.digit == "1":
+                self.state = "saving_consent"
+                return [*stop, PersistConsent()]
+            return [*stop, *self._connect()]
+        return None
+
+    def _on_asking_consent(self, event: Event) -> list[Command]:
+        answered = self._consent_answer(event)
+        if answered is not None:
+            return answered
+        if isinstance(event, PlaybackFinished):
+            self.state = "awaiting_consent"
+            return [StartTimer("consent_wait", self.settings.consent_wait_s)]
+        return []
+
+    def _on_awaiting_consent(self, event: Event) -> list[Command]:
+        answered = self._consent_answer(event)
+        if answered is not None:
+            return answered
+        if isinstance(event, TimerFired) and event.name == "consent_wait":
+            return self._connect()
+        return []
+
+    def _on_saving_consent(self, event: Event) -> list[Command]:
+        if isinstance(event, ConsentPersisted):
+            self.recording_consent = True
+            return self._connect()
+        return []
+
+    def _on_connecting(self, event: Event) -> list[Command]:
+        if isinstance(event, AgentAnswered):
+            self.agent = event.agent
+            self.state = "talking"
+            commands: list[Command] = [*self._stop_playback(), Bridge(event.agent)]
+            if self.recording_consent:
+                self.recording = True
+                commands.append(StartRecording())
+            return commands
+        if isinstance(event, TimerFired) and event.name == "agent_wait":
+            self.state = "no_agent"
+            return [
+                CancelAgentRequest(),
+                *self._stop_playback(),
+                self._play("sound:konform/no-agent", self._callback()),
+            ]
+        return []
+
+    def _on_no_agent(self, event: Event) -> list[Command]:
+        if isinstance(event, PlaybackFinished):
+            return self._optout_menu()
+        return []
+
+    def _on_talking(self, event: Event) -> list[Command]:
+        if isinstance(event, AgentGone):
+            commands: list[Command] = []
+            if self.recording:
+                commands.append(StopRecording())
+                self.recording = False
+            return [*commands, LeaveBridge(), *self._optout_menu()]
+        return []
+
+    def _on_optout_menu(self, event: Event) -> list[Command]:
+        if isinstance(event, Dtmf):
+            stop = self._stop_playback()
+            if event.digit == "9":
+                self.state = "opting_out"
+                return [*stop, OptOut()]
+            return [*stop, *self._leave("sound:konform/goodbye")]
+        if isinstance(event, PlaybackFinished):
+            self.state = "optout_waiting"
+            return [StartTimer("optout_wait", self.settings.optout_wait_s)]
+        return []
+
+    def _on_optout_waiting(self, event: Event) -> list[Command]:
+        if isinstance(event, Dtmf | PlaybackFinished):
+            return self._on_optout_menu(event)
+        if isinstance(event, TimerFired) and event.name == "optout_wait":
+            return self._leave("sound:konform/goodbye")
+        return []
+
+    def _on_opting_out(self, event: Event) -> list[Command]:
+        if isinstance(event, OptOutCommitted):
+            self.opted_out = True
+            return self._leave("sound:konform/optout-confirmed")
+        return []
+
+    def _on_leaving(self, event: Event) -> list[Command]:
+        if isinstance(event, PlaybackFinished):
+            return self._finish("human", Hangup())
+        return []

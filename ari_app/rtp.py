@@ -1,0 +1,143 @@
+"""RTP as the app receives it from ARI externalMedia: packet parsing, reordering, decoding.
+
+Sans-IO: :class:`RtpPacket` parses bytes; :class:`AudioReassembler` puts packets back in
+sequence order (tolerating reordering and loss, filling gaps with silence) and decodes the
+payload to native 16-bit PCM for the detector. Framing as observed on Asterisk 22: a 12-byte
+header, then 20 ms of audio; ``slin16`` arrives with payload type 118 and *big-endian* samples
+(640 bytes), ``ulaw`` with payload type 0 (160 bytes).
+"""
+
+from __future__ import annotations
+
+import struct
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["FORMATS", "AudioReassembler", "RtpError", "RtpPacket", "ulaw_to_linear"]
+
+
+class RtpError(ValueError):
+    """Not an RTP packet konform can use."""
+
+
+@dataclass(frozen=True, slots=True)
+class RtpPacket:
+    payload_type: int
+    sequence: int
+    timestamp: int
+    ssrc: int
+    payload: bytes
+    marker: bool = False
+
+    @classmethod
+    def parse(cls, data: bytes) -> RtpPacket:
+        if len(data) < 12:
+            raise RtpError(f"{len(data)} bytes is too short for RTP")
+        first, second, sequence, timestamp, ssrc = struct.unpack_from("!BBHII", data)
+        if first >> 6 != 2:
+            raise RtpError(f"RTP version {first >> 6}, expected 2")
+        offset = 12 + 4 * (first & 0x0F)
+        if first & 0x10:  # header extension
+            if len(data) < offset + 4:
+                raise RtpError("truncated RTP header extension")
+            (length,) = struct.unpack_from("!H", data, offset + 2)
+            offset += 4 + 4 * length
+        end = len(data)
+        if first & 0x20:  # padding
+            end -= data[-1]
+        if offset > end:
+            raise RtpError("RTP header longer than the packet")
+        return cls(second & 0x7F, sequence, timestamp, ssrc, data[offset:end], bool(second & 0x80))
+
+    def __bytes__(self) -> bytes:
+        header = struct.pack(
+            "!BBHII",
+            0x80,
+            (0x80 if self.marker else 0) | self.payload_type,
+            self.sequence,
+            self.timestamp,
+            self.ssrc,
+        )
+        return header + self.payload
+
+
+def _ulaw_table() -> np.ndarray:
+    codes = np.arange(256, dtype=np.int32)
+    u = ~codes & 0xFF
+    sign = u & 0x80
+    exponent = (u >> 4) & 0x07
+    mantissa = u & 0x0F
+    magnitude = ((mantissa << 3) + 0x84) << exponent
+    return np.where(sign, 0x84 - magnitude, magnitude - 0x84).astype(np.int16)
+
+
+_ULAW = _ulaw_table()
+
+
+def ulaw_to_linear(payload: bytes) -> bytes:
+    return _ULAW[np.frombuffer(payload, dtype=np.uint8)].tobytes()
+
+
+@dataclass(frozen=True)
+class MediaFormat:
+    name: str
+    rate: int
+    payload_type: int
+    bytes_per_20ms: int
+
+
+FORMATS = {
+    "slin16": MediaFormat("slin16", 16000, 118, 640),
+    "ulaw": MediaFormat("ulaw", 8000, 0, 160),
+}
+
+
+class AudioReassembler:
+    """Reorders packets by sequence number and yields decoded PCM (native 16-bit).
+
+    Holds up to ``depth`` packets to wait for late ones; a gap that is still open when the
+    buffer is full is filled with silence of the missing packets' length.
+    """
+
+    def __init__(self, media: MediaFormat, depth: int = 3) -> None:
+        self.media = media
+        self.depth = depth
+        self._pending: dict[int, bytes] = {}
+        self._next: int | None = None
+        self.received = 0
+        self.lost = 0
+        self.late = 0
+        self.wrong_type = 0
+
+    def push(self, packet: RtpPacket) -> list[bytes]:
+        """Add one packet; return the PCM chunks now ready, in order."""
+        if packet.payload_type != self.media.payload_type:
+            self.wrong_type += 1  # reported by the caller: a framing mismatch, not fatal
+        self.received += 1
+        if self._next is None:
+            self._next = packet.sequence
+        ahead = (packet.sequence - self._next) & 0xFFFF
+        if ahead >= 0x8000:  # older than what was already played out
+            self.late += 1
+            return []
+        self._pending[packet.sequence] = packet.payload
+        out: list[bytes] = []
+        while self._pending:
+            if self._next in self._pending:
+                out.append(self._decode(self._pending.pop(self._next)))
+                self._next = (self._next + 1) & 0xFFFF
+            elif len(self._pending) > self.depth:
+                self.lost += 1
+                out.append(b"\0" * (2 * self.media.rate // 50))
+                self._next = (self._next + 1) & 0xFFFF
+            else:
+                break
+        return out
+
+    def _decode(self, payload: bytes) -> bytes:
+        if self.media.name == "ulaw":
+            return ulaw_to_linear(payload)
+        samples = np.frombuffer(payload, dtype=">i2")
+        return samples.astype(np.int16).tobytes() if sys.byteorder == "little" else payload
