@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import cast
 
 from ari_app.rtp import FORMATS, AudioReassembler, RtpError, RtpPacket
 from konform.amd.config import AmdConfig
@@ -51,8 +52,7 @@ class AmdListener(asyncio.DatagramProtocol):
         return protocol, port
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
+        self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str | object, int]) -> None:
         if self.detector.decision is not None:

@@ -1,0 +1,82 @@
+"""What the simulated far end saw: its own log and mailbox recordings, read back for reports.
+
+Nothing here comes from konform's belief about a call: caller ID, presentation, P-Asserted-
+Identity and Privacy are what the far end's Asterisk logged from the SIP it received, and
+"voicemail left" is measured on what the mailbox actually recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+from konform.sandbox.sandbox import Sandbox
+
+__all__ = ["FarEndCall", "far_end_calls", "voiced_seconds"]
+
+VOICE_DBFS = -45.0
+
+
+@dataclass(frozen=True)
+class FarEndCall:
+    number: str
+    caller_id: str
+    presentation: str
+    privacy: str | None
+    pai: str | None
+    voicemail_left: bool
+    voicemail_seconds: float
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "caller_id": self.caller_id,
+            "presentation": self.presentation,
+            "privacy": self.privacy,
+            "pai": self.pai,
+            "voicemail_left": self.voicemail_left,
+        }
+
+
+def voiced_seconds(path: Path) -> float:
+    """Seconds of a recording louder than -45 dBFS, in 20 ms frames."""
+    try:
+        audio, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError, OSError):
+        return 0.0
+    mono = audio.mean(axis=1)
+    step = rate // 50
+    frames = mono[: mono.size // step * step].reshape(-1, step)
+    if frames.size == 0:
+        return 0.0
+    rms = np.sqrt(np.mean(frames**2, axis=1))
+    loud = 20 * np.log10(np.maximum(rms, 1e-9)) > VOICE_DBFS
+    return float(loud.sum()) * 0.02
+
+
+def far_end_calls(sandbox: Sandbox) -> dict[str, list[FarEndCall]]:
+    """Every call the far end received, by dialled number, oldest first."""
+    entries = sandbox.farend_log()
+    mailbox = {e["uid"]: e for e in entries if e.get("event") == "mailbox_record"}
+    calls: dict[str, list[FarEndCall]] = {}
+    for entry in entries:
+        if entry.get("event") != "call":
+            continue
+        seconds = 0.0
+        record = mailbox.get(entry.get("uid", ""))
+        if record is not None:
+            seconds = voiced_seconds(sandbox.host_path(record["file"]))
+        calls.setdefault(entry["number"], []).append(
+            FarEndCall(
+                number=entry["number"],
+                caller_id=entry.get("cid_num", ""),
+                presentation=entry.get("pres", ""),
+                privacy=entry.get("privacy") or None,
+                pai=entry.get("pai") or None,
+                voicemail_left=seconds > 0.5,
+                voicemail_seconds=seconds,
+            )
+        )
+    return calls
