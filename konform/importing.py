@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from konform.calling_time import GERMAN_STATES
 from konform.numbers import InvalidNumber, Keyer, is_sha256_hex, normalize
 from konform.progress import Progress
-from konform.store import audit, donotcall
+from konform.store import audit, campaigns, donotcall
 from konform.store.contacts import ConsentRow, ContactRow, upsert_consents, upsert_contacts
 from konform.store.database import Store
 
@@ -165,7 +165,13 @@ def _csv_rows(
 
 
 def run_import(
-    store: Store, kind: ImportKind, path: Path, *, strict: bool = False, replace: bool = False
+    store: Store,
+    kind: ImportKind,
+    path: Path,
+    *,
+    strict: bool = False,
+    replace: bool = False,
+    campaign: str | None = None,
 ) -> ImportResult:
     """Import one file; see the module docstring for the rules."""
     handle, size = _open_text(path)
@@ -176,7 +182,7 @@ def run_import(
             if replace and kind == "robinson":
                 store.conn.execute("DELETE FROM dnc_robinson")
             if kind in ("contacts", "consents"):
-                _import_table(store, kind, handle, path, result, progress)
+                _import_table(store, kind, handle, path, result, progress, campaign)
             else:
                 _import_list(store, kind, handle, path, result, progress)
             if strict and result.errors:
@@ -206,6 +212,7 @@ def _import_table(
     path: Path,
     result: ImportResult,
     progress: Progress,
+    campaign: str | None = None,
 ) -> None:
     counter = [0]
     columns, optional = (
@@ -218,9 +225,10 @@ def _import_table(
 
     def flush() -> None:
         if kind == "contacts":
-            result.written += upsert_contacts(
-                store, [r for r in batch if isinstance(r, ContactRow)]
-            )
+            contacts = [r for r in batch if isinstance(r, ContactRow)]
+            result.written += upsert_contacts(store, contacts)
+            if campaign is not None:
+                campaigns.assign(store, campaign, [c.number for c in contacts])
         else:
             consents = [r for r in batch if isinstance(r, ConsentRow)]
             result.written += upsert_consents(store, consents)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from konform.cli.context import Context, UserError
 from konform.importing import IMPORT_KINDS, ImportFileError, run_import
+from konform.store import campaigns
 
 __all__ = ["register"]
 
@@ -31,6 +32,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         p = kinds.add_parser(kind, help=_HELP[kind], description=_HELP[kind])
         p.add_argument("file", type=Path)
         p.add_argument("--strict", action="store_true", help="write nothing if any row is bad")
+        if kind == "contacts":
+            p.add_argument("--campaign", help="also put the imported numbers on this campaign")
         if kind == "robinson":
             p.add_argument(
                 "--replace",
@@ -41,6 +44,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def import_file(args: argparse.Namespace, ctx: Context) -> int:
+    campaign = getattr(args, "campaign", None)
+    if campaign is not None and campaigns.get(ctx.store, campaign) is None:
+        raise UserError(f"no campaign named {campaign!r}")
     try:
         result = run_import(
             ctx.store,
@@ -48,6 +54,7 @@ def import_file(args: argparse.Namespace, ctx: Context) -> int:
             args.file,
             strict=args.strict,
             replace=getattr(args, "replace", False),
+            campaign=campaign,
         )
     except ImportFileError as exc:
         raise UserError(str(exc)) from None

@@ -204,3 +204,23 @@ def test_help_lists_commands(capsys: object) -> None:
     )
     for command in ("callerid", "campaign", "import", "policy", "sandbox", "demo"):
         assert command in done.stdout
+
+
+def test_import_contacts_onto_a_campaign(cli: CliRunner, tmp_path: Path) -> None:
+    _campaign(cli)
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("number,name,region,kind,customer_until\n030 1234567,Anna,DE-BE,b2c,\n")
+    assert cli("import", "contacts", str(contacts), "--campaign", "nope").code == 2
+    assert cli("import", "contacts", str(contacts), "--campaign", "spring").code == 0
+    from konform.store import campaigns
+    from konform.store.database import open_store
+
+    store = open_store(tmp_path / "konform.db")
+    assert campaigns.pending_numbers(store, "spring") == ["+49301234567"]
+    store.close()
+
+
+def test_serve_refuses_default_password(cli: CliRunner, monkeypatch: object) -> None:
+    _campaign(cli)
+    result = cli("serve", "--campaign", "spring", "--once")
+    assert result.code == 2 and "password" in result.err

@@ -1,0 +1,71 @@
+"""``konform serve``: run campaigns on the configured Asterisk (the production entry point).
+
+Connects to ARI with the configured credentials (refusing empty or default passwords), then
+calls each campaign's pending numbers through the gate, with the per-trunk concurrency limit;
+numbers blocked only for the time of day stay pending and are tried on later rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from collections import Counter
+
+from ari_app.ari import AriClient
+from ari_app.dialer import Dialer
+from konform.cli.context import Context, UserError
+from konform.config import require_secret
+from konform.store import campaigns
+
+__all__ = ["register"]
+
+logger = logging.getLogger(__name__)
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = commands.add_parser(
+        "serve", help="run campaigns on the configured Asterisk (ARI)", description=__doc__
+    )
+    p.add_argument(
+        "--campaign", action="append", required=True, help="campaign to run (repeatable)"
+    )
+    p.add_argument("--once", action="store_true", help="one round over the pending numbers")
+    p.add_argument(
+        "--interval", type=float, default=60.0, help="seconds between rounds (default 60)"
+    )
+    p.set_defaults(handler=serve)
+
+
+def serve(args: argparse.Namespace, ctx: Context) -> int:
+    config = ctx.config
+    require_secret("[ari] password (KONFORM_ARI_PASSWORD)", config.ari.password)
+    if not config.dialer.agent_list:
+        raise UserError("[dialer] agents is empty: list the agents' PJSIP endpoints")
+    for name in args.campaign:
+        if campaigns.get(ctx.store, name) is None:
+            raise UserError(f"no campaign named {name!r}")
+    try:
+        asyncio.run(_serve(args, ctx))
+    except TimeoutError:
+        raise UserError(f"ARI at {config.ari.url} did not accept the event connection") from None
+    return 0
+
+
+async def _serve(args: argparse.Namespace, ctx: Context) -> None:
+    config = ctx.config
+    async with (
+        AriClient(config.ari.url, config.ari.username, config.ari.password, config.ari.app) as ari,
+        Dialer(ari, ctx.store, config) as dialer,
+    ):
+        while True:
+            for name in args.campaign:
+                results = await dialer.run_campaign(name)
+                counts = Counter(r.outcome for r in results)
+                ctx.out(
+                    f"{name}: {len(results)} numbers, "
+                    + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+                )
+            if args.once:
+                return
+            await asyncio.sleep(args.interval)

@@ -1,0 +1,132 @@
+"""The outbound dialer end to end on the real sandbox: every far-end behaviour, checked against
+the far end's own log. The demo campaign's calls run concurrently, once per session."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ari_app.demo import CALLER_ID, DEMO_NUMBERS, build_demo_store, call_all, demo_config, report
+from konform.cli.main import main
+from konform.sandbox.farend import voiced_seconds
+from konform.sandbox.sandbox import Sandbox
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def campaign(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    folder = tmp_path_factory.mktemp("dialer")
+    store = build_demo_store(folder)
+    try:
+        results = asyncio.run(
+            asyncio.wait_for(
+                call_all(sandbox, store, demo_config(sandbox, folder), DEMO_NUMBERS), timeout=240
+            )
+        )
+        data = report(sandbox, store, results)
+    finally:
+        store.close()
+    data["by_number"] = {c["number"]: c for c in data["calls"]}
+    return data
+
+
+def call(campaign: dict[str, Any], number: str) -> dict[str, Any]:
+    result: dict[str, Any] = campaign["by_number"][number]
+    return result
+
+
+def test_every_call_that_reached_the_far_end_showed_the_campaign_number(
+    campaign: dict[str, Any],
+) -> None:
+    reached = [c for c in campaign["calls"] if c["far_end"] is not None]
+    assert len(reached) == 6, [c["number"] for c in reached]
+    for c in reached:
+        far = c["far_end"]
+        assert far["caller_id"] == CALLER_ID, c
+        assert far["presentation"].startswith("allowed"), c
+        assert far["privacy"] is None, c
+        assert far["pai"] and CALLER_ID in far["pai"], c
+
+
+def test_person_who_presses_1_is_recorded(campaign: dict[str, Any]) -> None:
+    c = call(campaign, "+49301110001")
+    assert c["outcome"] == "human" and c["recording_consent"] is True
+    recording = Path(c["recording"])
+    assert recording.is_absolute() and recording.is_file()
+    assert recording.parent.stat().st_mode & 0o777 == 0o700
+    assert voiced_seconds(recording) > 1.0, "the recording holds the conversation"
+
+
+def test_person_who_presses_nothing_is_not_recorded(campaign: dict[str, Any]) -> None:
+    c = call(campaign, "+49301110002")
+    assert c["outcome"] == "human"
+    assert c["recording_consent"] is False and c["recording"] is None
+
+
+def test_opt_out_after_the_agent_hangs_up(campaign: dict[str, Any]) -> None:
+    c = call(campaign, "+49301110003")
+    assert c["outcome"] == "human" and c["opted_out"] is True
+    assert c["recording"] is None
+
+
+def test_opted_out_number_is_then_blocked(
+    campaign: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    capsys.readouterr()
+    code = main(
+        [
+            "--db",
+            campaign["db"],
+            "policy",
+            "check",
+            "--campaign",
+            "demo-energy",
+            "--number",
+            "+49301110003",
+            "--json",
+        ]
+    )
+    assert code == 0
+    codes = [r["code"] for r in json.loads(capsys.readouterr().out)["reasons"]]
+    assert "dnc_internal" in codes
+
+
+def test_mailbox_is_hung_up_on_and_gets_nothing(campaign: dict[str, Any]) -> None:
+    c = call(campaign, "+49301110004")
+    assert c["outcome"] == "machine"
+    assert c["recording"] is None and c["recording_consent"] is False
+    assert c["far_end"]["voicemail_left"] is False
+
+
+def test_no_answer_and_busy(campaign: dict[str, Any]) -> None:
+    assert call(campaign, "+49301110005")["outcome"] == "no_answer"
+    assert call(campaign, "+49301110006")["outcome"] == "busy"
+
+
+def test_blocked_numbers_never_reach_the_far_end(campaign: dict[str, Any]) -> None:
+    expected = {
+        "+49301110007": "no_consent",
+        "+49301110008": "robinson",
+        "+49301110009": "dnc_internal",
+        "112": "invalid_number",
+    }
+    for number, code in expected.items():
+        c = call(campaign, number)
+        assert c["outcome"] == "blocked" and code in c["reasons"], c
+        assert c["far_end"] is None, c
+
+
+def test_every_attempt_has_one_outcome_in_the_store(campaign: dict[str, Any]) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(campaign["db"])
+    rows = conn.execute("SELECT outcome, count(*) FROM call_attempts GROUP BY outcome").fetchall()
+    conn.close()
+    counts = dict(rows)
+    assert counts == {"human": 3, "machine": 1, "no_answer": 1, "busy": 1, "blocked": 3}

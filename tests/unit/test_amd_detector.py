@@ -1,0 +1,105 @@
+"""The AMD detector on synthetic signals: tones, noise at several SNRs, speech-like bursts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from konform.amd.config import AmdConfig
+from konform.amd.detector import Detector
+from konform.amd.evaluate import run_file
+from tests.amd_signals import RATE, mix, noise, pcm16, silence, speech, tone, with_noise
+
+
+def decide(signal: np.ndarray, rate: int = RATE) -> tuple[str, int, str]:
+    decision = run_file(pcm16(signal), rate)
+    return decision.label, decision.at_ms, decision.reason
+
+
+@pytest.mark.parametrize("hz", [425.0, 1000.0, 1400.0, 2000.0])
+def test_a_steady_tone_is_a_beep(hz: float) -> None:
+    rng = np.random.default_rng(1)
+    label, at_ms, reason = decide(mix(silence(0.3), tone(hz, 0.6), noise(2, rng, 0.001)))
+    assert (label, reason) == ("machine", "beep")
+    assert 300 < at_ms < 700
+
+
+@pytest.mark.parametrize("hz", [150.0, 3000.0])
+def test_tones_outside_the_beep_band_are_not_beeps(hz: float) -> None:
+    _label, _, reason = decide(mix(silence(0.3), tone(hz, 0.6), silence(6)))
+    assert reason != "beep"
+
+
+def test_a_short_blip_is_not_a_beep() -> None:
+    _, _, reason = decide(mix(silence(0.3), tone(1000, 0.08), silence(6)))
+    assert reason != "beep"
+
+
+def test_silence_defaults_to_human_at_the_deadline() -> None:
+    label, at_ms, reason = decide(silence(8))
+    assert (label, reason) == ("human", "deadline")
+    assert at_ms == AmdConfig().deadline_ms
+
+
+@pytest.mark.parametrize("level", [0.003, 0.03, 0.2])
+def test_line_noise_alone_is_not_speech(level: float) -> None:
+    rng = np.random.default_rng(2)
+    label, _, reason = decide(noise(8, rng, level))
+    assert (label, reason) == ("human", "deadline")
+
+
+@pytest.mark.parametrize("snr", [10.0, 20.0, 35.0])
+def test_short_hello_then_silence_is_human(snr: float) -> None:
+    rng = np.random.default_rng(3)
+    signal = with_noise(mix(silence(0.4), speech(0.6, rng), silence(6)), snr, rng)
+    label, at_ms, reason = decide(signal)
+    assert (label, reason) == ("human", "short_greeting")
+    assert at_ms < 2500
+
+
+@pytest.mark.parametrize("snr", [10.0, 20.0, 35.0])
+def test_long_greeting_is_a_machine(snr: float) -> None:
+    rng = np.random.default_rng(4)
+    signal = with_noise(mix(silence(0.3), speech(7, rng), silence(2)), snr, rng)
+    label, at_ms, _ = decide(signal)
+    assert label == "machine"
+    assert at_ms < 4500
+
+
+@pytest.mark.parametrize("gain", [0.05, 0.3, 1.0])
+def test_decisions_hold_across_levels(gain: float) -> None:
+    rng = np.random.default_rng(5)
+    hello = mix(silence(0.4), speech(0.6, rng, 0.25 * gain), silence(5))
+    greeting = mix(silence(0.3), speech(6, rng, 0.25 * gain), silence(1))
+    assert decide(with_noise(hello, 25, rng))[0] == "human"
+    assert decide(with_noise(greeting, 25, rng))[0] == "machine"
+
+
+def test_16_khz_and_10_ms_frames() -> None:
+    rng = np.random.default_rng(6)
+    signal = mix(silence(0.3), tone(1000, 0.6), silence(1))
+    up = np.interp(np.arange(signal.size * 2) / 2, np.arange(signal.size), signal)
+    detector = Detector(16000)
+    data = pcm16(up.astype(np.float32)).tobytes()
+    decision = None
+    for offset in range(0, len(data), 320):  # 10 ms at 16 kHz
+        decision = detector.feed(data[offset : offset + 320]) or decision
+        if decision:
+            break
+    assert decision is not None and decision.reason == "beep"
+    assert rng is not None
+
+
+def test_one_decision_only_and_no_look_ahead() -> None:
+    rng = np.random.default_rng(7)
+    detector = Detector(RATE)
+    data = pcm16(mix(silence(0.3), tone(1000, 0.6), speech(3, rng))).tobytes()
+    decisions = [d for i in range(0, len(data), 320) if (d := detector.feed(data[i : i + 320]))]
+    assert len(decisions) == 1
+    assert detector.feed(data) is None
+    assert detector.finish() is decisions[0]
+
+
+def test_rejects_other_rates() -> None:
+    with pytest.raises(ValueError):
+        Detector(44100)

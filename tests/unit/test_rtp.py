@@ -1,0 +1,81 @@
+"""RTP parsing, reordering, loss and the slin16 byte order the detector depends on."""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pytest
+
+from ari_app.rtp import FORMATS, AudioReassembler, RtpError, RtpPacket, ulaw_to_linear
+
+
+def packet(seq: int, payload: bytes, pt: int = 118) -> RtpPacket:
+    return RtpPacket(pt, seq & 0xFFFF, seq * 320, 0x1234, payload)
+
+
+def test_round_trip() -> None:
+    original = packet(7, b"\x01\x02" * 320)
+    parsed = RtpPacket.parse(bytes(original))
+    assert parsed == original
+
+
+def test_header_with_csrc_extension_and_padding() -> None:
+    payload = b"\xaa" * 8
+    header = struct.pack("!BBHII", 0x80 | 0x20 | 0x10 | 1, 118, 1, 2, 3)
+    data = header + b"\0\0\0\1" + b"\xbe\xde\x00\x01" + b"\0\0\0\0" + payload + b"\0\0\x03"
+    parsed = RtpPacket.parse(data)
+    assert parsed.payload == payload
+
+
+@pytest.mark.parametrize("data", [b"", b"\x80" * 5, bytes([0x40]) + b"\0" * 20])
+def test_garbage_is_refused(data: bytes) -> None:
+    with pytest.raises(RtpError):
+        RtpPacket.parse(data)
+
+
+def test_slin16_big_endian_becomes_native() -> None:
+    samples = np.array([1, -2, 300, -32768], dtype=np.int16)
+    reassembler = AudioReassembler(FORMATS["slin16"])
+    (pcm,) = reassembler.push(packet(1, samples.astype(">i2").tobytes()))
+    assert np.array_equal(np.frombuffer(pcm, dtype=np.int16), samples)
+
+
+def test_reordered_packets_come_out_in_order() -> None:
+    reassembler = AudioReassembler(FORMATS["slin16"], depth=3)
+    chunks = [bytes([i]) * 640 for i in range(5)]
+    out = []
+    for seq in (0, 2, 1, 3, 4):
+        out += reassembler.push(packet(100 + seq, chunks[seq]))
+    assert [c[0] for c in out] == [0, 1, 2, 3, 4]
+    assert len(out) == 5 and reassembler.lost == 0
+
+
+def test_loss_is_filled_with_silence() -> None:
+    reassembler = AudioReassembler(FORMATS["ulaw"], depth=2)
+    out = []
+    for seq in (0, 1, 3, 4, 5, 6):
+        out += reassembler.push(packet(seq, b"\xff" * 160, pt=0))
+    assert reassembler.lost == 1
+    assert out[2] == b"\0" * 320  # 20 ms of silence at 8 kHz stands in for packet 2
+
+
+def test_sequence_wraps_around() -> None:
+    reassembler = AudioReassembler(FORMATS["ulaw"])
+    out = []
+    for seq in (65534, 65535, 0, 1):
+        out += reassembler.push(packet(seq, b"\xff" * 160, pt=0))
+    assert len(out) == 4 and reassembler.lost == 0
+
+
+def test_late_duplicates_are_dropped() -> None:
+    reassembler = AudioReassembler(FORMATS["ulaw"])
+    reassembler.push(packet(10, b"\xff" * 160, pt=0))
+    reassembler.push(packet(11, b"\xff" * 160, pt=0))
+    assert reassembler.push(packet(10, b"\xff" * 160, pt=0)) == []
+    assert reassembler.late == 1
+
+
+def test_ulaw_decoding_known_values() -> None:
+    decoded = np.frombuffer(ulaw_to_linear(bytes([0xFF, 0x7F, 0x00, 0x80])), dtype=np.int16)
+    assert list(decoded) == [0, 0, -32124, 32124]
