@@ -17,6 +17,7 @@ from ari_app.ari import AriClient
 from ari_app.call import CallResult, OutboundCall
 from ari_app.flow import CallFlow, FlowSettings
 from konform import gate
+from konform.calling_time import holiday_name
 from konform.config import Config
 from konform.numbers import national_digits
 from konform.policy import Campaign
@@ -55,9 +56,12 @@ class Dialer:
         store: Store,
         config: Config,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        flow_factory: Callable[[FlowSettings], CallFlow] = CallFlow,
     ) -> None:
-        """``clock`` is the instant the policy judges; only demos and tests set another."""
+        """``clock`` is the instant the policy judges; only demos, tests and benchmarks set
+        another, as they do ``flow_factory``."""
         self.clock = clock
+        self.flow_factory = flow_factory
         self.ari = ari
         self.store = store
         self.config = config
@@ -68,6 +72,8 @@ class Dialer:
         self._pump: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Dialer:
+        # Build this year's holiday tables now, not on the first call's setup path.
+        holiday_name(self.clock().date(), "DE", None, self.config.language)
         self._pump = asyncio.create_task(self._route_events())
         await asyncio.wait_for(self.connected.wait(), timeout=30)
         return self
@@ -157,7 +163,7 @@ class Dialer:
             store=self.store,
             agents=self.agents,
             config=cfg,
-            flow=CallFlow(settings),
+            flow=self.flow_factory(settings),
             language=self.config.language,
         )
 

@@ -1,0 +1,223 @@
+"""Benchmark: concurrent calls through the real sandbox, baseline against konform.
+
+    .venv/bin/python bench/calls.py [--levels 10 20 40 60 80 100]
+
+Both rows place the same legs over the PBX's trunk to the far end, which answers half of them
+as a person ("Hallo?", then silence) and half as a mailbox (a 9 s greeting, then a beep):
+
+(a) baseline: ARI originate straight into a plain dialplan context running Asterisk's AMD(),
+    then hangup (no konform logic);
+(b) konform: the dialer's gate, originate into the Stasis app, live AMD on the snooped audio
+    over externalMedia RTP, then hangup (the detection part of the flow; the rest of a call is
+    prompts and bridges, the same for any dialer).
+
+Per concurrency level: the share of calls with the right outcome, call setup time (from the
+decision to call to the INVITE at the far end, p50/p99, read from the far end's own log), and
+CPU seconds per wall second of the PBX Asterisk, the far end and the app (this process).
+Prints one table; the highest level with >= 99 % right is each row's capacity.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ari_app.ari import AriClient
+from ari_app.dialer import Dialer
+from ari_app.flow import AmdDecided, CallFlow, Command, Event, Finished, Hangup, StopAmd
+from konform.config import Config, DialerConfig
+from konform.policy import Campaign
+from konform.sandbox.sandbox import Sandbox
+from konform.store import callerids, campaigns
+from konform.store.contacts import ConsentRow, upsert_consents
+from konform.store.database import open_store
+
+CLOCK = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+CALLER_ID = "+4930555000100"
+STAMP = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})\]")
+
+
+class DetectOnlyFlow(CallFlow):
+    """The flow up to the detector's decision, then hang up (what the baseline does)."""
+
+    def _on_detecting(self, event: Event) -> list[Command]:
+        commands = super()._on_detecting(event)
+        if isinstance(event, AmdDecided) and not self.done:
+            self.state = "done"
+            return [StopAmd(), Hangup(), Finished(event.label, {"amd": event.reason})]
+        return commands
+
+
+def cpu_seconds(pid: int | None) -> float:
+    if pid is None:
+        return 0.0
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def log_times(path: Path, tag: str) -> dict[str, tuple[float, dict[str, str]]]:
+    """Entries of a tagged log by number/uid with the line's timestamp (epoch seconds)."""
+    out: dict[str, tuple[float, dict[str, str]]] = {}
+    if not path.is_file():
+        return out
+    for line in path.read_text(errors="replace").splitlines():
+        if tag not in line:
+            continue
+        stamp = STAMP.match(line)
+        fields = dict(p.split("=", 1) for p in line.split(tag + "|", 1)[1].split("|") if "=" in p)
+        when = datetime.strptime(stamp.group(1), "%Y-%m-%d %H:%M:%S.%f").timestamp() if stamp else 0
+        key = fields.get("number") or fields.get("uid") or ""
+        out[key] = (when, fields)
+    return out
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+async def baseline_level(sandbox: Sandbox, ari: AriClient, n: int, tag: str) -> dict[str, Any]:
+    numbers = [(f"+4930333{tag}{i:03d}" if i % 2 else f"+4930222{tag}{i:03d}") for i in range(n)]
+    expected = {num: ("HUMAN" if num.startswith("+4930333") else "MACHINE") for num in numbers}
+    started: dict[str, float] = {}
+    uids = {num: f"b{tag}{i:03d}" for i, num in enumerate(numbers)}
+
+    async def one(num: str) -> None:
+        started[num] = time.time()
+        await ari.post(
+            "/channels",
+            endpoint=f"PJSIP/{num}@trunk",
+            context="bench-amd",
+            extension="s",
+            priority=1,
+            channelId=uids[num],
+            callerId=f'"Bench" <{CALLER_ID}>',
+            timeout=20,
+        )
+
+    await asyncio.gather(*(one(num) for num in numbers))
+    pbx_log = sandbox.pbx().log_dir / "messages.log"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        results = log_times(pbx_log, "BENCH_AMD")
+        if all(uids[num] in results for num in numbers):
+            break
+        await asyncio.sleep(0.5)
+    results = log_times(pbx_log, "BENCH_AMD")
+    right = sum(
+        1 for num in numbers if results.get(uids[num], (0, {}))[1].get("status") == expected[num]
+    )
+    far = log_times(sandbox.farend().log_dir / "messages.log", "KONFORM_FAREND")
+    setup = [(far[num][0] - started[num]) * 1000 for num in numbers if num in far]
+    return {"right": right / n, "setup": setup}
+
+
+async def konform_level(
+    sandbox: Sandbox, dialer: Dialer, campaign: Campaign, n: int, tag: str
+) -> dict[str, Any]:
+    numbers = [(f"+4930333{tag}{i:03d}" if i % 2 else f"+4930222{tag}{i:03d}") for i in range(n)]
+    with dialer.store.transaction():
+        upsert_consents(
+            dialer.store,
+            [
+                ConsentRow(
+                    num,
+                    "bench",
+                    datetime(2026, 1, 1, tzinfo=UTC),
+                    datetime(2026, 1, 1, 0, 5, tzinfo=UTC),
+                    None,
+                    "bench",
+                )
+                for num in numbers
+            ],
+        )
+    started: dict[str, float] = {}
+
+    async def one(num: str) -> str:
+        started[num] = time.time()
+        return (await dialer.call(campaign, num)).outcome
+
+    labels = await asyncio.gather(*(one(num) for num in numbers))
+    right = 0
+    for num, label in zip(numbers, labels, strict=True):
+        want = "human" if num.startswith("+4930333") else "machine"
+        right += label == want
+    far = log_times(sandbox.farend().log_dir / "messages.log", "KONFORM_FAREND")
+    setup = [(far[num][0] - started[num]) * 1000 for num in numbers if num in far]
+    return {"right": right / n, "setup": setup}
+
+
+async def run(levels: list[int]) -> None:
+    sandbox = Sandbox()
+    sandbox.start()
+    folder = Path(tempfile.mkdtemp(prefix="konform-bench-calls-"))
+    store = open_store(folder / "bench.db")
+    callerids.add(store, CALLER_ID)
+    campaign = Campaign("bench", CALLER_ID, "bench", max_attempts=100)
+    campaigns.add(store, campaign)
+    config = Config(dialer=DialerConfig(agents="agent1", max_concurrent=1000, ring_timeout=20))
+    pids = {"pbx": sandbox.pbx().pid(), "farend": sandbox.farend().pid(), "app": os.getpid()}
+    rows: list[tuple[str, int, dict[str, Any], dict[str, float]]] = []
+    try:
+        async with AriClient(
+            sandbox.ari_url,
+            sandbox.settings.ari_user,
+            sandbox.ari_password,
+            sandbox.settings.ari_app,
+        ) as ari, Dialer(
+            ari, store, config, clock=lambda: CLOCK, flow_factory=DetectOnlyFlow
+        ) as dialer:
+            for row in ("baseline", "konform"):
+                for n in levels:
+                    tag = f"{len(rows):02d}"
+                    before = {k: cpu_seconds(p) for k, p in pids.items()}
+                    wall = time.time()
+                    if row == "baseline":
+                        result = await baseline_level(sandbox, ari, n, tag)
+                    else:
+                        result = await konform_level(sandbox, dialer, campaign, n, tag)
+                    wall = time.time() - wall
+                    cpu = {k: (cpu_seconds(p) - before[k]) / wall for k, p in pids.items()}
+                    rows.append((row, n, result, cpu))
+                    print(
+                        f"{row:<9} {n:>4} calls: {result['right']:6.1%} right, setup p50 "
+                        f"{percentile(result['setup'], 50):6.0f} ms p99 "
+                        f"{percentile(result['setup'], 99):6.0f} ms, CPU pbx "
+                        f"{cpu['pbx']:5.0%} farend {cpu['farend']:5.0%} app "
+                        f"{cpu['app']:5.0%}",
+                        flush=True,
+                    )
+                    await asyncio.sleep(2)
+    finally:
+        store.close()
+        sandbox.stop()
+    print()
+    for row in ("baseline", "konform"):
+        good = [n for r, n, res, _ in rows if r == row and res["right"] >= 0.99]
+        print(f"{row}: highest concurrency with >= 99 % right outcomes: {max(good, default=0)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--levels", type=int, nargs="+", default=[10, 20, 40, 60, 80, 100])
+    args = parser.parse_args()
+    asyncio.run(run(args.levels))
+
+
+if __name__ == "__main__":
+    main()
