@@ -115,6 +115,7 @@ class OutboundCall:
         self._recording_done: asyncio.Event | None = None
         self._recording_path: str | None = None
         self._amd_stats: dict[str, int] = {}
+        self._in_stasis: dict[str, asyncio.Future[None]] = {}
 
     # --- ids ---------------------------------------------------------------------------------
     @property
@@ -142,6 +143,9 @@ class OutboundCall:
         kind = event.get("type")
         channel = (event.get("channel") or {}).get("id", "")
         if kind == "StasisStart":
+            waiting = self._in_stasis.get(channel)
+            if waiting is not None and not waiting.done():
+                waiting.set_result(None)
             if channel == self.call_id:
                 self.queue.put_nowait(Answered())
             elif channel == self.agent_channel and self._agent_answer is not None:
@@ -297,6 +301,9 @@ class OutboundCall:
         self._listener, port = await AmdListener.open(
             cfg.rtp_host, self.call_id, cfg.media_format, self._amd_decided
         )
+        loop = asyncio.get_running_loop()
+        for channel in (self.snoop_id, self.media_id):
+            self._in_stasis[channel] = loop.create_future()
         await self.ari.post(
             f"/channels/{self.call_id}/snoop",
             spy="in",
@@ -316,6 +323,8 @@ class OutboundCall:
             direction="both",
         )
         await self.ari.post("/bridges", type="mixing", bridgeId=self.amd_bridge)
+        # Both channels must be in the application before they can join the bridge.
+        await asyncio.wait_for(asyncio.gather(*self._in_stasis.values()), timeout=5)
         await self.ari.post(
             f"/bridges/{self.amd_bridge}/addChannel", channel=f"{self.snoop_id},{self.media_id}"
         )

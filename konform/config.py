@@ -84,7 +84,7 @@ class DialerConfig:
     agent_wait: int = 5
     consent_wait: int = 5
     optout_wait: int = 5
-    media_format: str = "slin16"
+    media_format: str = "ulaw"
     rtp_host: str = "127.0.0.1"
     company: str = ""
     recordings_dir: str = "recordings"

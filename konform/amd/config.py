@@ -41,9 +41,9 @@ class AmdConfig:
     # --- beep -----------------------------------------------------------------------------------
     beep_min_hz: float = 350.0
     beep_max_hz: float = 2100.0
-    beep_min_ms: int = 160
+    beep_min_ms: int = 200
     """A steady tone at least this long is the mailbox's record beep."""
-    beep_tonality: float = 0.8
+    beep_tonality: float = 0.85
     """Share of a frame's energy in its strongest frequency (±1 bin) for a tone."""
     beep_drift_hz: float = 60.0
     """How far the tone's frequency may wander from frame to frame."""

@@ -76,6 +76,9 @@ class Detector:
         """Feed audio; return the decision the moment it is made (None before and after)."""
         if self.decision is not None:
             return None
+        if not self._buffer and len(pcm) == self.frame_bytes:  # the common case: one frame
+            self._frame(pcm)
+            return self.decision
         self._buffer += pcm
         while len(self._buffer) >= self.frame_bytes and self.decision is None:
             frame = bytes(self._buffer[: self.frame_bytes])

@@ -11,7 +11,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from konform import __version__
-from konform.cli import demo, directory, imports, policy, privacy, sandbox, serve, walkthrough
+from konform.cli import (
+    amd,
+    demo,
+    directory,
+    imports,
+    policy,
+    privacy,
+    sandbox,
+    serve,
+    walkthrough,
+)
 from konform.cli.context import Context, UserError
 from konform.config import ConfigError, load_config
 from konform.store.database import StoreError
@@ -34,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", type=Path, help="TOML config (default ./konform.toml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (directory, imports, policy, privacy, sandbox, serve, walkthrough, demo):
+    for module in (directory, imports, policy, privacy, amd, sandbox, serve, walkthrough, demo):
         module.register(commands)
     return parser
 
