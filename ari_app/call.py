@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ari_app.agents import AgentPool
+from ari_app.amd_tap import AmdTap
 from ari_app.ari import AriClient, AriError
 from ari_app.flow import (
     AgentAnswered,
@@ -50,7 +51,6 @@ from ari_app.flow import (
     StopRecording,
     TimerFired,
 )
-from ari_app.media import AmdListener
 from konform.amd.detector import AmdDecision
 from konform.config import DialerConfig
 from konform.policy import Campaign
@@ -104,7 +104,6 @@ class OutboundCall:
         self.queue: asyncio.Queue[Event] = asyncio.Queue()
         self.result: CallResult | None = None
         self._timers: dict[str, asyncio.TimerHandle] = {}
-        self._listener: AmdListener | None = None
         self._playback: str | None = None
         self._playback_tokens: dict[str, int] = {}
         self._agent: str | None = None
@@ -115,24 +114,12 @@ class OutboundCall:
         self._recording_done: asyncio.Event | None = None
         self._recording_path: str | None = None
         self._amd_stats: dict[str, int] = {}
-        self._in_stasis: dict[str, asyncio.Future[None]] = {}
+        self._tap = AmdTap(ari, call_id, call_id)
 
     # --- ids ---------------------------------------------------------------------------------
     @property
-    def snoop_id(self) -> str:
-        return f"{self.call_id}-snoop"
-
-    @property
-    def media_id(self) -> str:
-        return f"{self.call_id}-em"
-
-    @property
     def agent_channel(self) -> str:
         return f"{self.call_id}-agent"
-
-    @property
-    def amd_bridge(self) -> str:
-        return f"{self.call_id}-amd"
 
     @property
     def talk_bridge(self) -> str:
@@ -143,9 +130,7 @@ class OutboundCall:
         kind = event.get("type")
         channel = (event.get("channel") or {}).get("id", "")
         if kind == "StasisStart":
-            waiting = self._in_stasis.get(channel)
-            if waiting is not None and not waiting.done():
-                waiting.set_result(None)
+            self._tap.stasis_started(channel)
             if channel == self.call_id:
                 self.queue.put_nowait(Answered())
             elif channel == self.agent_channel and self._agent_answer is not None:
@@ -298,48 +283,11 @@ class OutboundCall:
     # --- answering machine detection ---------------------------------------------------------
     async def _start_amd(self) -> None:
         cfg = self.config
-        self._listener, port = await AmdListener.open(
-            cfg.rtp_host, self.call_id, cfg.media_format, self._amd_decided
-        )
-        loop = asyncio.get_running_loop()
-        for channel in (self.snoop_id, self.media_id):
-            self._in_stasis[channel] = loop.create_future()
-        await self.ari.post(
-            f"/channels/{self.call_id}/snoop",
-            spy="in",
-            whisper="none",
-            app=self.ari.app,
-            appArgs=f"snoop,{self.call_id}",
-            snoopId=self.snoop_id,
-        )
-        await self.ari.post(
-            "/channels/externalMedia",
-            app=self.ari.app,
-            channelId=self.media_id,
-            external_host=f"{cfg.rtp_host}:{port}",
-            format=cfg.media_format,
-            encapsulation="rtp",
-            transport="udp",
-            direction="both",
-        )
-        await self.ari.post("/bridges", type="mixing", bridgeId=self.amd_bridge)
-        # Both channels must be in the application before they can join the bridge.
-        await asyncio.wait_for(asyncio.gather(*self._in_stasis.values()), timeout=5)
-        await self.ari.post(
-            f"/bridges/{self.amd_bridge}/addChannel", channel=f"{self.snoop_id},{self.media_id}"
-        )
+        await self._tap.start(cfg.rtp_host, cfg.media_format, self._amd_decided)
 
     async def _stop_amd(self) -> None:
-        if self._listener is not None:
-            self._amd_stats = self._listener.stats()
-            self._listener.close()
-            self._listener = None
-        for path in (
-            f"/channels/{self.media_id}",
-            f"/channels/{self.snoop_id}",
-            f"/bridges/{self.amd_bridge}",
-        ):
-            await self._quiet(self.ari.delete(path))
+        await self._tap.stop()
+        self._amd_stats = self._tap.stats
 
     # --- agents ------------------------------------------------------------------------------
     async def _request_agent(self) -> None:
@@ -460,7 +408,7 @@ class OutboundCall:
             timer.cancel()
         self._timers.clear()
         await self._cancel_agent_request()
-        if self._listener is not None:
+        if self._tap.running:
             await self._stop_amd()
         for path in (
             f"/channels/{self.agent_channel}",

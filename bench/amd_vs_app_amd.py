@@ -1,0 +1,208 @@
+"""Benchmark: konform's AMD side by side with Asterisk's app_amd, on the same files, in one run.
+
+    .venv/bin/python bench/amd_vs_app_amd.py [--corpus DIR] [--parallel 10]
+
+Every file of the corpus is played into the sandbox PBX through a Local channel twice: once
+into Asterisk's own ``AMD()`` (default amd.conf), once into konform's live path (snoop +
+externalMedia RTP + the detector). The offline evaluator runs on the same files. Without
+--corpus a held-out corpus is made first (tools/make_amd_corpus.py, seed 23, voices the
+detector was not tuned on: espeak-ng German and English voices and Asterisk's German prompts).
+Prints accuracy, humans dropped, machines missed, median and p90 decision time per row, and how
+often the live decision equals the offline one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ari_app.amd_tap import AmdTap  # noqa: E402
+from ari_app.ari import AriClient  # noqa: E402
+from konform.amd.audio import load_pcm  # noqa: E402
+from konform.amd.detector import AmdDecision  # noqa: E402
+from konform.amd.evaluate import read_labels, run_file  # noqa: E402
+from konform.sandbox.sandbox import Sandbox  # noqa: E402
+
+Row = dict[str, tuple[str, float]]  # file -> (decision, decision_ms)
+
+
+def make_corpus(folder: Path, sandbox: Sandbox) -> Path:
+    corpus = folder / "corpus"
+    german_prompts = sandbox.host_path("/usr/share/asterisk/sounds/de")
+    subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "make_amd_corpus.py"), "--out", str(corpus),
+         "--n", "200", "--seed", "23", "--espeak", str(folder / "clips"), str(german_prompts)],
+        check=True,
+    )
+    return corpus
+
+
+def install_sounds(sandbox: Sandbox, corpus: Path, files: list[str]) -> dict[str, str]:
+    """Each file as raw 8 kHz .sln in the PBX's sounds; returns file -> extension."""
+    target = sandbox.host_path("/usr/share/asterisk/sounds/konform-bench")
+    target.mkdir(parents=True, exist_ok=True)
+    extensions = {}
+    for index, name in enumerate(files):
+        pcm, rate = load_pcm(corpus / name)
+        if rate != 8000:
+            pcm = pcm[::2]
+        exten = f"{index + 1000}"
+        (target / f"{exten}.sln").write_bytes(pcm.astype("<i2").tobytes())
+        extensions[name] = exten
+    return extensions
+
+
+def summary(label_of: dict[str, str], row: Row) -> str:
+    humans = [f for f in row if label_of[f] == "human"]
+    machines = [f for f in row if label_of[f] == "machine"]
+    right = sum(row[f][0] == label_of[f] for f in row)
+    times = [ms for _, ms in row.values()]
+    p90 = float(np.percentile(times, 90)) if times else float("nan")
+    return (f"{right / len(row):7.1%} {sum(row[f][0] == 'machine' for f in humans) / len(humans):9.1%}"
+            f" {sum(row[f][0] == 'human' for f in machines) / len(machines):9.1%}"
+            f" {statistics.median(times) / 1000:7.2f} s {p90 / 1000:6.2f} s")
+
+
+async def app_amd_row(ari: AriClient, sandbox: Sandbox, ext: dict[str, str], parallel: int) -> Row:
+    log = sandbox.pbx().log_dir / "messages.log"
+    uid_of = {name: f"amd{e}" for name, e in ext.items()}
+    gate = asyncio.Semaphore(parallel)
+
+    def results() -> dict[str, dict[str, str]]:
+        found = {}
+        for line in log.read_text(errors="replace").splitlines():
+            if "BENCH_AMD|" in line:
+                fields = dict(p.split("=", 1) for p in line.split("BENCH_AMD|")[1].split("|"))
+                found[fields["uid"]] = fields
+        return found
+
+    async def one(name: str) -> None:
+        async with gate:
+            await ari.post("/channels", endpoint=f"Local/{ext[name]}@bench-play",
+                           context="bench-amd", extension="s", priority=1,
+                           channelId=uid_of[name], timeout=10)
+            deadline = time.time() + 30
+            while time.time() < deadline and uid_of[name] not in results():
+                await asyncio.sleep(0.25)
+
+    await asyncio.gather(*(one(n) for n in ext))
+    found = results()
+    row: Row = {}
+    for name, uid in uid_of.items():
+        fields = found.get(uid)
+        if fields is None:
+            row[name] = ("human", 30000.0)
+            continue
+        label = "machine" if fields["status"] == "MACHINE" else "human"  # NOTSURE → human
+        row[name] = (label, (float(fields["end"]) - float(fields["start"])) * 1000)
+    return row
+
+
+async def konform_row(ari: AriClient, ext: dict[str, str], parallel: int) -> Row:
+    gate = asyncio.Semaphore(parallel)
+    taps: dict[str, AmdTap] = {}
+    answered: dict[str, asyncio.Future[None]] = {}
+    decided: dict[str, asyncio.Future[AmdDecision]] = {}
+    connected = asyncio.Event()
+
+    async def pump() -> None:
+        async for event in ari.events(connected):
+            if event.get("type") != "StasisStart":
+                continue
+            channel = event["channel"]["id"]
+            call = channel.split("-", 1)[0]
+            if call in taps:
+                taps[call].stasis_started(channel)
+            future = answered.get(channel)
+            if future is not None and not future.done():
+                future.set_result(None)
+
+    async def one(name: str) -> None:
+        async with gate:
+            call = f"kb{ext[name]}"
+            loop = asyncio.get_running_loop()
+            answered[call] = loop.create_future()
+            decided[name] = loop.create_future()
+            taps[call] = AmdTap(ari, call, call)
+            await ari.post("/channels", endpoint=f"Local/{ext[name]}@bench-play", app=ari.app,
+                           appArgs="bench", channelId=call, otherChannelId=f"{call}-2",
+                           timeout=10)
+            await asyncio.wait_for(answered[call], timeout=10)
+
+            def done(decision: AmdDecision, future: asyncio.Future[AmdDecision] = decided[name]
+                     ) -> None:
+                if not future.done():
+                    future.set_result(decision)
+
+            await taps[call].start("127.0.0.1", "ulaw", done)
+            try:
+                await asyncio.wait_for(decided[name], timeout=8)
+            except TimeoutError:
+                listener = taps[call].listener
+                if listener is not None and not decided[name].done():
+                    decided[name].set_result(listener.detector.finish())
+            await taps[call].stop()
+            await ari.delete(f"/channels/{call}")
+
+    task = asyncio.create_task(pump())
+    await asyncio.wait_for(connected.wait(), timeout=10)
+    try:
+        await asyncio.gather(*(one(n) for n in ext))
+    finally:
+        task.cancel()
+    return {n: (f.result().label, float(f.result().at_ms)) for n, f in decided.items()}
+
+
+async def run(corpus: Path | None, parallel: int) -> None:
+    sandbox = Sandbox()
+    sandbox.start()
+    folder = Path(tempfile.mkdtemp(prefix="konform-bench-amd-"))
+    try:
+        corpus = corpus or make_corpus(folder, sandbox)
+        labels = read_labels(corpus)
+        label_of = {name: label for name, label, _ in labels}
+        files = [name for name, _, _ in labels]
+        offline: Row = {}
+        for name in files:
+            pcm, rate = load_pcm(corpus / name)
+            decision = run_file(pcm, rate)
+            offline[name] = (decision.label, float(decision.at_ms))
+        ext = install_sounds(sandbox, corpus, files)
+        async with AriClient(sandbox.ari_url, sandbox.settings.ari_user, sandbox.ari_password,
+                             sandbox.settings.ari_app) as ari:
+            live = await konform_row(ari, ext, parallel)
+            baseline = await app_amd_row(ari, sandbox, ext, parallel)
+    finally:
+        sandbox.stop()
+    agree = sum(live[f][0] == offline[f][0] for f in files) / len(files)
+    print(f"corpus: {corpus} ({len(files)} files)")
+    print(f"{'row':<26} {'accuracy':>8} {'humans dropped':>9} {'machines missed':>9}"
+          f" {'median':>9} {'p90':>8}")
+    print(f"{'Asterisk app_amd (live)':<26} {summary(label_of, baseline)}")
+    print(f"{'konform (live, RTP)':<26} {summary(label_of, live)}")
+    print(f"{'konform (offline)':<26} {summary(label_of, offline)}")
+    print(f"live decisions equal to offline: {agree:.1%}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path)
+    parser.add_argument("--parallel", type=int, default=10)
+    args = parser.parse_args()
+    asyncio.run(run(args.corpus, args.parallel))
+
+
+if __name__ == "__main__":
+    main()
