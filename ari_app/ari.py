@@ -12,6 +12,7 @@ needs of ARI is small: a dozen REST calls and a stream of JSON events, typed her
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import random
@@ -41,14 +42,16 @@ class AriClient:
     def __init__(self, url: str, username: str, password: str, app: str) -> None:
         self.url = url.rstrip("/")
         self.app = app
-        self._auth = aiohttp.BasicAuth(username, password)
+        token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+        self._headers = {"Authorization": f"Basic {token}"}
+        self._api_key = f"{username}:{password}"
         self._session: aiohttp.ClientSession | None = None
 
     @property
     def session(self) -> aiohttp.ClientSession:
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                auth=self._auth,
+                headers=self._headers,
                 connector=aiohttp.TCPConnector(limit=64),
                 timeout=aiohttp.ClientTimeout(total=10),
             )
@@ -106,7 +109,7 @@ class AriClient:
         ``connected`` is set each time the WebSocket is (re)established.
         """
         ws_url = self.url.replace("http://", "ws://").replace("https://", "wss://")
-        params = {"app": self.app, "api_key": f"{self._auth.login}:{self._auth.password}"}
+        params = {"app": self.app, "api_key": self._api_key}
         delay = 0.5
         while True:
             try:

@@ -35,14 +35,26 @@ from konform.amd.evaluate import read_labels, run_file  # noqa: E402
 from konform.sandbox.sandbox import Sandbox  # noqa: E402
 
 Row = dict[str, tuple[str, float]]  # file -> (decision, decision_ms)
+STATS: dict[str, dict[str, int]] = {}
 
 
 def make_corpus(folder: Path, sandbox: Sandbox) -> Path:
     corpus = folder / "corpus"
     german_prompts = sandbox.host_path("/usr/share/asterisk/sounds/de")
     subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "make_amd_corpus.py"), "--out", str(corpus),
-         "--n", "200", "--seed", "23", "--espeak", str(folder / "clips"), str(german_prompts)],
+        [
+            sys.executable,
+            str(ROOT / "tools" / "make_amd_corpus.py"),
+            "--out",
+            str(corpus),
+            "--n",
+            "200",
+            "--seed",
+            "23",
+            "--espeak",
+            str(folder / "clips"),
+            str(german_prompts),
+        ],
         check=True,
     )
     return corpus
@@ -69,9 +81,12 @@ def summary(label_of: dict[str, str], row: Row) -> str:
     right = sum(row[f][0] == label_of[f] for f in row)
     times = [ms for _, ms in row.values()]
     p90 = float(np.percentile(times, 90)) if times else float("nan")
-    return (f"{right / len(row):7.1%} {sum(row[f][0] == 'machine' for f in humans) / len(humans):9.1%}"
-            f" {sum(row[f][0] == 'human' for f in machines) / len(machines):9.1%}"
-            f" {statistics.median(times) / 1000:7.2f} s {p90 / 1000:6.2f} s")
+    dropped = sum(row[f][0] == "machine" for f in humans) / max(len(humans), 1)
+    missed = sum(row[f][0] == "human" for f in machines) / max(len(machines), 1)
+    return (
+        f"{right / len(row):7.1%} {dropped:9.1%} {missed:9.1%}"
+        f" {statistics.median(times) / 1000:7.2f} s {p90 / 1000:6.2f} s"
+    )
 
 
 async def app_amd_row(ari: AriClient, sandbox: Sandbox, ext: dict[str, str], parallel: int) -> Row:
@@ -89,9 +104,15 @@ async def app_amd_row(ari: AriClient, sandbox: Sandbox, ext: dict[str, str], par
 
     async def one(name: str) -> None:
         async with gate:
-            await ari.post("/channels", endpoint=f"Local/{ext[name]}@bench-play",
-                           context="bench-amd", extension="s", priority=1,
-                           channelId=uid_of[name], timeout=10)
+            await ari.post(
+                "/channels",
+                endpoint=f"Local/{ext[name]}@bench-play",
+                context="bench-amd",
+                extension="s",
+                priority=1,
+                channelId=uid_of[name],
+                timeout=10,
+            )
             deadline = time.time() + 30
             while time.time() < deadline and uid_of[name] not in results():
                 await asyncio.sleep(0.25)
@@ -115,6 +136,7 @@ async def konform_row(ari: AriClient, ext: dict[str, str], parallel: int) -> Row
     answered: dict[str, asyncio.Future[None]] = {}
     decided: dict[str, asyncio.Future[AmdDecision]] = {}
     connected = asyncio.Event()
+    stats = STATS
 
     async def pump() -> None:
         async for event in ari.events(connected):
@@ -135,13 +157,20 @@ async def konform_row(ari: AriClient, ext: dict[str, str], parallel: int) -> Row
             answered[call] = loop.create_future()
             decided[name] = loop.create_future()
             taps[call] = AmdTap(ari, call, call)
-            await ari.post("/channels", endpoint=f"Local/{ext[name]}@bench-play", app=ari.app,
-                           appArgs="bench", channelId=call, otherChannelId=f"{call}-2",
-                           timeout=10)
+            await ari.post(
+                "/channels",
+                endpoint=f"Local/{ext[name]}@bench-play",
+                app=ari.app,
+                appArgs="bench",
+                channelId=call,
+                otherChannelId=f"{call}-2",
+                timeout=10,
+            )
             await asyncio.wait_for(answered[call], timeout=10)
 
-            def done(decision: AmdDecision, future: asyncio.Future[AmdDecision] = decided[name]
-                     ) -> None:
+            def done(
+                decision: AmdDecision, future: asyncio.Future[AmdDecision] = decided[name]
+            ) -> None:
                 if not future.done():
                     future.set_result(decision)
 
@@ -153,6 +182,7 @@ async def konform_row(ari: AriClient, ext: dict[str, str], parallel: int) -> Row
                 if listener is not None and not decided[name].done():
                     decided[name].set_result(listener.detector.finish())
             await taps[call].stop()
+            stats[name] = taps[call].stats
             await ari.delete(f"/channels/{call}")
 
     task = asyncio.create_task(pump())
@@ -164,7 +194,9 @@ async def konform_row(ari: AriClient, ext: dict[str, str], parallel: int) -> Row
     return {n: (f.result().label, float(f.result().at_ms)) for n, f in decided.items()}
 
 
-async def run(corpus: Path | None, parallel: int) -> None:
+async def run(
+    corpus: Path | None, parallel: int, only_konform: bool = False, only: list[str] | None = None
+) -> None:
     sandbox = Sandbox()
     sandbox.start()
     folder = Path(tempfile.mkdtemp(prefix="konform-bench-amd-"))
@@ -172,36 +204,51 @@ async def run(corpus: Path | None, parallel: int) -> None:
         corpus = corpus or make_corpus(folder, sandbox)
         labels = read_labels(corpus)
         label_of = {name: label for name, label, _ in labels}
-        files = [name for name, _, _ in labels]
+        files = [name for name, _, _ in labels if not only or name in only]
         offline: Row = {}
         for name in files:
             pcm, rate = load_pcm(corpus / name)
             decision = run_file(pcm, rate)
             offline[name] = (decision.label, float(decision.at_ms))
         ext = install_sounds(sandbox, corpus, files)
-        async with AriClient(sandbox.ari_url, sandbox.settings.ari_user, sandbox.ari_password,
-                             sandbox.settings.ari_app) as ari:
+        async with AriClient(
+            sandbox.ari_url,
+            sandbox.settings.ari_user,
+            sandbox.ari_password,
+            sandbox.settings.ari_app,
+        ) as ari:
             live = await konform_row(ari, ext, parallel)
-            baseline = await app_amd_row(ari, sandbox, ext, parallel)
+            baseline = live if only_konform else await app_amd_row(ari, sandbox, ext, parallel)
     finally:
         sandbox.stop()
     agree = sum(live[f][0] == offline[f][0] for f in files) / len(files)
     print(f"corpus: {corpus} ({len(files)} files)")
-    print(f"{'row':<26} {'accuracy':>8} {'humans dropped':>9} {'machines missed':>9}"
-          f" {'median':>9} {'p90':>8}")
+    print(
+        f"{'row':<26} {'accuracy':>8} {'humans dropped':>9} {'machines missed':>9}"
+        f" {'median':>9} {'p90':>8}"
+    )
     print(f"{'Asterisk app_amd (live)':<26} {summary(label_of, baseline)}")
     print(f"{'konform (live, RTP)':<26} {summary(label_of, live)}")
     print(f"{'konform (offline)':<26} {summary(label_of, offline)}")
     print(f"live decisions equal to offline: {agree:.1%}")
+    for f in files:
+        if live[f][0] != offline[f][0]:
+            print(
+                f"  differs: {f} ({label_of[f]}): offline {offline[f][0]} at {offline[f][1]:.0f}"
+                f" ms, live {live[f][0]} at {live[f][1]:.0f} ms; media {STATS.get(f)}"
+            )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--corpus", type=Path)
     parser.add_argument("--parallel", type=int, default=10)
+    parser.add_argument("--only-konform", action="store_true", help="skip the app_amd row")
+    parser.add_argument("--files", nargs="*", help="only these files of the corpus")
     args = parser.parse_args()
-    asyncio.run(run(args.corpus, args.parallel))
+    asyncio.run(run(args.corpus, args.parallel, args.only_konform, args.files))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ __all__ = ["AmdDecision", "Detector"]
 
 FRAME_MS = 20
 FLOOR_WINDOW_MS = 2000
+DIGITAL_SILENCE_DBFS = -80.0
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ class Detector:
         self._t += FRAME_MS
         self._features_floor = floor
 
-        beep_hz = self._beep.feed(samples, dbfs > floor + cfg.speech_margin_db)
+        beep_hz = self._beep.feed(samples, dbfs > cfg.min_speech_dbfs)
         if beep_hz is not None:
             self._decide("machine", "beep", beep_hz=round(beep_hz))
             return
@@ -120,6 +121,10 @@ class Detector:
         index = self._frame_index
         self._frame_index += 1
         floors = self._floors
+        if dbfs < DIGITAL_SILENCE_DBFS:
+            # Digital silence (no line yet, or a gap filled with zeros) says nothing about the
+            # line's noise: left out, so that noise starting after it is not taken for speech.
+            return floors[0][1] if floors else dbfs
         while floors and floors[-1][1] >= dbfs:
             floors.pop()
         floors.append((index, dbfs))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from konform import __version__
 from konform.cli import (
+    agi_serve,
     amd,
     demo,
     directory,
@@ -44,7 +45,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", type=Path, help="TOML config (default ./konform.toml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (directory, imports, policy, privacy, amd, sandbox, serve, walkthrough, demo):
+    for module in (
+        directory,
+        imports,
+        policy,
+        privacy,
+        amd,
+        sandbox,
+        serve,
+        agi_serve,
+        walkthrough,
+        demo,
+    ):
         module.register(commands)
     return parser
 

@@ -42,6 +42,11 @@ class SandboxSettings:
     ari_user: str = "konform"
     ami_user: str = "konform"
     ari_app: str = "konform"
+    agi_host: str = "127.0.0.1"
+    agi_port: int = 4573
+    optout_line: str = "+4930555000199"
+    agents: str = "agent1,agent2,agent3"
+    agent_campaign: str = "demo-energy"
 
     @classmethod
     def from_env(cls) -> SandboxSettings:
@@ -112,6 +117,11 @@ class Sandbox:
                 "TRUNK_PORT": s.sip_port,
                 "PHONES_HOST": s.phones_host,
                 "PHONES_PORT": s.sip_port,
+                "AGI_HOST": s.agi_host,
+                "AGI_PORT": s.agi_port,
+                "OPTOUT_LINE": s.optout_line,
+                "AGENT_DIAL": "&".join(f"PJSIP/{a}" for a in s.agents.split(",")),
+                "AGENT_CAMPAIGN": s.agent_campaign,
             },
         )
 
@@ -196,6 +206,10 @@ class Sandbox:
 
     def phones_log(self) -> list[dict[str, str]]:
         return _tagged_lines(self.phones().log_dir / "messages.log", "KONFORM_PHONE")
+
+    def pbx_log(self, tag: str) -> list[dict[str, str]]:
+        """The PBX's ``<tag>|k=v|…`` log lines (KONFORM_GATE, KONFORM_CALLBACK, …)."""
+        return _tagged_lines(self.pbx().log_dir / "messages.log", tag)
 
     def host_path(self, inside: str) -> Path:
         """A path inside the sandbox root, as the host sees it."""

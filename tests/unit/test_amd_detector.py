@@ -103,3 +103,13 @@ def test_one_decision_only_and_no_look_ahead() -> None:
 def test_rejects_other_rates() -> None:
     with pytest.raises(ValueError):
         Detector(44100)
+
+
+def test_noise_after_digital_silence_is_not_speech() -> None:
+    """Live calls often start with exact zeros before the line's noise: the floor must not
+    stay down there and take the noise for two seconds of speech."""
+    rng = np.random.default_rng(8)
+    label, _, reason = decide(mix(silence(0.6), noise(8, rng, 0.06)))
+    assert (label, reason) == ("human", "deadline")
+    hello = mix(silence(0.5), with_noise(mix(silence(0.3), speech(0.6, rng), silence(6)), 15, rng))
+    assert decide(hello)[0] == "human"

@@ -46,6 +46,11 @@ def test_entrypoint_substitution_fills_every_placeholder(tmp_path: Path) -> None
         "TRUNK_PORT": "5060",
         "PHONES_HOST": "127.0.0.1",
         "PHONES_PORT": "5062",
+        "AGI_HOST": "127.0.0.1",
+        "AGI_PORT": "4573",
+        "OPTOUT_LINE": "+4930555000199",
+        "AGENT_DIAL": "PJSIP/agent1",
+        "AGENT_CAMPAIGN": "sales",
     }
     confs = [
         *(ROOT / "dialplan" / "common").glob("*.conf"),
