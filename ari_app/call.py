@@ -173,18 +173,30 @@ class OutboundCall:
         assert self.result is not None
         return self.result
 
-    async def _originate(self) -> None:
+    async def _ring(
+        self, endpoint: str, role: str, channel: str, number: str, timeout: int
+    ) -> None:
+        """Originate ``endpoint`` into the application, showing ``number`` with our name."""
         name = self.config.company or self.campaign.name
+        await self.ari.post(
+            "/channels",
+            endpoint=endpoint,
+            app=self.ari.app,
+            appArgs=f"{role},{self.call_id}",
+            channelId=channel,
+            otherChannelId=f"{channel}-o",
+            callerId=f'"{name}" <{number}>',
+            timeout=timeout,
+        )
+
+    async def _originate(self) -> None:
         try:
-            await self.ari.post(
-                "/channels",
-                endpoint=f"PJSIP/{self.number}@{self.config.trunk}",
-                app=self.ari.app,
-                appArgs=f"callee,{self.call_id}",
-                channelId=self.call_id,
-                otherChannelId=f"{self.call_id}-o",
-                callerId=f'"{name}" <{self.campaign.caller_id}>',
-                timeout=self.config.ring_timeout,
+            await self._ring(
+                f"PJSIP/{self.number}@{self.config.trunk}",
+                "callee",
+                self.call_id,
+                self.campaign.caller_id,
+                self.config.ring_timeout,
             )
         except AriError as exc:
             logger.error("call %s: originate to %s refused: %s", self.call_id, self.number, exc)
@@ -291,7 +303,6 @@ class OutboundCall:
 
     # --- agents ------------------------------------------------------------------------------
     async def _request_agent(self) -> None:
-        name = self.config.company or self.campaign.name
         while True:
             agent = await self.agents.acquire()
             if agent is None:
@@ -300,14 +311,12 @@ class OutboundCall:
             self._agent = agent
             self._agent_answer = asyncio.get_running_loop().create_future()
             try:
-                await self.ari.post(
-                    "/channels",
-                    endpoint=f"{self.agents.technology}/{agent}",
-                    app=self.ari.app,
-                    appArgs=f"agent,{self.call_id}",
-                    channelId=self.agent_channel,
-                    callerId=f'"{name}" <{self.number}>',
-                    timeout=self.config.agent_ring_timeout,
+                await self._ring(
+                    f"{self.agents.technology}/{agent}",
+                    "agent",
+                    self.agent_channel,
+                    self.number,
+                    self.config.agent_ring_timeout,
                 )
                 answered = await self._agent_answer
             except AriError as exc:

@@ -68,16 +68,17 @@ def demo_config(sandbox: Sandbox, folder: Path) -> Config:
     )
 
 
+def sandbox_ari(sandbox: Sandbox) -> AriClient:
+    """An ARI client for the sandbox PBX with its generated credentials."""
+    s = sandbox.settings
+    return AriClient(sandbox.ari_url, s.ari_user, sandbox.ari_password, s.ari_app)
+
+
 async def call_all(
     sandbox: Sandbox, store: Store, config: Config, numbers: list[str]
 ) -> list[CallResult]:
     async with (
-        AriClient(
-            sandbox.ari_url,
-            sandbox.settings.ari_user,
-            sandbox.ari_password,
-            sandbox.settings.ari_app,
-        ) as ari,
+        sandbox_ari(sandbox) as ari,
         Dialer(ari, store, config, clock=lambda: DEMO_CLOCK) as dialer,
     ):
         return await dialer.run_campaign(CAMPAIGN.name, numbers)

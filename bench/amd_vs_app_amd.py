@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from ari_app.amd_tap import AmdTap  # noqa: E402
 from ari_app.ari import AriClient  # noqa: E402
+from ari_app.demo import sandbox_ari  # noqa: E402
 from konform.amd.audio import load_pcm  # noqa: E402
 from konform.amd.detector import AmdDecision  # noqa: E402
 from konform.amd.evaluate import read_labels, run_file  # noqa: E402
@@ -211,12 +212,7 @@ async def run(
             decision = run_file(pcm, rate)
             offline[name] = (decision.label, float(decision.at_ms))
         ext = install_sounds(sandbox, corpus, files)
-        async with AriClient(
-            sandbox.ari_url,
-            sandbox.settings.ari_user,
-            sandbox.ari_password,
-            sandbox.settings.ari_app,
-        ) as ari:
+        async with sandbox_ari(sandbox) as ari:
             live = await konform_row(ari, ext, parallel)
             baseline = live if only_konform else await app_amd_row(ari, sandbox, ext, parallel)
     finally:

@@ -33,6 +33,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ari_app.ari import AriClient
+from ari_app.demo import sandbox_ari
 from ari_app.dialer import Dialer
 from ari_app.flow import AmdDecided, CallFlow, Command, Event, Finished, Hangup, StopAmd
 from konform.config import Config, DialerConfig
@@ -177,12 +178,7 @@ async def run(levels: list[int], which: list[str]) -> None:
     rows: list[tuple[str, int, dict[str, Any], dict[str, float]]] = []
     try:
         async with (
-            AriClient(
-                sandbox.ari_url,
-                sandbox.settings.ari_user,
-                sandbox.ari_password,
-                sandbox.settings.ari_app,
-            ) as ari,
+            sandbox_ari(sandbox) as ari,
             Dialer(ari, store, config, clock=lambda: CLOCK, flow_factory=DetectOnlyFlow) as dialer,
         ):
             for row in which:

@@ -1,0 +1,62 @@
+"""Benchmark: what one answering machine detector stream costs.
+
+    .venv/bin/python bench/amd_cost.py [--corpus DIR]
+
+Feeds the corpus's audio through the detector in 20 ms frames with the decision rules off (so
+every frame is analysed, the worst case) and prints frames per second on one core and the
+number of concurrent live streams (50 frames/s each) that makes. Goal: >= 500 streams per core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from konform.amd.audio import load_pcm
+from konform.amd.config import AmdConfig
+from konform.amd.detector import Detector
+from konform.amd.evaluate import read_labels
+
+NEVER = replace(
+    AmdConfig(),
+    deadline_ms=10**9,
+    max_word_ms=10**9,
+    max_human_greeting_ms=10**9,
+    end_of_greeting_ms=10**9,
+    beep_tonality=2.0,
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    default = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "amd"
+    parser.add_argument("--corpus", type=Path, default=default)
+    args = parser.parse_args()
+    audio = [load_pcm(args.corpus / name) for name, _, _ in read_labels(args.corpus)]
+    frames = 0
+    started = time.perf_counter()
+    for pcm, rate in audio:
+        detector = Detector(rate, NEVER)
+        data = pcm.tobytes()
+        step = rate // 50 * 2
+        for offset in range(0, len(data) - step + 1, step):
+            detector.feed(data[offset : offset + step])
+            frames += 1
+    seconds = time.perf_counter() - started
+    rate_fps = frames / seconds
+    print(
+        f"{frames:,} frames in {seconds:.2f} s: {rate_fps:,.0f} frames/s on one core,"
+        f" {1e6 / rate_fps:.1f} us/frame = {rate_fps / 50:,.0f} concurrent streams per core"
+        " (goal >= 500)"
+    )
+
+
+if __name__ == "__main__":
+    main()
