@@ -27,16 +27,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ari_app.amd_tap import AmdTap  # noqa: E402
+from ari_app.amd_probe import install_sounds, live_decisions  # noqa: E402
 from ari_app.ari import AriClient  # noqa: E402
 from ari_app.demo import sandbox_ari  # noqa: E402
 from konform.amd.audio import load_pcm  # noqa: E402
-from konform.amd.detector import AmdDecision  # noqa: E402
 from konform.amd.evaluate import read_labels, run_file  # noqa: E402
 from konform.sandbox.sandbox import Sandbox  # noqa: E402
 
 Row = dict[str, tuple[str, float]]  # file -> (decision, decision_ms)
-STATS: dict[str, dict[str, int]] = {}
 
 
 def make_corpus(folder: Path, sandbox: Sandbox) -> Path:
@@ -59,21 +57,6 @@ def make_corpus(folder: Path, sandbox: Sandbox) -> Path:
         check=True,
     )
     return corpus
-
-
-def install_sounds(sandbox: Sandbox, corpus: Path, files: list[str]) -> dict[str, str]:
-    """Each file as raw 8 kHz .sln in the PBX's sounds; returns file -> extension."""
-    target = sandbox.host_path("/usr/share/asterisk/sounds/konform-bench")
-    target.mkdir(parents=True, exist_ok=True)
-    extensions = {}
-    for index, name in enumerate(files):
-        pcm, rate = load_pcm(corpus / name)
-        if rate != 8000:
-            pcm = pcm[::2]
-        exten = f"{index + 1000}"
-        (target / f"{exten}.sln").write_bytes(pcm.astype("<i2").tobytes())
-        extensions[name] = exten
-    return extensions
 
 
 def summary(label_of: dict[str, str], row: Row) -> str:
@@ -131,70 +114,6 @@ async def app_amd_row(ari: AriClient, sandbox: Sandbox, ext: dict[str, str], par
     return row
 
 
-async def konform_row(ari: AriClient, ext: dict[str, str], parallel: int) -> Row:
-    gate = asyncio.Semaphore(parallel)
-    taps: dict[str, AmdTap] = {}
-    answered: dict[str, asyncio.Future[None]] = {}
-    decided: dict[str, asyncio.Future[AmdDecision]] = {}
-    connected = asyncio.Event()
-    stats = STATS
-
-    async def pump() -> None:
-        async for event in ari.events(connected):
-            if event.get("type") != "StasisStart":
-                continue
-            channel = event["channel"]["id"]
-            call = channel.split("-", 1)[0]
-            if call in taps:
-                taps[call].stasis_started(channel)
-            future = answered.get(channel)
-            if future is not None and not future.done():
-                future.set_result(None)
-
-    async def one(name: str) -> None:
-        async with gate:
-            call = f"kb{ext[name]}"
-            loop = asyncio.get_running_loop()
-            answered[call] = loop.create_future()
-            decided[name] = loop.create_future()
-            taps[call] = AmdTap(ari, call, call)
-            await ari.post(
-                "/channels",
-                endpoint=f"Local/{ext[name]}@bench-play",
-                app=ari.app,
-                appArgs="bench",
-                channelId=call,
-                otherChannelId=f"{call}-2",
-                timeout=10,
-            )
-            await asyncio.wait_for(answered[call], timeout=10)
-
-            def done(
-                decision: AmdDecision, future: asyncio.Future[AmdDecision] = decided[name]
-            ) -> None:
-                if not future.done():
-                    future.set_result(decision)
-
-            await taps[call].start("127.0.0.1", "ulaw", done)
-            try:
-                await asyncio.wait_for(decided[name], timeout=8)
-            except TimeoutError:
-                listener = taps[call].listener
-                if listener is not None and not decided[name].done():
-                    decided[name].set_result(listener.detector.finish())
-            await taps[call].stop()
-            stats[name] = taps[call].stats
-            await ari.delete(f"/channels/{call}")
-
-    task = asyncio.create_task(pump())
-    await asyncio.wait_for(connected.wait(), timeout=10)
-    try:
-        await asyncio.gather(*(one(n) for n in ext))
-    finally:
-        task.cancel()
-    return {n: (f.result().label, float(f.result().at_ms)) for n, f in decided.items()}
-
-
 async def run(
     corpus: Path | None, parallel: int, only_konform: bool = False, only: list[str] | None = None
 ) -> None:
@@ -213,7 +132,8 @@ async def run(
             offline[name] = (decision.label, float(decision.at_ms))
         ext = install_sounds(sandbox, corpus, files)
         async with sandbox_ari(sandbox) as ari:
-            live = await konform_row(ari, ext, parallel)
+            decisions, stats = await live_decisions(ari, ext, parallel)
+            live = {n: (d.label, float(d.at_ms)) for n, d in decisions.items()}
             baseline = live if only_konform else await app_amd_row(ari, sandbox, ext, parallel)
     finally:
         sandbox.stop()
@@ -231,7 +151,7 @@ async def run(
         if live[f][0] != offline[f][0]:
             print(
                 f"  differs: {f} ({label_of[f]}): offline {offline[f][0]} at {offline[f][1]:.0f}"
-                f" ms, live {live[f][0]} at {live[f][1]:.0f} ms; media {STATS.get(f)}"
+                f" ms, live {live[f][0]} at {live[f][1]:.0f} ms; media {stats.get(f)}"
             )
 
 
