@@ -61,11 +61,12 @@ def agi_db(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     loop = asyncio.new_event_loop()
     started = threading.Event()
     failure: list[BaseException] = []
+    servers: list[asyncio.Server] = []
 
     def run() -> None:
         asyncio.set_event_loop(loop)
         try:
-            loop.run_until_complete(
+            server, _ = loop.run_until_complete(
                 start_agi(
                     store,
                     Config(),
@@ -74,6 +75,7 @@ def agi_db(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterat
                     clock=lambda: DEMO_CLOCK,
                 )
             )
+            servers.append(server)
         except BaseException as exc:  # reported to the test thread
             failure.append(exc)
         started.set()
@@ -86,8 +88,16 @@ def agi_db(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     if failure:
         pytest.fail(f"FastAGI service did not start: {failure[0]}", pytrace=False)
     yield store.path
+
+    async def shut_down() -> None:
+        for server in servers:
+            server.close()
+            await server.wait_closed()
+
+    asyncio.run_coroutine_threadsafe(shut_down(), loop).result(10)
     loop.call_soon_threadsafe(loop.stop)
     thread.join(10)
+    loop.close()
     store.close()
 
 
