@@ -74,9 +74,22 @@ class Dialer:
     async def __aenter__(self) -> Dialer:
         # Build this year's holiday tables now, not on the first call's setup path.
         holiday_name(self.clock().date(), "DE", None, self.config.language)
+        orphans = attempts.close_orphans(self.store)
+        if orphans:
+            logger.warning("%d attempts of an earlier run had no outcome: marked failed", orphans)
         self._pump = asyncio.create_task(self._route_events())
         await asyncio.wait_for(self.connected.wait(), timeout=30)
+        await self._hang_up_leftovers()
         return self
+
+    async def _hang_up_leftovers(self) -> None:
+        """Channels of an earlier run of this app (konform's ids start with "k") are ended."""
+        for channel in await self.ari.get("/channels") or []:
+            ident = channel.get("id", "")
+            if ident.startswith("k") and call_id_of({"channel": channel}) not in self.calls:
+                logger.warning("hanging up %s, left over from an earlier run", ident)
+                with contextlib.suppress(Exception):
+                    await self.ari.delete(f"/channels/{ident}")
 
     async def __aexit__(self, *exc: object) -> None:
         if self._pump is not None:

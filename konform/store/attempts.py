@@ -58,3 +58,14 @@ def history(store: Store, campaign_id: int, number: str) -> Attempts:
         {"key": store.keyer.number_key(number), "campaign_id": campaign_id},
     ).fetchone()
     return attempts_from_columns(*row)
+
+
+def close_orphans(store: Store) -> int:
+    """Attempts left without an outcome by an app that stopped mid-call end as ``failed``."""
+    with store.transaction() as conn:
+        cursor = conn.execute(
+            "UPDATE call_attempts SET outcome = 'failed', ended_at = ?, detail = ?"
+            " WHERE outcome IS NULL",
+            (utc_text(datetime.now(UTC)), json.dumps({"error": "the app stopped mid-call"})),
+        )
+    return cursor.rowcount

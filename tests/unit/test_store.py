@@ -146,3 +146,13 @@ def test_bulk_keys_are_deduplicated_and_all_findable(store: Store) -> None:
     assert all(donotcall.is_listed(store, "robinson", n) for n in numbers[::97])
     with pytest.raises(ValueError):
         donotcall.add_key_blob(store, "robinson", b"short")
+
+
+def test_attempts_without_outcome_are_closed_as_failed(store: Store) -> None:
+    cid = _seed(store)
+    with store.transaction():
+        attempts.start(store, cid, NUMBER)
+    assert attempts.close_orphans(store) == 1
+    outcome = store.conn.execute("SELECT outcome FROM call_attempts").fetchone()[0]
+    assert outcome == "failed"
+    assert attempts.close_orphans(store) == 0
