@@ -341,8 +341,10 @@ class OutboundCall:
             self._release_agent()
 
     def _release_agent(self) -> None:
+        """Give the agent back, once: released twice, it could be freed under another call."""
         if self._agent is not None:
             self.agents.release(self._agent)
+            self._agent = None
 
     # --- recording ---------------------------------------------------------------------------
     async def _start_recording(self) -> None:
