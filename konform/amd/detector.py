@@ -52,7 +52,8 @@ class Detector:
         self._vad = webrtcvad.Vad(self.config.vad_mode)
         self._beep = BeepDetector(rate, self.frame_samples, self.config)
         self._buffer = bytearray()
-        self._t = 0  # ms of audio processed
+        self._t = 0  # ms of audio analysed (the rules and the deadline count this)
+        self._skipped = 0  # ms of digital silence before the first audio, not analysed
         self._floors: deque[tuple[int, float]] = deque()  # (frame index, dBFS), rising minima
         self._frame_index = 0
         self._speech_run = 0  # ms of consecutive speech frames
@@ -71,7 +72,7 @@ class Detector:
 
     @property
     def elapsed_ms(self) -> int:
-        return self._t
+        return self._t + self._skipped
 
     def feed(self, pcm: bytes) -> AmdDecision | None:
         """Feed audio; return the decision the moment it is made (None before and after)."""
@@ -104,6 +105,13 @@ class Detector:
         samples = np.frombuffer(frame, dtype=np.int16).astype(np.float32)
         rms = math.sqrt(float(np.dot(samples, samples)) / samples.size)
         dbfs = 20.0 * math.log10(max(rms, 1.0) / 32768.0)
+        if self._t == 0 and dbfs < DIGITAL_SILENCE_DBFS:
+            # Exact zeros before the line's first sound (a live tap delivers ~0.6 s of them
+            # while its bridge starts): nothing to analyse yet, and not counted toward the
+            # deadline, so live and offline judge the same audio. The call flow keeps its own
+            # wall-clock guard for a line that never sends anything.
+            self._skipped += FRAME_MS
+            return
         floor = self._track_floor(dbfs)
         loud = dbfs > floor + cfg.speech_margin_db and dbfs > cfg.min_speech_dbfs
         speech = loud and self._vad.is_speech(frame, self.rate)
@@ -176,6 +184,7 @@ class Detector:
             "longest_word_ms": float(self._longest),
             "words": float(self._words),
             "noise_floor_dbfs": round(getattr(self, "_features_floor", -90.0), 1),
+            "leading_silence_ms": float(self._skipped),
             **extra,
         }
-        self.decision = AmdDecision(label, self._t, reason, features)
+        self.decision = AmdDecision(label, self._t + self._skipped, reason, features)

@@ -36,9 +36,25 @@ def test_a_short_blip_is_not_a_beep() -> None:
 
 
 def test_silence_defaults_to_human_at_the_deadline() -> None:
-    label, at_ms, reason = decide(silence(8))
+    rng = np.random.default_rng(9)
+    label, at_ms, reason = decide(noise(8, rng, 0.0005))  # a quiet line: nobody speaks
     assert (label, reason) == ("human", "deadline")
     assert at_ms == AmdConfig().deadline_ms
+
+
+def test_digital_silence_is_not_analysed_and_ends_as_human() -> None:
+    label, at_ms, reason = decide(silence(8))
+    assert (label, reason) == ("human", "deadline")
+    assert at_ms == 8000  # all of it skipped; the caller decided when the audio ended
+
+
+def test_leading_zeros_shift_time_but_not_the_decision() -> None:
+    rng = np.random.default_rng(10)
+    greeting = with_noise(mix(silence(0.3), speech(4.5, rng), silence(2)), 25, rng)
+    plain = run_file(pcm16(greeting), RATE)
+    delayed = run_file(pcm16(mix(silence(0.64), greeting)), RATE)
+    assert (delayed.label, delayed.reason) == (plain.label, plain.reason)
+    assert delayed.at_ms == plain.at_ms + 640
 
 
 @pytest.mark.parametrize("level", [0.003, 0.03, 0.2])
