@@ -115,6 +115,10 @@ class OutboundCall:
         self._recording_path: str | None = None
         self._amd_stats: dict[str, int] = {}
         self._tap = AmdTap(ari, call_id, call_id)
+        # What exists on the PBX, so that cleaning up asks only for what is still there.
+        self._callee_up = True
+        self._agent_up = False
+        self._talk_bridge_up = False
 
     # --- ids ---------------------------------------------------------------------------------
     @property
@@ -138,8 +142,10 @@ class OutboundCall:
                     self._agent_answer.set_result(True)
         elif kind == "ChannelDestroyed":
             if channel == self.call_id:
+                self._callee_up = False
                 self.queue.put_nowait(CalleeGone(int(event.get("cause", 16))))
             elif channel == self.agent_channel:
+                self._agent_up = False
                 if self._agent_answer is not None and not self._agent_answer.done():
                     self._agent_answer.set_result(False)
                 elif self._agent_bridged:
@@ -199,6 +205,7 @@ class OutboundCall:
                 self.config.ring_timeout,
             )
         except AriError as exc:
+            self._callee_up = False
             logger.error("call %s: originate to %s refused: %s", self.call_id, self.number, exc)
             self.queue.put_nowait(CalleeGone(cause=-1))
 
@@ -259,6 +266,7 @@ class OutboundCall:
                 await self._cancel_agent_request()
             case Bridge(agent=agent):
                 await self.ari.post("/bridges", type="mixing", bridgeId=self.talk_bridge)
+                self._talk_bridge_up = True
                 await self.ari.post(
                     f"/bridges/{self.talk_bridge}/addChannel",
                     channel=f"{self.call_id},{self.agent_channel}",
@@ -277,6 +285,7 @@ class OutboundCall:
                     )
                 )
                 await self._quiet(self.ari.delete(f"/bridges/{self.talk_bridge}"))
+                self._talk_bridge_up = False
                 self._release_agent()
             case HangupAgent():
                 await self._quiet(self.ari.delete(f"/channels/{self.agent_channel}"))
@@ -288,6 +297,7 @@ class OutboundCall:
                 return OptOutCommitted()  # committed before the confirmation plays
             case Hangup():
                 await self._quiet(self.ari.delete(f"/channels/{self.call_id}"))
+                self._callee_up = False
             case Finished():
                 await self._finish(command)
         return None
@@ -310,6 +320,7 @@ class OutboundCall:
                 continue
             self._agent = agent
             self._agent_answer = asyncio.get_running_loop().create_future()
+            self._agent_up = True
             try:
                 await self._ring(
                     f"{self.agents.technology}/{agent}",
@@ -338,6 +349,7 @@ class OutboundCall:
             self._agent_task = None
         if self._agent is not None and not self._agent_bridged:
             await self._quiet(self.ari.delete(f"/channels/{self.agent_channel}"))
+            self._agent_up = False
             self._release_agent()
 
     def _release_agent(self) -> None:
@@ -421,12 +433,13 @@ class OutboundCall:
         await self._cancel_agent_request()
         if self._tap.running:
             await self._stop_amd()
-        for path in (
-            f"/channels/{self.agent_channel}",
-            f"/bridges/{self.talk_bridge}",
-            f"/channels/{self.call_id}",
+        for path, up in (
+            (f"/channels/{self.agent_channel}", self._agent_up),
+            (f"/bridges/{self.talk_bridge}", self._talk_bridge_up),
+            (f"/channels/{self.call_id}", self._callee_up),
         ):
-            await self._quiet(self.ari.delete(path))
+            if up:
+                await self._quiet(self.ari.delete(path))
         self._release_agent()
 
     @staticmethod
