@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
+from datetime import timedelta
 
 from konform.calling_time import LEGAL_WINDOW, parse_window
 from konform.cli.context import Context, UserError
-from konform.policy import Campaign
+from konform.policy import DEFAULT_RETRY_AFTER, Campaign
 from konform.store import callerids, campaigns
+from konform.store.attempts import OUTCOMES
 
 __all__ = ["register"]
 
@@ -40,6 +42,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help=f"calling window in callee's local time, within '{LEGAL_WINDOW}' (the default)",
     )
     p.add_argument("--max-attempts", type=int, default=3, help="calls per number (default 3)")
+    p.add_argument(
+        "--retry",
+        default="",
+        help="spacing after each outcome, e.g. 'busy=15m,no_answer=2h,machine=1d' (defaults: "
+        + ", ".join(f"{k}={_span(v)}" for k, v in DEFAULT_RETRY_AFTER.items() if v)
+        + ")",
+    )
     p.set_defaults(handler=campaign_add)
     p = camp_cmd.add_parser("list", help="list campaigns")
     p.set_defaults(handler=campaign_list)
@@ -84,8 +93,15 @@ def campaign_add(args: argparse.Namespace, ctx: Context) -> int:
         raise UserError("--max-attempts must be at least 1")
     if not args.purpose.strip():
         raise UserError("--purpose must not be empty")
+    retry_after = dict(DEFAULT_RETRY_AFTER)
+    retry_after.update(parse_retry(args.retry))
     campaign = Campaign(
-        args.name, number, args.purpose.strip(), window, max_attempts=args.max_attempts
+        args.name,
+        number,
+        args.purpose.strip(),
+        window,
+        max_attempts=args.max_attempts,
+        retry_after=retry_after,
     )
     try:
         campaigns.add(ctx.store, campaign)
@@ -98,7 +114,34 @@ def campaign_add(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+_UNITS = {"m": 1, "h": 60, "d": 1440}
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    for unit, size in (("d", 1440), ("h", 60)):
+        if minutes % size == 0:
+            return f"{minutes // size}{unit}"
+    return f"{minutes}m"
+
+
+def parse_retry(text: str) -> dict[str, timedelta]:
+    """``busy=15m,no_answer=2h`` → spacing per outcome; UserError on anything else."""
+    spacing: dict[str, timedelta] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        outcome, _, value = part.partition("=")
+        outcome = outcome.strip()
+        value = value.strip().lower()
+        if outcome not in OUTCOMES or outcome == "blocked":
+            raise UserError(f"--retry: unknown outcome {outcome!r} (use {', '.join(OUTCOMES[:5])})")
+        if len(value) < 2 or value[-1] not in _UNITS or not value[:-1].isdigit():
+            raise UserError(f"--retry: {part!r} needs a duration like 15m, 2h or 1d")
+        spacing[outcome] = timedelta(minutes=int(value[:-1]) * _UNITS[value[-1]])
+    return spacing
+
+
 def campaign_list(args: argparse.Namespace, ctx: Context) -> int:
     for c in campaigns.list_all(ctx.store):
-        ctx.out(f"{c.name}\t{c.caller_id}\t{c.purpose}\t{c.window}\t{c.max_attempts}")
+        retry = ",".join(f"{k}={_span(v)}" for k, v in sorted(c.retry_after.items()) if v)
+        ctx.out(f"{c.name}\t{c.caller_id}\t{c.purpose}\t{c.window}\t{c.max_attempts}\t{retry}")
     return 0

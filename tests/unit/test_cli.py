@@ -224,3 +224,45 @@ def test_serve_refuses_default_password(cli: CliRunner, monkeypatch: object) -> 
     _campaign(cli)
     result = cli("serve", "--campaign", "spring", "--once")
     assert result.code == 2 and "password" in result.err
+
+
+def test_campaign_retry_spacing_per_outcome(cli: CliRunner) -> None:
+    cli("callerid", "add", "030 5550001")
+    bad = cli(
+        "campaign",
+        "add",
+        "x",
+        "--caller-id",
+        "+49305550001",
+        "--purpose",
+        "s",
+        "--retry",
+        "busy=soon",
+    )
+    assert bad.code == 2 and "duration" in bad.err
+    unknown = cli(
+        "campaign",
+        "add",
+        "x",
+        "--caller-id",
+        "+49305550001",
+        "--purpose",
+        "s",
+        "--retry",
+        "angry=1h",
+    )
+    assert unknown.code == 2 and "unknown outcome" in unknown.err
+    ok = cli(
+        "campaign",
+        "add",
+        "x",
+        "--caller-id",
+        "+49305550001",
+        "--purpose",
+        "s",
+        "--retry",
+        "busy=2h, no_answer=1d",
+    )
+    assert ok.code == 0
+    listed = cli("campaign", "list").out
+    assert "busy=2h" in listed and "no_answer=1d" in listed and "machine=4h" in listed
