@@ -50,6 +50,10 @@ class AmdConfig:
     beep_drift_hz: float = 60.0
     """How far the tone's frequency may wander from frame to frame."""
 
+    initial_silence_ms: int = 3000
+    """Nobody has said anything this long after the answer: a person waiting for the caller
+    (mailboxes greet at once). Deciding human early is the safe direction."""
+
     # --- deadline -------------------------------------------------------------------------------
     deadline_ms: int = 5000
     """Decide by now at the latest; undecided means human (dropping a person is the worse

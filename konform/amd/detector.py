@@ -173,6 +173,9 @@ class Detector:
             if self._t - self._last_speech >= cfg.end_of_greeting_ms:
                 self._decide("human", "short_greeting")
                 return
+        elif self._speech_run == 0 and self._t >= cfg.initial_silence_ms:
+            self._decide("human", "initial_silence")
+            return
         if self._t >= cfg.deadline_ms:
             self._decide("human", "deadline")
 

@@ -35,11 +35,23 @@ def test_a_short_blip_is_not_a_beep() -> None:
     assert reason != "beep"
 
 
-def test_silence_defaults_to_human_at_the_deadline() -> None:
+def test_nobody_speaking_is_a_person_waiting() -> None:
     rng = np.random.default_rng(9)
     label, at_ms, reason = decide(noise(8, rng, 0.0005))  # a quiet line: nobody speaks
-    assert (label, reason) == ("human", "deadline")
-    assert at_ms == AmdConfig().deadline_ms
+    assert (label, reason) == ("human", "initial_silence")
+    assert at_ms == AmdConfig().initial_silence_ms
+
+
+def test_undecided_speech_defaults_to_human_at_the_deadline() -> None:
+    rng = np.random.default_rng(11)
+    # Speech that never stops long enough and never runs long: short bursts with 0.5 s gaps.
+    bursts = mix(*[mix(speech(0.5, rng), silence(0.5)) for _ in range(8)])
+    from dataclasses import replace
+
+    config = replace(AmdConfig(), max_human_greeting_ms=10**6)
+    decision = run_file(pcm16(bursts), RATE, config)
+    assert (decision.label, decision.reason) == ("human", "deadline")
+    assert decision.at_ms == AmdConfig().deadline_ms
 
 
 def test_digital_silence_is_not_analysed_and_ends_as_human() -> None:
@@ -61,7 +73,7 @@ def test_leading_zeros_shift_time_but_not_the_decision() -> None:
 def test_line_noise_alone_is_not_speech(level: float) -> None:
     rng = np.random.default_rng(2)
     label, _, reason = decide(noise(8, rng, level))
-    assert (label, reason) == ("human", "deadline")
+    assert (label, reason) == ("human", "initial_silence")
 
 
 @pytest.mark.parametrize("snr", [10.0, 20.0, 35.0])
@@ -126,6 +138,6 @@ def test_noise_after_digital_silence_is_not_speech() -> None:
     stay down there and take the noise for two seconds of speech."""
     rng = np.random.default_rng(8)
     label, _, reason = decide(mix(silence(0.6), noise(8, rng, 0.06)))
-    assert (label, reason) == ("human", "deadline")
+    assert (label, reason) == ("human", "initial_silence")
     hello = mix(silence(0.5), with_noise(mix(silence(0.3), speech(0.6, rng), silence(6)), 15, rng))
     assert decide(hello)[0] == "human"
