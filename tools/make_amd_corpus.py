@@ -10,7 +10,8 @@ the cases konform must also survive:
 - ``human/silence`` and ``human/noise``: someone picks up and says nothing (on a noisy line);
 - ``machine/music``: an announcement with music (notes with harmonics).
 
-    python3 tools/make_amd_corpus.py --out DIR --n 200 --seed 23 [--extra-only] SRC_DIR ...
+    python3 tools/make_amd_corpus.py --out DIR --n 200 --seed 23 [--extra-only |
+        --extra-share 0] SRC_DIR ...
 
 Sources are folders of clips sox can read; ``--espeak DIR`` first speaks a set of German and
 English phrases with several espeak-ng voices into DIR, to use as a source. Needs numpy,
@@ -207,6 +208,12 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--seed", type=int, default=23)
     ap.add_argument("--extra-only", action="store_true", help="only the extra cases")
+    ap.add_argument(
+        "--extra-share",
+        type=float,
+        default=0.2,
+        help="share of extra cases among the others (0 = made like the dev corpus)",
+    )
     ap.add_argument("--espeak", type=Path, help="speak the built-in phrases into this folder")
     ap.add_argument("sources", type=Path, nargs="*")
     args = ap.parse_args()
@@ -221,7 +228,7 @@ def main() -> None:
     rows = []
     for i in range(args.n):
         label = "human" if i % 2 == 0 else "machine"
-        if args.extra_only or rng.random() < 0.2:
+        if args.extra_only or rng.random() < args.extra_share:
             kind, parts = extra(rng, short, long_, label)
         else:
             kind, parts = (human if label == "human" else machine)(rng, short, long_)
