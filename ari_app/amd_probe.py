@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ari_app.amd_tap import AmdTap
 from ari_app.ari import AriClient
+from ari_app.dialer import call_id_of
 from konform.amd.audio import load_pcm
 from konform.amd.detector import AmdDecision
 from konform.sandbox.sandbox import Sandbox
@@ -48,7 +49,7 @@ async def live_decisions(
             if event.get("type") != "StasisStart":
                 continue
             channel = event["channel"]["id"]
-            call = channel.split("-", 1)[0]
+            call = call_id_of(event) or ""
             if call in taps:
                 taps[call].stasis_started(channel)
             future = answered.get(channel)

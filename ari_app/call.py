@@ -113,7 +113,6 @@ class OutboundCall:
         self._recording: str | None = None
         self._recording_done: asyncio.Event | None = None
         self._recording_path: str | None = None
-        self._amd_stats: dict[str, int] = {}
         self._tap = AmdTap(ari, call_id, call_id)
         # What exists on the PBX, so that cleaning up asks only for what is still there.
         self._callee_up = True
@@ -309,7 +308,6 @@ class OutboundCall:
 
     async def _stop_amd(self) -> None:
         await self._tap.stop()
-        self._amd_stats = self._tap.stats
 
     # --- agents ------------------------------------------------------------------------------
     async def _request_agent(self) -> None:
@@ -413,7 +411,7 @@ class OutboundCall:
     async def _finish(self, finished: Finished) -> None:
         if self._recording is not None:
             await self._wait_for_recording()
-        detail: dict[str, Any] = {**finished.detail, "amd_media": self._amd_stats}
+        detail: dict[str, Any] = {**finished.detail, "amd_media": self._tap.stats}
         with self.store.transaction():
             attempts.finish(self.store, self.attempt_id, finished.outcome, **detail)
         self.result = CallResult(

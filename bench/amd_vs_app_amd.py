@@ -74,17 +74,11 @@ def summary(label_of: dict[str, str], row: Row) -> str:
 
 
 async def app_amd_row(ari: AriClient, sandbox: Sandbox, ext: dict[str, str], parallel: int) -> Row:
-    log = sandbox.pbx().log_dir / "messages.log"
     uid_of = {name: f"amd{e}" for name, e in ext.items()}
     gate = asyncio.Semaphore(parallel)
 
     def results() -> dict[str, dict[str, str]]:
-        found = {}
-        for line in log.read_text(errors="replace").splitlines():
-            if "BENCH_AMD|" in line:
-                fields = dict(p.split("=", 1) for p in line.split("BENCH_AMD|")[1].split("|"))
-                found[fields["uid"]] = fields
-        return found
+        return {fields["uid"]: fields for fields in sandbox.pbx_log("BENCH_AMD")}
 
     async def one(name: str) -> None:
         async with gate:

@@ -204,9 +204,6 @@ class Sandbox:
         """What the far end recorded, one dict per ``KONFORM_FAREND`` line, oldest first."""
         return _tagged_lines(self.farend().log_dir / "messages.log", "KONFORM_FAREND")
 
-    def phones_log(self) -> list[dict[str, str]]:
-        return _tagged_lines(self.phones().log_dir / "messages.log", "KONFORM_PHONE")
-
     def pbx_log(self, tag: str) -> list[dict[str, str]]:
         """The PBX's ``<tag>|k=v|…`` log lines (KONFORM_GATE, KONFORM_CALLBACK, …)."""
         return _tagged_lines(self.pbx().log_dir / "messages.log", tag)

@@ -9,7 +9,7 @@ from typing import Any
 from konform.policy import Attempts
 from konform.store.database import Store, utc_text
 
-__all__ = ["OUTCOMES", "finish", "history", "start"]
+__all__ = ["OUTCOMES", "close_orphans", "finish", "start"]
 
 OUTCOMES = ("human", "machine", "no_answer", "busy", "failed", "blocked")
 
@@ -49,15 +49,6 @@ def attempts_from_columns(count: int | None, last: str | None) -> Attempts:
         return Attempts(int(count or 0))
     last_at, outcome = json.loads(last)
     return Attempts(int(count), datetime.fromisoformat(last_at), outcome)
-
-
-def history(store: Store, campaign_id: int, number: str) -> Attempts:
-    """Calls placed (blocked ones do not count) to ``number`` in this campaign."""
-    row = store.conn.execute(
-        f"SELECT {COUNT_SQL}, {LAST_SQL}",
-        {"key": store.keyer.number_key(number), "campaign_id": campaign_id},
-    ).fetchone()
-    return attempts_from_columns(*row)
 
 
 def close_orphans(store: Store) -> int:
