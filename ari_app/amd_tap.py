@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 
 from ari_app.ari import AriClient, AriError
-from ari_app.media import AmdListener
+from ari_app.media import AmdListener, MediaHub
 from konform.amd.config import AmdConfig
 from konform.amd.detector import AmdDecision
 
@@ -45,7 +45,7 @@ class AmdTap:
         on_decision: Callable[[AmdDecision], None],
         config: AmdConfig | None = None,
     ) -> None:
-        self.listener, port = await AmdListener.open(
+        self.listener = MediaHub.of_running_loop().open(
             host, self.call_id, media_format, on_decision, config
         )
         loop = asyncio.get_running_loop()
@@ -64,7 +64,7 @@ class AmdTap:
             "/channels/externalMedia",
             app=app,
             channelId=self.media_id,
-            external_host=f"{host}:{port}",
+            external_host=f"{host}:{self.listener.port}",
             format=media_format,
             encapsulation="rtp",
             transport="udp",
@@ -80,7 +80,7 @@ class AmdTap:
     async def stop(self) -> None:
         if self.listener is not None:
             self.stats = self.listener.stats()
-            self.listener.close()
+            MediaHub.of_running_loop().close(self.listener)
             self.listener = None
         for path in (
             f"/channels/{self.media_id}",

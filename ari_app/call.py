@@ -51,6 +51,7 @@ from ari_app.flow import (
     StopRecording,
     TimerFired,
 )
+from ari_app.group_commit import GroupCommit
 from konform.amd.detector import AmdDecision
 from konform.config import DialerConfig
 from konform.policy import Campaign
@@ -86,6 +87,7 @@ class OutboundCall:
         attempt_id: int,
         ari: AriClient,
         store: Store,
+        commits: GroupCommit,
         agents: AgentPool,
         config: DialerConfig,
         flow: CallFlow,
@@ -97,6 +99,7 @@ class OutboundCall:
         self.attempt_id = attempt_id
         self.ari = ari
         self.store = store
+        self.commits = commits
         self.agents = agents
         self.config = config
         self.flow = flow
@@ -412,8 +415,9 @@ class OutboundCall:
         if self._recording is not None:
             await self._wait_for_recording()
         detail: dict[str, Any] = {**finished.detail, "amd_media": self._tap.stats}
-        with self.store.transaction():
-            attempts.finish(self.store, self.attempt_id, finished.outcome, **detail)
+        await self.commits.run(
+            lambda: attempts.finish(self.store, self.attempt_id, finished.outcome, **detail)
+        )
         self.result = CallResult(
             number=self.number,
             outcome=finished.outcome,

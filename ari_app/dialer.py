@@ -16,6 +16,7 @@ from ari_app.agents import AgentPool
 from ari_app.ari import AriClient, AriError
 from ari_app.call import CallResult, OutboundCall
 from ari_app.flow import CallFlow, FlowSettings
+from ari_app.group_commit import GroupCommit
 from konform import gate
 from konform.calling_time import holiday_name
 from konform.config import Config
@@ -73,6 +74,7 @@ class Dialer:
         self.config = config
         self.agents = AgentPool(ari, config.dialer.agent_list)
         self.slots = asyncio.Semaphore(config.dialer.max_concurrent)
+        self.commits = GroupCommit(store)
         self.calls: dict[str, OutboundCall] = {}
         self.connected = asyncio.Event()
         self._pump: asyncio.Task[None] | None = None
@@ -140,33 +142,10 @@ class Dialer:
     async def call(self, campaign: Campaign, raw_number: str) -> CallResult:
         """Gate, then place one call and see it through to its outcome."""
         async with self.slots:
-            verdict = gate.check(
-                self.store,
-                campaign,
-                raw_number,
-                self.clock(),
-                self.config.language,
-                source="dialer",
-                region=self.config.policy.default_region,
-            )
-            number = verdict.number
-            reasons = list(verdict.decision.reasons)
-            if (
-                number is not None
-                and not reasons
-                and not callerids.is_owned(self.store, campaign.caller_id)
-            ):  # checked again right before originating: never an unowned number
-                reasons.append(
-                    reason(
-                        "caller_id_not_owned", self.config.language, caller_id=campaign.caller_id
-                    )
-                )
-            campaign_id = campaigns.campaign_id(self.store, campaign.name)
-            assert campaign_id is not None
-            if number is None or reasons:
-                return self._blocked(campaign, campaign_id, number or raw_number, reasons)
-            with self.store.transaction():
-                attempt_id = attempts.start(self.store, campaign_id, number)
+            admitted = await self.commits.run(lambda: self._admit(campaign, raw_number))
+            if isinstance(admitted, CallResult):
+                return admitted
+            number, attempt_id = admitted
             call = self._new_call(campaign, number, attempt_id)
             self.calls[call.call_id] = call
             try:
@@ -174,10 +153,39 @@ class Dialer:
             finally:
                 del self.calls[call.call_id]
             if result.outcome == "human":
-                with self.store.transaction():
-                    campaigns.mark_done(self.store, campaign.name, number)
+                await self.commits.run(
+                    lambda: campaigns.mark_done(self.store, campaign.name, number)
+                )
             logger.info("call %s to %s: %s", call.call_id, number, result.outcome)
             return result
+
+    def _admit(self, campaign: Campaign, raw_number: str) -> CallResult | tuple[str, int]:
+        """The gate's verdict, audited, and the attempt it starts (or the blocked result):
+        written in the caller's transaction, committed before the call goes on."""
+        verdict = gate.check(
+            self.store,
+            campaign,
+            raw_number,
+            self.clock(),
+            self.config.language,
+            source="dialer",
+            region=self.config.policy.default_region,
+        )
+        number = verdict.number
+        reasons = list(verdict.decision.reasons)
+        if (
+            number is not None
+            and not reasons
+            and not callerids.is_owned(self.store, campaign.caller_id)
+        ):  # checked again right before originating: never an unowned number
+            reasons.append(
+                reason("caller_id_not_owned", self.config.language, caller_id=campaign.caller_id)
+            )
+        campaign_id = campaigns.campaign_id(self.store, campaign.name)
+        assert campaign_id is not None
+        if number is None or reasons:
+            return self._blocked(campaign, campaign_id, number or raw_number, reasons)
+        return number, attempts.start(self.store, campaign_id, number)
 
     def _new_call(self, campaign: Campaign, number: str, attempt_id: int) -> OutboundCall:
         cfg = self.config.dialer
@@ -194,6 +202,7 @@ class Dialer:
             attempt_id=attempt_id,
             ari=self.ari,
             store=self.store,
+            commits=self.commits,
             agents=self.agents,
             config=cfg,
             flow=self.flow_factory(settings),
@@ -206,11 +215,10 @@ class Dialer:
         codes = [r.code for r in reasons]
         attempt_id = 0
         if number.startswith("+"):
-            with self.store.transaction():
-                attempt_id = attempts.start(self.store, campaign_id, number)
-                attempts.finish(self.store, attempt_id, "blocked", reasons=codes)
-                if not set(codes) <= TEMPORARY:
-                    campaigns.mark_done(self.store, campaign.name, number)
+            attempt_id = attempts.start(self.store, campaign_id, number)
+            attempts.finish(self.store, attempt_id, "blocked", reasons=codes)
+            if not set(codes) <= TEMPORARY:
+                campaigns.mark_done(self.store, campaign.name, number)
         return CallResult(
             number, "blocked", attempt_id, detail={"reasons": [r.to_dict() for r in reasons]}
         )

@@ -73,11 +73,18 @@ def _ulaw_table() -> np.ndarray:
     return np.where(sign, 0x84 - magnitude, magnitude - 0x84).astype(np.int16)
 
 
-_ULAW = _ulaw_table()
+_ULAW = _ulaw_table().tobytes()  # native byte order
+# Each code's first and second byte in memory: decoding is two table look-ups in C
+# (bytes.translate), no array round trip per 20 ms packet.
+_ULAW_FIRST = _ULAW[0::2]
+_ULAW_SECOND = _ULAW[1::2]
 
 
 def ulaw_to_linear(payload: bytes) -> bytes:
-    return _ULAW[np.frombuffer(payload, dtype=np.uint8)].tobytes()
+    out = bytearray(2 * len(payload))
+    out[0::2] = payload.translate(_ULAW_FIRST)
+    out[1::2] = payload.translate(_ULAW_SECOND)
+    return bytes(out)
 
 
 @dataclass(frozen=True)

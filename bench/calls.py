@@ -41,7 +41,7 @@ from konform.policy import Campaign
 from konform.sandbox.sandbox import Sandbox
 from konform.store import callerids, campaigns
 from konform.store.contacts import ConsentRow, upsert_consents
-from konform.store.database import open_store
+from konform.store.database import Store, open_store
 
 CLOCK = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 CALLER_ID = "+4930555000100"
@@ -90,9 +90,19 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-async def baseline_level(sandbox: Sandbox, ari: AriClient, n: int, tag: str) -> dict[str, Any]:
-    numbers = [(f"+4930333{tag}{i:03d}" if i % 2 else f"+4930222{tag}{i:03d}") for i in range(n)]
-    expected = {num: ("HUMAN" if num.startswith("+4930333") else "MACHINE") for num in numbers}
+def level_numbers(n: int, tag: str) -> list[str]:
+    """Odd ones answer as people, even ones as mailboxes (see dialplan/farend.conf)."""
+    return [(f"+4930333{tag}{i:03d}" if i % 2 else f"+4930222{tag}{i:03d}") for i in range(n)]
+
+
+def wanted(number: str) -> str:
+    return "human" if number.startswith("+4930333") else "machine"
+
+
+async def baseline_level(
+    sandbox: Sandbox, ari: AriClient, numbers: list[str], tag: str
+) -> tuple[dict[str, float], dict[str, str]]:
+    """Originate every number into AMD(); wait for all verdicts in the PBX's log."""
     started: dict[str, float] = {}
     uids = {num: f"b{tag}{i:03d}" for i, num in enumerate(numbers)}
 
@@ -112,27 +122,23 @@ async def baseline_level(sandbox: Sandbox, ari: AriClient, n: int, tag: str) -> 
     await asyncio.gather(*(one(num) for num in numbers))
     pbx_log = sandbox.pbx().log_dir / "messages.log"
     deadline = time.time() + 60
+    results: dict[str, tuple[float, dict[str, str]]] = {}
     while time.time() < deadline:
         results = log_times(pbx_log, "BENCH_AMD")
         if all(uids[num] in results for num in numbers):
             break
         await asyncio.sleep(0.5)
-    results = log_times(pbx_log, "BENCH_AMD")
-    right = sum(
-        1 for num in numbers if results.get(uids[num], (0, {}))[1].get("status") == expected[num]
-    )
-    far = log_times(sandbox.farend().log_dir / "messages.log", "KONFORM_FAREND")
-    setup = [(far[num][0] - started[num]) * 1000 for num in numbers if num in far]
-    return {"right": right / n, "setup": setup}
+    status = {num: results.get(uids[num], (0, {}))[1].get("status", "") for num in numbers}
+    return started, {
+        num: {"HUMAN": "human", "MACHINE": "machine"}.get(s, s) for num, s in status.items()
+    }
 
 
-async def konform_level(
-    sandbox: Sandbox, dialer: Dialer, campaign: Campaign, n: int, tag: str
-) -> dict[str, Any]:
-    numbers = [(f"+4930333{tag}{i:03d}" if i % 2 else f"+4930222{tag}{i:03d}") for i in range(n)]
-    with dialer.store.transaction():
+def allow(store: Store, numbers: list[str]) -> None:
+    """Consent for the level's numbers (the bench's set-up, not measured)."""
+    with store.transaction():
         upsert_consents(
-            dialer.store,
+            store,
             [
                 ConsentRow(
                     num,
@@ -145,24 +151,23 @@ async def konform_level(
                 for num in numbers
             ],
         )
+
+
+async def konform_level(
+    dialer: Dialer, campaign: Campaign, numbers: list[str]
+) -> tuple[dict[str, float], dict[str, str]]:
+    """Every number through the dialer (gate, originate, live AMD) at once."""
     started: dict[str, float] = {}
 
     async def one(num: str) -> str:
         started[num] = time.time()
         result = await dialer.call(campaign, num)
-        want = "human" if num.startswith("+4930333") else "machine"
-        if result.outcome != want:
-            print(f"  {num}: {result.outcome}, wanted {want}: {result.detail}", flush=True)
+        if result.outcome != wanted(num):
+            print(f"  {num}: {result.outcome}, wanted {wanted(num)}: {result.detail}", flush=True)
         return result.outcome
 
     labels = await asyncio.gather(*(one(num) for num in numbers))
-    right = 0
-    for num, label in zip(numbers, labels, strict=True):
-        want = "human" if num.startswith("+4930333") else "machine"
-        right += label == want
-    far = log_times(sandbox.farend().log_dir / "messages.log", "KONFORM_FAREND")
-    setup = [(far[num][0] - started[num]) * 1000 for num in numbers if num in far]
-    return {"right": right / n, "setup": setup}
+    return started, dict(zip(numbers, labels, strict=True))
 
 
 async def run(levels: list[int], which: list[str]) -> None:
@@ -184,14 +189,24 @@ async def run(levels: list[int], which: list[str]) -> None:
             for row in which:
                 for n in levels:
                     tag = f"{len(rows):02d}"
+                    numbers = level_numbers(n, tag)
+                    if row == "konform":
+                        allow(store, numbers)
                     before = {k: cpu_seconds(p) for k, p in pids.items()}
                     wall = time.time()
                     if row == "baseline":
-                        result = await baseline_level(sandbox, ari, n, tag)
+                        started, outcomes = await baseline_level(sandbox, ari, numbers, tag)
                     else:
-                        result = await konform_level(sandbox, dialer, campaign, n, tag)
+                        started, outcomes = await konform_level(dialer, campaign, numbers)
                     wall = time.time() - wall
                     cpu = {k: (cpu_seconds(p) - before[k]) / wall for k, p in pids.items()}
+                    far = log_times(sandbox.farend().log_dir / "messages.log", "KONFORM_FAREND")
+                    result = {
+                        "right": sum(outcomes[num] == wanted(num) for num in numbers) / n,
+                        "setup": [
+                            (far[num][0] - started[num]) * 1000 for num in numbers if num in far
+                        ],
+                    }
                     rows.append((row, n, result, cpu))
                     print(
                         f"{row:<9} {n:>4} calls: {result['right']:6.1%} right, setup p50 "

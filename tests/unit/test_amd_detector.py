@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from konform.amd.audio import load_pcm
 from konform.amd.config import AmdConfig
 from konform.amd.detector import Detector
-from konform.amd.evaluate import run_file
+from konform.amd.evaluate import read_labels, run_file
 from tests.amd_signals import RATE, mix, noise, pcm16, silence, speech, tone, with_noise
 
 
@@ -141,3 +144,25 @@ def test_noise_after_digital_silence_is_not_speech() -> None:
     assert (label, reason) == ("human", "initial_silence")
     hello = mix(silence(0.5), with_noise(mix(silence(0.3), speech(0.6, rng), silence(6)), 15, rng))
     assert decide(hello)[0] == "human"
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+@pytest.mark.parametrize("folder", ["amd", "amd-extra"])
+def test_how_the_audio_is_cut_never_changes_the_decision(folder: str) -> None:
+    """The live path hands over several packets at once (analysed in one batch); offline
+    feeds 20 ms at a time. Both must reach the same decision at the same moment."""
+    rng = np.random.default_rng(12)
+    for name, _label, _kind in read_labels(FIXTURES / folder):
+        pcm, rate = load_pcm(FIXTURES / folder / name)
+        data = pcm.tobytes()
+        one_by_one = run_file(pcm, rate)
+        detector = Detector(rate)
+        offset, decision = 0, None
+        while offset < len(data) and decision is None:
+            step = int(rng.integers(1, 8)) * 160 * rate // 8000 + int(rng.integers(0, 3)) * 2
+            decision = detector.feed(data[offset : offset + step])
+            offset += step
+        decision = decision or detector.finish()
+        assert decision == one_by_one, name

@@ -79,3 +79,20 @@ def test_late_duplicates_are_dropped() -> None:
 def test_ulaw_decoding_known_values() -> None:
     decoded = np.frombuffer(ulaw_to_linear(bytes([0xFF, 0x7F, 0x00, 0x80])), dtype=np.int16)
     assert list(decoded) == [0, 0, -32124, 32124]
+
+
+def test_ulaw_decoding_matches_libsndfile_for_every_code() -> None:
+    import io
+
+    import soundfile
+
+    codes = bytes(range(256))
+    reference, _ = soundfile.read(
+        io.BytesIO(codes),
+        dtype="int16",
+        format="RAW",
+        subtype="ULAW",
+        samplerate=8000,
+        channels=1,
+    )
+    assert list(np.frombuffer(ulaw_to_linear(codes), dtype=np.int16)) == list(reference)
