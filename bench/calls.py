@@ -28,7 +28,6 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -36,6 +35,7 @@ from ari_app.ari import AriClient
 from ari_app.demo import sandbox_ari
 from ari_app.dialer import Dialer
 from ari_app.flow import AmdDecided, CallFlow, Command, Event, Finished, Hangup, StopAmd
+from ari_app.media import MediaHub
 from konform.config import Config, DialerConfig
 from konform.policy import Campaign
 from konform.sandbox.sandbox import Sandbox
@@ -180,7 +180,7 @@ async def run(levels: list[int], which: list[str]) -> None:
     campaigns.add(store, campaign)
     config = Config(dialer=DialerConfig(agents="agent1", max_concurrent=1000, ring_timeout=20))
     pids = {"pbx": sandbox.pbx().pid(), "farend": sandbox.farend().pid(), "app": os.getpid()}
-    rows: list[tuple[str, int, dict[str, Any], dict[str, float]]] = []
+    rows: list[tuple[str, int, float, list[float], dict[str, float]]] = []
     try:
         async with (
             sandbox_ari(sandbox) as ari,
@@ -193,6 +193,7 @@ async def run(levels: list[int], which: list[str]) -> None:
                     if row == "konform":
                         allow(store, numbers)
                     before = {k: cpu_seconds(p) for k, p in pids.items()}
+                    audio_before = MediaHub.of_running_loop().cpu_seconds
                     wall = time.time()
                     if row == "baseline":
                         started, outcomes = await baseline_level(sandbox, ari, numbers, tag)
@@ -200,20 +201,17 @@ async def run(levels: list[int], which: list[str]) -> None:
                         started, outcomes = await konform_level(dialer, campaign, numbers)
                     wall = time.time() - wall
                     cpu = {k: (cpu_seconds(p) - before[k]) / wall for k, p in pids.items()}
+                    cpu["audio"] = (MediaHub.of_running_loop().cpu_seconds - audio_before) / wall
                     far = log_times(sandbox.farend().log_dir / "messages.log", "KONFORM_FAREND")
-                    result = {
-                        "right": sum(outcomes[num] == wanted(num) for num in numbers) / n,
-                        "setup": [
-                            (far[num][0] - started[num]) * 1000 for num in numbers if num in far
-                        ],
-                    }
-                    rows.append((row, n, result, cpu))
+                    right = sum(outcomes[num] == wanted(num) for num in numbers) / n
+                    setup = [(far[num][0] - started[num]) * 1000 for num in numbers if num in far]
+                    rows.append((row, n, right, setup, cpu))
                     print(
-                        f"{row:<9} {n:>4} calls: {result['right']:6.1%} right, setup p50 "
-                        f"{percentile(result['setup'], 50):6.0f} ms p99 "
-                        f"{percentile(result['setup'], 99):6.0f} ms, CPU pbx "
-                        f"{cpu['pbx']:5.0%} farend {cpu['farend']:5.0%} app "
-                        f"{cpu['app']:5.0%}",
+                        f"{row:<9} {n:>4} calls: {right:6.1%} right, setup p50 "
+                        f"{percentile(setup, 50):6.0f} ms p99 {percentile(setup, 99):6.0f} ms,"
+                        f" CPU pbx {cpu['pbx']:4.0%} farend {cpu['farend']:4.0%}"
+                        f" app {cpu['app']:4.0%} (AMD audio {cpu['audio']:4.0%}),"
+                        f" app/pbx {cpu['app'] / max(cpu['pbx'], 1e-9):.2f}",
                         flush=True,
                     )
                     await asyncio.sleep(2)
@@ -222,7 +220,7 @@ async def run(levels: list[int], which: list[str]) -> None:
         sandbox.stop()
     print()
     for row in which:
-        good = [n for r, n, res, _ in rows if r == row and res["right"] >= 0.99]
+        good = [n for r, n, right, _, _ in rows if r == row and right >= 0.99]
         print(f"{row}: highest concurrency with >= 99 % right outcomes: {max(good, default=0)}")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from konform.amd.config import AmdConfig
@@ -48,13 +50,13 @@ class BeepDetector:
         spectrum = self.basis @ samples
         squares = spectrum * spectrum
         power = squares[: self.bins] + squares[self.bins :]  # power[i]: bin band_lo + i
-        total = float(power.sum())
+        total = float(np.add.reduce(power))
         if total <= 0.0:
             self.run = 0
             return None
         base = self.band_lo
         k = self.lo + int(power[self.lo - base : self.hi - base].argmax())
-        tonality = float(power[k - 1 - base : k + 2 - base].sum()) / total
+        tonality = float(np.add.reduce(power[k - 1 - base : k + 2 - base])) / total
         if tonality < self.config.beep_tonality:
             self.run = 0
             return None
@@ -64,3 +66,15 @@ class BeepDetector:
         self.run_hz = hz if not self.run else (self.run_hz * self.run + hz) / (self.run + 1)
         self.run += 1
         return self.run_hz if self.run >= self.needed else None
+
+
+@functools.cache
+def _basis(first_bin: int, end_bin: int, frame_samples: int, size: int) -> np.ndarray:
+    """Hann-windowed DFT rows for bins ``first_bin..end_bin-1`` of a ``size``-point transform:
+    the real parts, then the imaginary parts (shared by all detectors; read-only)."""
+    bins = np.arange(first_bin, end_bin)[:, np.newaxis]
+    angle = 2.0 * np.pi * bins * np.arange(frame_samples) / size
+    window = np.hanning(frame_samples)
+    basis = np.vstack([np.cos(angle) * window, -np.sin(angle) * window]).astype(np.float32)
+    basis.flags.writeable = False
+    return basis
