@@ -18,7 +18,7 @@ import weakref
 from collections.abc import Callable
 from typing import ClassVar
 
-from ari_app.rtp import FORMATS, AudioReassembler, RtpError, RtpPacket
+from ari_app.rtp import FORMATS, AudioReassembler, RtpError
 from konform.amd.config import AmdConfig
 from konform.amd.detector import AmdDecision, Detector
 
@@ -51,47 +51,43 @@ class AmdListener:
         self.detector = Detector(self.media.rate, config)
         self.on_decision = on_decision
         self.bad_packets = 0
+        self._type_reported = False
 
     def drain(self) -> None:
         """Read every datagram waiting on the socket and feed the detector with them at once."""
         sock = self.sock
         if sock is None:
             return
-        pcm: list[bytes] = []
+        reassembler = self.reassembler
+        payloads: list[bytes] = []
         while True:
             try:
-                data, addr = sock.recvfrom(MAX_DATAGRAM)
+                data = sock.recv(MAX_DATAGRAM)
             except (BlockingIOError, InterruptedError):
                 break
             except OSError as exc:  # e.g. ICMP port unreachable reported on the socket
                 logger.debug("call %s: receive error %s", self.call_id, exc)
                 break
-            if self.detector.decision is None:
-                pcm += self.packet_received(data, addr)
-        if pcm and self.detector.decision is None:
-            decision = self.detector.feed(b"".join(pcm))
-            if decision is not None:
-                self.on_decision(decision)
-
-    def packet_received(self, data: bytes, addr: object) -> list[bytes]:
-        """One datagram: the PCM it makes ready, in order (none, one or, after a gap, more)."""
-        try:
-            packet = RtpPacket.parse(data)
-        except RtpError as exc:
-            self.bad_packets += 1
-            if self.bad_packets == 1:
-                logger.warning("call %s: unusable RTP from %s: %s", self.call_id, addr, exc)
-            return []
-        if self.reassembler.received == 0 and packet.payload_type != self.media.payload_type:
+            try:
+                payloads += reassembler.push_datagram(data)
+            except RtpError as exc:
+                self.bad_packets += 1
+                if self.bad_packets == 1:
+                    logger.warning("call %s: unusable RTP: %s", self.call_id, exc)
+        if reassembler.wrong_type and not self._type_reported:
+            self._type_reported = True
             logger.error(
-                "call %s: externalMedia sends payload type %d, expected %d for %s: framing"
+                "call %s: externalMedia sends another payload type than %d for %s: framing"
                 " mismatch",
                 self.call_id,
-                packet.payload_type,
                 self.media.payload_type,
                 self.media.name,
             )
-        return self.reassembler.push(packet)
+        if payloads and self.detector.decision is None:
+            decision = self.detector.feed(reassembler.decode(b"".join(payloads)))
+            if decision is not None:
+                self.on_decision(decision)
+                self.close()  # what still arrives until the tap is torn down is not read
 
     def stats(self) -> dict[str, int]:
         r = self.reassembler
@@ -164,6 +160,9 @@ class MediaHub:
             await asyncio.sleep(self.interval)
             started = time.process_time()
             for listener in list(self.listeners):
+                if listener.sock is None:  # decided: closed itself
+                    self.listeners.discard(listener)
+                    continue
                 try:
                     listener.drain()
                 except Exception:  # one call's bad luck must not stop the others' audio

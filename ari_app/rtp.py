@@ -93,11 +93,13 @@ class MediaFormat:
     rate: int
     payload_type: int
     bytes_per_20ms: int
+    silence_byte: int
+    """The encoded sample value of silence (u-law 0xFF, linear 0)."""
 
 
 FORMATS = {
-    "slin16": MediaFormat("slin16", 16000, 118, 640),
-    "ulaw": MediaFormat("ulaw", 8000, 0, 160),
+    "slin16": MediaFormat("slin16", 16000, 118, 640, 0x00),
+    "ulaw": MediaFormat("ulaw", 8000, 0, 160, 0xFF),
 }
 
 
@@ -120,6 +122,29 @@ class AudioReassembler:
 
     def push(self, packet: RtpPacket) -> list[bytes]:
         """Add one packet; return the PCM chunks now ready, in order."""
+        return [self.decode(payload) for payload in self._accept(packet)]
+
+    def push_datagram(self, data: bytes) -> list[bytes]:
+        """Add one datagram as received; return the *encoded* payloads now ready, in order
+        (decode them together with :meth:`decode`). Raises :class:`RtpError` for non-RTP.
+
+        The common case, the next packet in sequence with a plain 12-byte header (version 2,
+        no padding, extension or CSRC) and the expected payload type, takes a short path.
+        """
+        if (
+            self._next is not None
+            and not self._pending
+            and len(data) > 12
+            and data[0] == 0x80
+            and data[1] & 0x7F == self.media.payload_type
+            and (data[2] << 8 | data[3]) == self._next
+        ):
+            self.received += 1
+            self._next = (self._next + 1) & 0xFFFF
+            return [data[12:]]
+        return self._accept(RtpPacket.parse(data))
+
+    def _accept(self, packet: RtpPacket) -> list[bytes]:
         if packet.payload_type != self.media.payload_type:
             self.wrong_type += 1  # reported by the caller: a framing mismatch, not fatal
         self.received += 1
@@ -133,17 +158,18 @@ class AudioReassembler:
         out: list[bytes] = []
         while self._pending:
             if self._next in self._pending:
-                out.append(self._decode(self._pending.pop(self._next)))
+                out.append(self._pending.pop(self._next))
                 self._next = (self._next + 1) & 0xFFFF
             elif len(self._pending) > self.depth:
                 self.lost += 1
-                out.append(b"\0" * (2 * self.media.rate // 50))
+                out.append(bytes([self.media.silence_byte]) * self.media.bytes_per_20ms)
                 self._next = (self._next + 1) & 0xFFFF
             else:
                 break
         return out
 
-    def _decode(self, payload: bytes) -> bytes:
+    def decode(self, payload: bytes) -> bytes:
+        """Encoded audio (any number of packets' worth) as native 16-bit PCM."""
         if self.media.name == "ulaw":
             return ulaw_to_linear(payload)
         samples = np.frombuffer(payload, dtype=">i2")

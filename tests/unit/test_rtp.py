@@ -96,3 +96,39 @@ def test_ulaw_decoding_matches_libsndfile_for_every_code() -> None:
         channels=1,
     )
     assert list(np.frombuffer(ulaw_to_linear(codes), dtype=np.int16)) == list(reference)
+
+
+def test_datagrams_give_what_packets_give_in_order_reordered_lost_and_odd() -> None:
+    """push_datagram's short path (plain header, next in sequence) and its general path
+    (everything else) hand over the same audio as push() of parsed packets."""
+    rng = np.random.default_rng(3)
+    payloads = [rng.integers(0, 256, 160, dtype=np.uint8).tobytes() for _ in range(12)]
+    order = [0, 1, 2, 4, 3, 5, 7, 8, 9, 10, 11, 2]  # reordered, 6 lost, 2 late
+    datagrams = [bytes(packet(65530 + i, payloads[i], pt=0)) for i in order]
+    padded = (
+        struct.pack("!BBHII", 0xA0, 0, (65530 + 12) & 0xFFFF, 0, 0x1234) + payloads[0] + b"\x02\x02"
+    )
+    datagrams.append(padded)  # padding: not the short path
+    by_packet = AudioReassembler(FORMATS["ulaw"], depth=2)
+    by_datagram = AudioReassembler(FORMATS["ulaw"], depth=2)
+    expected = [pcm for d in datagrams for pcm in by_packet.push(RtpPacket.parse(d))]
+    encoded = [p for d in datagrams for p in by_datagram.push_datagram(d)]
+    assert by_datagram.decode(b"".join(encoded)) == b"".join(expected)
+    assert (
+        (by_datagram.received, by_datagram.lost, by_datagram.late)
+        == (
+            by_packet.received,
+            by_packet.lost,
+            by_packet.late,
+        )
+        == (13, 1, 1)
+    )
+
+
+def test_a_wrong_payload_type_is_counted_on_the_general_path() -> None:
+    reassembler = AudioReassembler(FORMATS["ulaw"])
+    reassembler.push_datagram(bytes(packet(1, b"\xff" * 160, pt=0)))
+    reassembler.push_datagram(bytes(packet(2, b"\xff" * 320, pt=118)))
+    assert reassembler.wrong_type == 1
+    with pytest.raises(RtpError):
+        reassembler.push_datagram(b"\x80\x00")
