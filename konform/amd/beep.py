@@ -28,12 +28,8 @@ class BeepDetector:
         self.hi = min(self.size // 2 - 1, int(config.beep_max_hz / self.bin_hz) + 1)
         self.band_lo = int(250 / self.bin_hz)
         self.band_hi = min(self.size // 2, int(3500 / self.bin_hz) + 1)
-        bins = np.arange(self.band_lo, self.band_hi)[:, np.newaxis]
-        angle = 2.0 * np.pi * bins * np.arange(frame_samples) / self.size
-        window = np.hanning(frame_samples)
-        # Rows: the real parts of the band's bins, then the imaginary parts.
-        self.basis = np.vstack([np.cos(angle) * window, -np.sin(angle) * window]).astype(np.float32)
-        self.bins = bins.size
+        self.basis = _basis(self.band_lo, self.band_hi, frame_samples, self.size)
+        self.bins = self.band_hi - self.band_lo
         self.needed = max(1, config.beep_min_ms // 40)
         self.run = 0
         self.run_hz = 0.0
