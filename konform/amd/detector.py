@@ -75,21 +75,35 @@ class Detector:
         return self._t + self._skipped
 
     def feed(self, pcm: bytes) -> AmdDecision | None:
-        """Feed audio; return the decision the moment it is made (None before and after)."""
+        """Feed audio; return the decision the moment it is made (None before and after).
+
+        Any length: the whole frames in it are analysed in order (their energies computed
+        together), a remainder waits for the next call. However the audio is cut, the
+        decision and its time are the same.
+        """
         if self.decision is not None:
             return None
-        if not self._buffer and len(pcm) == self.frame_bytes:  # the common case: one frame
-            self._frame(pcm)
-            return self.decision
-        self._buffer += pcm
-        while len(self._buffer) >= self.frame_bytes and self.decision is None:
-            frame = bytes(self._buffer[: self.frame_bytes])
-            del self._buffer[: self.frame_bytes]
-            self._frame(frame)
-        if self.decision is not None:
+        if self._buffer:
+            self._buffer += pcm
+            pcm = bytes(self._buffer)
             self._buffer.clear()
-            return self.decision
-        return None
+        size = self.frame_bytes
+        whole = len(pcm) - len(pcm) % size
+        if whole < len(pcm):
+            self._buffer += pcm[whole:]
+        if whole:
+            # Frame energies of the whole block at once; exact (integer sums in float64), so
+            # the same whichever way the audio is cut.
+            pcm16 = np.frombuffer(pcm, dtype=np.int16, count=whole // 2)
+            block = pcm16.astype(np.float32).reshape(-1, self.frame_samples)
+            exact = block.astype(np.float64)
+            energies = np.einsum("ij,ij->i", exact, exact).tolist()
+            for index, energy in enumerate(energies):
+                self._frame(pcm[index * size : (index + 1) * size], block[index], energy)
+                if self.decision is not None:
+                    self._buffer.clear()
+                    break
+        return self.decision
 
     def finish(self) -> AmdDecision:
         """The audio ended (or the caller gives up): decide now."""
@@ -100,10 +114,9 @@ class Detector:
 
     # --- per frame ---------------------------------------------------------------------------
 
-    def _frame(self, frame: bytes) -> None:
+    def _frame(self, frame: bytes, samples: np.ndarray, energy: float) -> None:
         cfg = self.config
-        samples = np.frombuffer(frame, dtype=np.int16).astype(np.float32)
-        rms = math.sqrt(float(np.dot(samples, samples)) / samples.size)
+        rms = math.sqrt(energy / self.frame_samples)
         dbfs = 20.0 * math.log10(max(rms, 1.0) / 32768.0)
         if self._t == 0 and dbfs < DIGITAL_SILENCE_DBFS:
             # Exact zeros before the line's first sound (a live tap delivers ~0.6 s of them
