@@ -42,7 +42,7 @@ AT = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # Tuesday 10:00 in Berlin
 def numbers(count: int, seed: int) -> list[str]:
     rng = random.Random(seed)
     prefixes = ["30", "40", "89", "221", "69", "711", "151", "160", "170", "176"]
-    out = set()
+    out: set[str] = set()
     while len(out) < count:
         prefix = rng.choice(prefixes)
         out.add(f"+49{prefix}{rng.randrange(10**6, 10**8)}")
