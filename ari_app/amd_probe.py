@@ -71,6 +71,9 @@ async def live_decisions(
                 channelId=call,
                 otherChannelId=f"{call}-2",
                 timeout=10,
+                # As a PSTN callee: G.711. Left to itself a Local channel runs at slin192,
+                # and the tap's resampling from 192 kHz halves the level (-6 dB, measured).
+                formats="ulaw",
             )
             await asyncio.wait_for(answered[call], timeout=10)
 

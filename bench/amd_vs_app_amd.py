@@ -90,6 +90,7 @@ async def app_amd_row(ari: AriClient, sandbox: Sandbox, ext: dict[str, str], par
                 priority=1,
                 channelId=uid_of[name],
                 timeout=10,
+                formats="ulaw",  # as a PSTN callee (see ari_app/amd_probe.py)
             )
             deadline = time.time() + 30
             while time.time() < deadline and uid_of[name] not in results():
