@@ -52,6 +52,8 @@ class AriClient:
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 headers=self._headers,
+                # Asterisk's HTTP server takes 100 sessions (http.conf sessionlimit); with 128
+                # it dropped connections under a burst of originates.
                 connector=aiohttp.TCPConnector(limit=64),
                 timeout=aiohttp.ClientTimeout(total=10),
             )
