@@ -13,8 +13,10 @@ as a person ("Hallo?", then silence) and half as a mailbox (a 9 s greeting, then
 
 Per concurrency level: the share of calls with the right outcome, call setup time (from the
 decision to call to the INVITE at the far end, p50/p99, read from the far end's own log), and
-CPU seconds per wall second of the PBX Asterisk, the far end and the app (this process).
-Prints one table; the highest level with >= 99 % right is each row's capacity.
+CPU seconds per wall second of the PBX Asterisk, the far end and the app (this process), taken
+over the calls only (the bench's own set-up and log reading are outside), with the part of the
+app's CPU that went into reading and analysing the AMD audio, and the app/PBX ratio. Prints one
+line per level; the highest level with >= 99 % right is each row's capacity.
 """
 
 from __future__ import annotations
