@@ -77,16 +77,17 @@ class AmdTap:
             f"/bridges/{self.bridge_id}/addChannel", channel=f"{self.snoop_id},{self.media_id}"
         )
 
-    async def stop(self) -> None:
+    async def stop(self, snoop_gone: bool = False) -> None:
+        """Tear the tap down; ``snoop_gone``: the tapped channel is hung up, and its snoop
+        channel with it."""
         if self.listener is not None:
             self.stats = self.listener.stats()
             MediaHub.of_running_loop().close(self.listener)
             self.listener = None
-        for path in (
-            f"/channels/{self.media_id}",
-            f"/channels/{self.snoop_id}",
-            f"/bridges/{self.bridge_id}",
-        ):
+        paths = [f"/channels/{self.media_id}", f"/bridges/{self.bridge_id}"]
+        if not snoop_gone:
+            paths.insert(1, f"/channels/{self.snoop_id}")
+        for path in paths:
             try:
                 await self.ari.delete(path)
             except AriError as exc:

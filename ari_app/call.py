@@ -310,7 +310,8 @@ class OutboundCall:
         await self._tap.start(cfg.rtp_host, cfg.media_format, self._amd_decided)
 
     async def _stop_amd(self) -> None:
-        await self._tap.stop()
+        # A snoop channel ends with the channel it snoops on: nothing to ask for then.
+        await self._tap.stop(snoop_gone=not self._callee_up)
 
     # --- agents ------------------------------------------------------------------------------
     async def _request_agent(self) -> None:

@@ -362,7 +362,8 @@ class CallFlow:
             return []
         self.amd = event
         if event.label == "machine":
-            return self._finish("machine", StopAmd(), Hangup())
+            # Hung up first: at once, and its snoop channel ends with it.
+            return self._finish("machine", Hangup(), StopAmd())
         self.state = "identifying"
         return [StopAmd(), self._play("sound:konform/identification", self._callback())]
 

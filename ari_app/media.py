@@ -26,8 +26,11 @@ __all__ = ["DRAIN_INTERVAL_S", "AmdListener", "MediaHub"]
 
 logger = logging.getLogger(__name__)
 
-DRAIN_INTERVAL_S = 0.04
-"""How often the hub reads all sockets: two packets per call each time, 25 wake-ups a second."""
+DRAIN_INTERVAL_S = 0.08
+"""How often the hub reads all sockets: four packets per call each time, 12.5 wake-ups a second.
+Shorter costs more per call (every drain reads each socket until it is empty); 40 ms cost a
+tenth more of the app's CPU at 100 calls. At most this much is added to a decision, 40 ms on
+average, against the 800 ms of silence that end a person's greeting."""
 
 MAX_DATAGRAM = 2048
 

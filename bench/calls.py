@@ -57,7 +57,7 @@ class DetectOnlyFlow(CallFlow):
         commands = super()._on_detecting(event)
         if isinstance(event, AmdDecided) and not self.done:
             self.state = "done"
-            return [StopAmd(), Hangup(), Finished(event.label, {"amd": event.reason})]
+            return [Hangup(), StopAmd(), Finished(event.label, {"amd": event.reason})]
         return commands
 
 

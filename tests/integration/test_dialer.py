@@ -130,3 +130,23 @@ def test_every_attempt_has_one_outcome_in_the_store(campaign: dict[str, Any]) ->
     conn.close()
     counts = dict(rows)
     assert counts == {"human": 3, "machine": 1, "no_answer": 1, "busy": 1, "blocked": 3}
+
+
+def test_nothing_of_the_calls_is_left_on_the_pbx(
+    campaign: dict[str, Any], sandbox: Sandbox
+) -> None:
+    """Every channel (callee, snoop, externalMedia, agent) and bridge of the campaign is gone:
+    a machine's snoop channel ends with the callee it snooped on, without being asked."""
+    from ari_app.demo import sandbox_ari
+
+    async def leftovers() -> list[str]:
+        async with sandbox_ari(sandbox) as ari:
+            for _ in range(50):
+                channels = [c["id"] for c in await ari.get("/channels") if c["id"][:1] == "k"]
+                bridges = [b["id"] for b in await ari.get("/bridges") if b["id"][:1] == "k"]
+                if not channels and not bridges:
+                    return []
+                await asyncio.sleep(0.1)
+            return channels + bridges
+
+    assert asyncio.run(leftovers()) == []

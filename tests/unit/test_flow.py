@@ -68,7 +68,7 @@ def test_machine_is_hung_up_at_once_and_hears_nothing() -> None:
     flow = CallFlow(SETTINGS)
     flow.handle(Answered())
     commands = flow.handle(AmdDecided("machine", 2100, "beep"))
-    assert kinds(commands) == ["StopAmd", "Hangup", "Finished"]
+    assert kinds(commands) == ["Hangup", "StopAmd", "Finished"]
     assert not any(isinstance(c, Play) for c in commands)
     finished = commands[-1]
     assert isinstance(finished, Finished) and finished.outcome == "machine"
