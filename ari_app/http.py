@@ -130,6 +130,7 @@ class HttpPool:
         size: int = 64,
         timeout: float = 10.0,
         max_idle: float = 10.0,
+        connect_at_once: int = 4,
     ) -> None:
         self.host = host
         self.port = port
@@ -139,6 +140,9 @@ class HttpPool:
         self._fixed = "".join(f"{name}: {value}\r\n" for name, value in fixed.items())
         self._idle: list[_Connection] = []
         self._slots = asyncio.Semaphore(size)
+        # Connections are opened a few at a time: a burst of SYNs overflows a small listen
+        # backlog (Asterisk's is 10), and a dropped SYN is retried only after a second.
+        self._connecting = asyncio.Semaphore(connect_at_once)
         self.opened = 0
 
     async def request(
@@ -177,22 +181,32 @@ class HttpPool:
                 connection.close()
             return status, data
 
-    async def _connection(self) -> _Connection:
+    def _reuse(self) -> _Connection | None:
         now = time.monotonic()
         while self._idle:
             connection = self._idle.pop()
             if not connection.closed and now - connection.last_used < self.max_idle:
                 return connection
             connection.close()
-        loop = asyncio.get_running_loop()
-        try:
-            _, connection = await asyncio.wait_for(
-                loop.create_connection(_Connection, self.host, self.port), self.timeout
-            )
-        except (OSError, TimeoutError) as exc:
-            raise HttpError(f"cannot connect to {self.host}:{self.port}: {exc}") from None
-        self.opened += 1
-        return connection
+        return None
+
+    async def _connection(self) -> _Connection:
+        reused = self._reuse()
+        if reused is not None:
+            return reused
+        async with self._connecting:
+            reused = self._reuse()  # one may have come back while this waited
+            if reused is not None:
+                return reused
+            loop = asyncio.get_running_loop()
+            try:
+                _, connection = await asyncio.wait_for(
+                    loop.create_connection(_Connection, self.host, self.port), self.timeout
+                )
+            except (OSError, TimeoutError) as exc:
+                raise HttpError(f"cannot connect to {self.host}:{self.port}: {exc}") from None
+            self.opened += 1
+            return connection
 
     def close(self) -> None:
         while self._idle:
