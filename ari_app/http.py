@@ -130,7 +130,7 @@ class HttpPool:
         size: int = 64,
         timeout: float = 10.0,
         max_idle: float = 10.0,
-        connect_at_once: int = 4,
+        connect_at_once: int = 8,
     ) -> None:
         self.host = host
         self.port = port
@@ -141,7 +141,8 @@ class HttpPool:
         self._idle: list[_Connection] = []
         self._slots = asyncio.Semaphore(size)
         # Connections are opened a few at a time: a burst of SYNs overflows a small listen
-        # backlog (Asterisk's is 10), and a dropped SYN is retried only after a second.
+        # backlog (Asterisk's is 10), and a dropped SYN is retried only after a second; a
+        # burst after a quiet spell (idle connections are dropped) still ramps up quickly.
         self._connecting = asyncio.Semaphore(connect_at_once)
         self.opened = 0
 
