@@ -84,12 +84,11 @@ class _Connection(asyncio.Protocol):
                 if line_end < 0:
                     return None
                 size = int(bytes(buffer[position:line_end]).split(b";", 1)[0], 16)
-                if size == 0:
+                if size == 0:  # then optional trailers, ended by an empty line
                     trailer_end = buffer.find(b"\r\n\r\n", line_end)
-                    if trailer_end < 0 and buffer[line_end : line_end + 4] != b"\r\n\r\n":
+                    if trailer_end < 0:
                         return None
-                    consumed = (trailer_end if trailer_end >= 0 else line_end) + 4
-                    del buffer[:consumed]
+                    del buffer[: trailer_end + 4]
                     return status, bytes(body), keep
                 chunk_start = line_end + 2
                 if len(buffer) < chunk_start + size + 2:
@@ -165,7 +164,7 @@ class HttpPool:
             waiter: asyncio.Future[tuple[int, bytes, bool]] = loop.create_future()
             connection.waiter = waiter
             assert connection.transport is not None
-            connection.transport.write(head.encode("latin-1") + body if body else head.encode())
+            connection.transport.write(head.encode("latin-1") + (body or b""))
             try:
                 status, data, keep = await asyncio.wait_for(waiter, self.timeout)
             except TimeoutError:

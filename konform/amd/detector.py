@@ -95,8 +95,9 @@ class Detector:
             # Frame energies of the whole block at once; exact (integer sums in float64), so
             # the same whichever way the audio is cut.
             pcm16 = np.frombuffer(pcm, dtype=np.int16, count=whole // 2)
-            block = pcm16.astype(np.float32).reshape(-1, self.frame_samples)
-            exact = block.astype(np.float64)
+            pcm16 = pcm16.reshape(-1, self.frame_samples)
+            block = pcm16.astype(np.float32)
+            exact = pcm16.astype(np.float64)
             energies = np.einsum("ij,ij->i", exact, exact).tolist()
             for index, energy in enumerate(energies):
                 self._frame(pcm[index * size : (index + 1) * size], block[index], energy)
