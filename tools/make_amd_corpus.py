@@ -11,10 +11,12 @@ the cases konform must also survive:
 - ``machine/music``: an announcement with music (notes with harmonics).
 
     python3 tools/make_amd_corpus.py --out DIR --n 200 --seed 23 [--extra-only |
-        --extra-share 0] SRC_DIR ...
+        --extra-share 0] [--espeak DIR [--voices V,..] [--phrases FILE]] SRC_DIR ...
 
 Sources are folders of clips sox can read; ``--espeak DIR`` first speaks a set of German and
-English phrases with several espeak-ng voices into DIR, to use as a source. Needs numpy,
+English phrases (or those of ``--phrases``) with several espeak-ng voices into DIR, to use as a
+source. ``--voices`` and ``--phrases tools/amd_phrases_alt.txt`` make corpora whose clips share
+nothing with the default ones. Needs numpy,
 soundfile and Debian's sox (and espeak-ng for --espeak).
 """
 
@@ -60,10 +62,10 @@ PHRASES = [
 VOICES = ["de", "de+f3", "de+m4", "en-us", "en-gb+f2", "de+f5"]
 
 
-def speak_sources(folder: Path) -> None:
+def speak_sources(folder: Path, voices: list[str], phrases: list[str]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    for v, voice in enumerate(VOICES):
-        for p, phrase in enumerate(PHRASES):
+    for v, voice in enumerate(voices):
+        for p, phrase in enumerate(phrases):
             speed = str(130 + 15 * ((v + p) % 4))
             subprocess.run(
                 [
@@ -215,10 +217,25 @@ def main() -> None:
         help="share of extra cases among the others (0 = made like the dev corpus)",
     )
     ap.add_argument("--espeak", type=Path, help="speak the built-in phrases into this folder")
+    ap.add_argument(
+        "--voices", default=",".join(VOICES), help="espeak-ng voices for --espeak, comma-separated"
+    )
+    ap.add_argument(
+        "--phrases", type=Path, help="a file of phrases, one per line, instead of the built-in ones"
+    )
     ap.add_argument("sources", type=Path, nargs="*")
     args = ap.parse_args()
     if args.espeak:
-        speak_sources(args.espeak)
+        phrases = (
+            [
+                line.strip()
+                for line in args.phrases.read_text().splitlines()
+                if line.strip() and not line.startswith("#")
+            ]
+            if args.phrases
+            else PHRASES
+        )
+        speak_sources(args.espeak, args.voices.split(","), phrases)
         args.sources.append(args.espeak)
     rng = random.Random(args.seed)
     short, long_ = load_sources(args.sources)
