@@ -2,8 +2,10 @@
 
 Times are in milliseconds of audio since the callee answered. The defaults were set from how
 people and mailboxes answer (a person says a short "Hallo?" or "Firma X, Müller" and waits; a
-mailbox talks on for seconds and often beeps), then checked on corpora with other voices, noise
-and levels than the development corpus (see README, "Answering machine detection").
+mailbox talks on for seconds and often beeps). The speech/non-speech settings and the initial
+silence were then chosen by tools/tune_amd.py on corpora made from the Allison prompts and
+other espeak-ng voices and phrases, and checked on held-out corpora whose clips share nothing
+with those (see README, "Answering machine detection").
 """
 
 from __future__ import annotations
@@ -16,18 +18,20 @@ __all__ = ["AmdConfig"]
 @dataclass(frozen=True)
 class AmdConfig:
     # --- speech / non-speech -----------------------------------------------------------------
-    vad_mode: int = 2
-    """webrtcvad aggressiveness 0-3; 2 rejects most line noise without clipping soft speech."""
-    speech_margin_db: float = 9.0
+    vad_mode: int = 1
+    """webrtcvad aggressiveness 0-3. 1 keeps soft word endings; line noise is kept out by the
+    noise-floor margin below rather than by a more aggressive VAD."""
+    speech_margin_db: float = 6.0
     """A frame counts as speech only if it is this far above the tracked noise floor too."""
     min_speech_dbfs: float = -55.0
     """Frames quieter than this are never speech, whatever the VAD says."""
     floor_rise_db_per_s: float = 3.0
     """How fast the noise floor may climb while the line is loud (it falls at once)."""
-    onset_ms: int = 60
+    onset_ms: int = 40
     """Speech must last this long to start a segment (clicks and pops do not)."""
-    hangover_ms: int = 140
-    """A segment ends after this much non-speech (keeps words whole across short dips)."""
+    hangover_ms: int = 100
+    """A segment ends after this much non-speech (keeps words whole across short dips, yet
+    splits two words a person says with a short breath between them)."""
 
     # --- greeting timing -------------------------------------------------------------------------
     end_of_greeting_ms: int = 800
@@ -50,7 +54,7 @@ class AmdConfig:
     beep_drift_hz: float = 60.0
     """How far the tone's frequency may wander from frame to frame."""
 
-    initial_silence_ms: int = 3000
+    initial_silence_ms: int = 2500
     """Nobody has said anything this long after the answer: a person waiting for the caller
     (mailboxes greet at once). Deciding human early is the safe direction."""
 
