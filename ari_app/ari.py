@@ -113,6 +113,13 @@ class AriClient:
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise AriError(method, path, 0, f"unreachable: {exc}") from None
 
+    async def warm(self, count: int) -> int:
+        """Open REST connections ahead of a burst of ``count`` requests (see HttpPool.warm);
+        how many were opened."""
+        if self._rest is None:
+            return 0
+        return await self._rest.warm(count, f"{self._base_path}/ari/asterisk/ping")
+
     async def get(self, path: str, **params: Any) -> Any:
         return await self.request("GET", path, **params)
 

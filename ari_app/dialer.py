@@ -89,7 +89,14 @@ class Dialer:
         await asyncio.wait_for(self.connected.wait(), timeout=30)
         await self._filter_events()
         await self._hang_up_leftovers()
+        await self.prepare(self.config.dialer.max_concurrent)
         return self
+
+    async def prepare(self, calls: int) -> None:
+        """Before a burst of ``calls``: open the REST connections it will need (a burst that
+        must connect while the PBX is busy waits on its listen queue, and a dropped SYN costs
+        a second)."""
+        await self.ari.warm(min(calls, self.config.dialer.max_concurrent))
 
     async def _filter_events(self) -> None:
         """Ask Asterisk for the events the calls use only: most of ARI's traffic per call
@@ -137,6 +144,7 @@ class Dialer:
         if campaign is None:
             raise KeyError(name)
         todo = numbers if numbers is not None else campaigns.pending_numbers(self.store, name)
+        await self.prepare(len(todo))
         return list(await asyncio.gather(*(self.call(campaign, n) for n in todo)))
 
     async def call(self, campaign: Campaign, raw_number: str) -> CallResult:

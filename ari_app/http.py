@@ -138,12 +138,18 @@ class HttpPool:
         fixed = {"Host": f"{host}:{port}", **(headers or {})}
         self._fixed = "".join(f"{name}: {value}\r\n" for name, value in fixed.items())
         self._idle: list[_Connection] = []
+        self.size = size
         self._slots = asyncio.Semaphore(size)
         # Connections are opened a few at a time: a burst of SYNs overflows a small listen
         # backlog (Asterisk's is 10), and a dropped SYN is retried only after a second; a
         # burst after a quiet spell (idle connections are dropped) still ramps up quickly.
+        # A connect completes before the server has accepted it, so this alone does not
+        # bound the listen queue (a burst of connects still overflowed it, measured as
+        # ListenOverflows): warm() opens connections ahead of a burst and counts each new
+        # one until its first answer, when it is surely accepted.
         self._connecting = asyncio.Semaphore(connect_at_once)
         self.opened = 0
+        self._busy = 0  # requests under way (each has or is getting a connection)
 
     async def request(
         self,
@@ -154,32 +160,73 @@ class HttpPool:
     ) -> tuple[int, bytes]:
         """Send one request (``target``: path and query, already encoded); (status, body)."""
         async with self._slots:
-            connection = await self._connection()
-            head = f"{method} {target} HTTP/1.1\r\n{self._fixed}"
-            if body is not None:
-                head += f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
-            else:
-                head += "Content-Length: 0\r\n\r\n"
-            loop = asyncio.get_running_loop()
-            waiter: asyncio.Future[tuple[int, bytes, bool]] = loop.create_future()
-            connection.waiter = waiter
-            assert connection.transport is not None
-            connection.transport.write(head.encode("latin-1") + (body or b""))
+            self._busy += 1
             try:
-                status, data, keep = await asyncio.wait_for(waiter, self.timeout)
-            except TimeoutError:
+                connection = self._reuse() or await self._open()
+                return await self._exchange(connection, method, target, body, content_type)
+            finally:
+                self._busy -= 1
+
+    async def warm(self, count: int, target: str) -> int:
+        """Have ``count`` connections (at most the pool's size) open and answered once, by
+        sending ``target`` (a cheap GET) over each new one; returns how many were opened.
+
+        A burst that finds its connections open sends at once; one that must connect
+        meets a listen queue the busy server empties slowly (see ``connect_at_once``).
+        """
+        # Idle connections within a second of their end are closed rather than counted (they
+        # could lapse during the burst), so that the pool stays within its size: Asterisk
+        # refuses sessions over its http.conf sessionlimit.
+        now = time.monotonic()
+        keep = [c for c in self._idle if not c.closed and now - c.last_used < self.max_idle - 1]
+        for connection in self._idle:
+            if connection not in keep:
                 connection.close()
-                raise HttpError(f"no answer within {self.timeout:g} s") from None
-            except BaseException:
-                connection.close()
-                raise
-            connection.waiter = None
-            if keep and not connection.closed and not connection.buffer:
-                connection.last_used = time.monotonic()
-                self._idle.append(connection)
-            else:
-                connection.close()
-            return status, data
+        self._idle = keep
+        missing = max(0, min(count, self.size) - len(keep) - self._busy)
+
+        async def one() -> None:
+            # The connect slot is held until the answer: only an answered connection is
+            # surely out of the server's listen queue.
+            async with self._slots, self._connecting:
+                await self._exchange(await self._connect(), "GET", target, None, "")
+
+        done = await asyncio.gather(*(one() for _ in range(missing)), return_exceptions=True)
+        return sum(1 for result in done if not isinstance(result, BaseException))
+
+    async def _exchange(
+        self,
+        connection: _Connection,
+        method: str,
+        target: str,
+        body: bytes | None,
+        content_type: str,
+    ) -> tuple[int, bytes]:
+        head = f"{method} {target} HTTP/1.1\r\n{self._fixed}"
+        if body is not None:
+            head += f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
+        else:
+            head += "Content-Length: 0\r\n\r\n"
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[tuple[int, bytes, bool]] = loop.create_future()
+        connection.waiter = waiter
+        assert connection.transport is not None
+        connection.transport.write(head.encode("latin-1") + (body or b""))
+        try:
+            status, data, keep = await asyncio.wait_for(waiter, self.timeout)
+        except TimeoutError:
+            connection.close()
+            raise HttpError(f"no answer within {self.timeout:g} s") from None
+        except BaseException:
+            connection.close()
+            raise
+        connection.waiter = None
+        if keep and not connection.closed and not connection.buffer:
+            connection.last_used = time.monotonic()
+            self._idle.append(connection)
+        else:
+            connection.close()
+        return status, data
 
     def _reuse(self) -> _Connection | None:
         now = time.monotonic()
@@ -190,23 +237,20 @@ class HttpPool:
             connection.close()
         return None
 
-    async def _connection(self) -> _Connection:
-        reused = self._reuse()
-        if reused is not None:
-            return reused
+    async def _open(self) -> _Connection:
         async with self._connecting:
-            reused = self._reuse()  # one may have come back while this waited
-            if reused is not None:
-                return reused
-            loop = asyncio.get_running_loop()
-            try:
-                _, connection = await asyncio.wait_for(
-                    loop.create_connection(_Connection, self.host, self.port), self.timeout
-                )
-            except (OSError, TimeoutError) as exc:
-                raise HttpError(f"cannot connect to {self.host}:{self.port}: {exc}") from None
-            self.opened += 1
-            return connection
+            return self._reuse() or await self._connect()  # one may have come back meanwhile
+
+    async def _connect(self) -> _Connection:
+        loop = asyncio.get_running_loop()
+        try:
+            _, connection = await asyncio.wait_for(
+                loop.create_connection(_Connection, self.host, self.port), self.timeout
+            )
+        except (OSError, TimeoutError) as exc:
+            raise HttpError(f"cannot connect to {self.host}:{self.port}: {exc}") from None
+        self.opened += 1
+        return connection
 
     def close(self) -> None:
         while self._idle:

@@ -3,7 +3,8 @@
     .venv/bin/python bench/calls.py [--levels 10 20 40 60 80 100]
 
 Both rows place the same legs over the PBX's trunk to the far end, which answers half of them
-as a person ("Hallo?", then silence) and half as a mailbox (a 9 s greeting, then a beep):
+as a person ("Hallo?", then silence) and half as a mailbox (a 9 s greeting, then a beep), at
+once or, with --ring, after ringing for 1 s as real callees do:
 
 (a) baseline: ARI originate straight into a plain dialplan context running Asterisk's AMD(),
     then hangup (no konform logic);
@@ -92,13 +93,15 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def level_numbers(n: int, tag: str) -> list[str]:
-    """Odd ones answer as people, even ones as mailboxes (see dialplan/farend.conf)."""
-    return [(f"+4930333{tag}{i:03d}" if i % 2 else f"+4930222{tag}{i:03d}") for i in range(n)]
+def level_numbers(n: int, tag: str, ring: bool = False) -> list[str]:
+    """Odd ones answer as people, even ones as mailboxes (see dialplan/farend/extensions.conf);
+    with ``ring`` they ring for 1 s before answering."""
+    person, mailbox = ("+4930334", "+4930224") if ring else ("+4930333", "+4930222")
+    return [(f"{person}{tag}{i:03d}" if i % 2 else f"{mailbox}{tag}{i:03d}") for i in range(n)]
 
 
 def wanted(number: str) -> str:
-    return "human" if number.startswith("+4930333") else "machine"
+    return "human" if number.startswith(("+4930333", "+4930334")) else "machine"
 
 
 async def baseline_level(
@@ -109,18 +112,22 @@ async def baseline_level(
     uids = {num: f"b{tag}{i:03d}" for i, num in enumerate(numbers)}
 
     async def one(num: str) -> None:
-        started[num] = time.time()
+        started[num] = now
         await ari.post(
             "/channels",
-            endpoint=f"PJSIP/{num}@trunk",
-            context="bench-amd",
-            extension="s",
-            priority=1,
-            channelId=uids[num],
-            callerId=f'"Bench" <{CALLER_ID}>',
-            timeout=20,
+            {
+                "endpoint": f"PJSIP/{num}@trunk",
+                "context": "bench-amd",
+                "extension": "s",
+                "priority": 1,
+                "channelId": uids[num],
+                "callerId": f'"Bench" <{CALLER_ID}>',
+                "timeout": 20,
+            },
         )
 
+    now = time.time()
+    await ari.warm(len(numbers))  # the same open connections as konform's row
     await asyncio.gather(*(one(num) for num in numbers))
     pbx_log = sandbox.pbx().log_dir / "messages.log"
     deadline = time.time() + 60
@@ -159,20 +166,21 @@ async def konform_level(
     dialer: Dialer, campaign: Campaign, numbers: list[str]
 ) -> tuple[dict[str, float], dict[str, str]]:
     """Every number through the dialer (gate, originate, live AMD) at once."""
-    started: dict[str, float] = {}
 
     async def one(num: str) -> str:
-        started[num] = time.time()
         result = await dialer.call(campaign, num)
         if result.outcome != wanted(num):
             print(f"  {num}: {result.outcome}, wanted {wanted(num)}: {result.detail}", flush=True)
         return result.outcome
 
+    now = time.time()
+    started = dict.fromkeys(numbers, now)
+    await dialer.prepare(len(numbers))  # as run_campaign does; counted in the setup time
     labels = await asyncio.gather(*(one(num) for num in numbers))
     return started, dict(zip(numbers, labels, strict=True))
 
 
-async def run(levels: list[int], which: list[str]) -> None:
+async def run(levels: list[int], which: list[str], ring: bool = False) -> None:
     sandbox = Sandbox()
     sandbox.start()
     folder = Path(tempfile.mkdtemp(prefix="konform-bench-calls-"))
@@ -191,7 +199,7 @@ async def run(levels: list[int], which: list[str]) -> None:
             for row in which:
                 for n in levels:
                     tag = f"{len(rows):02d}"
-                    numbers = level_numbers(n, tag)
+                    numbers = level_numbers(n, tag, ring)
                     if row == "konform":
                         allow(store, numbers)
                     before = {k: cpu_seconds(p) for k, p in pids.items()}
@@ -235,15 +243,23 @@ def main() -> None:
         "--rows", nargs="+", default=["baseline", "konform"], choices=["baseline", "konform"]
     )
     parser.add_argument("--profile", type=Path, help="write a cProfile of the run here")
+    parser.add_argument(
+        "--ring",
+        action="store_true",
+        help="the far end rings 1 s before answering (by default it answers at once)",
+    )
     args = parser.parse_args()
     if args.profile:
         import cProfile
 
         cProfile.runctx(
-            "asyncio.run(run(args.levels, args.rows))", globals(), locals(), str(args.profile)
+            "asyncio.run(run(args.levels, args.rows, args.ring))",
+            globals(),
+            locals(),
+            str(args.profile),
         )
     else:
-        asyncio.run(run(args.levels, args.rows))
+        asyncio.run(run(args.levels, args.rows, args.ring))
 
 
 if __name__ == "__main__":

@@ -162,8 +162,10 @@ class Keyer:
         return self.digest_key(hashlib.sha256(e164.encode("ascii")).hexdigest())
 
 
+@functools.lru_cache(maxsize=1024)
 def national_digits(e164: str) -> str:
-    """The digits a caller in the number's own country dials: ``+4930555…`` → ``030555…``."""
+    """The digits a caller in the number's own country dials: ``+4930555…`` → ``030555…``.
+    Cached: the dialer asks it of the campaign's caller ID for every call."""
     parsed = phonenumbers.parse(e164, None)
     return "".join(
         ch

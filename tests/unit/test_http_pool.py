@@ -132,3 +132,37 @@ def test_no_answer_in_time_and_nobody_listening() -> None:
             await HttpPool("127.0.0.1", port, timeout=0.5).request("GET", "/gone")
 
     run(main())
+
+
+def test_warm_opens_the_missing_connections_a_few_unanswered_at_a_time() -> None:
+    pending = 0
+    most = 0
+
+    async def reply(request: bytes) -> bytes:
+        nonlocal pending, most
+        pending += 1
+        most = max(most, pending)
+        await asyncio.sleep(0.01)
+        pending -= 1
+        return b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+
+    async def main() -> None:
+        server, port, seen = await serve(reply)
+        pool = HttpPool("127.0.0.1", port, size=16, connect_at_once=3)
+        assert await pool.warm(10, "/ari/asterisk/ping") == 10
+        assert pool.opened == 10 and len(seen) == 10
+        assert seen[0].startswith(b"GET /ari/asterisk/ping HTTP/1.1\r\n")
+        # Until its answer a new connection counts against connect_at_once: the server's
+        # listen queue never holds more than that many of ours.
+        assert most <= 3
+        # Warm connections are counted, not opened again; never more than the pool's size.
+        assert await pool.warm(10, "/ari/asterisk/ping") == 0
+        assert await pool.warm(40, "/ari/asterisk/ping") == 6
+        # A burst then finds its connections open.
+        await asyncio.gather(*(pool.request("GET", "/x") for _ in range(16)))
+        assert pool.opened == 16
+        pool.close()
+        server.close()
+        await server.wait_closed()
+
+    run(main())
