@@ -52,6 +52,7 @@ from ari_app.flow import (
     TimerFired,
 )
 from ari_app.group_commit import GroupCommit
+from ari_app.originates import OriginateWindow
 from konform.amd.detector import AmdDecision
 from konform.config import DialerConfig
 from konform.policy import Campaign
@@ -92,6 +93,7 @@ class OutboundCall:
         config: DialerConfig,
         flow: CallFlow,
         language: str,
+        originates: OriginateWindow | None = None,
     ) -> None:
         self.call_id = call_id
         self.number = number
@@ -104,6 +106,7 @@ class OutboundCall:
         self.config = config
         self.flow = flow
         self.language = language
+        self.originates = originates or OriginateWindow()
         self.queue: asyncio.Queue[Event] = asyncio.Queue()
         self.result: CallResult | None = None
         self._timers: dict[str, asyncio.TimerHandle] = {}
@@ -188,6 +191,12 @@ class OutboundCall:
         name = self.config.company or self.campaign.name
         # The parameters go as a JSON body (ARI takes them there too): cheaper to build than a
         # quoted query string, and a burst of originates leaves sooner.
+        with self.originates.originating():
+            await self._post_originate(endpoint, role, channel, name, number, timeout)
+
+    async def _post_originate(
+        self, endpoint: str, role: str, channel: str, name: str, number: str, timeout: int
+    ) -> None:
         await self.ari.post(
             "/channels",
             {
@@ -311,6 +320,7 @@ class OutboundCall:
     # --- answering machine detection ---------------------------------------------------------
     async def _start_amd(self) -> None:
         cfg = self.config
+        await self.originates.wait_clear()
         await self._tap.start(cfg.rtp_host, cfg.media_format, self._amd_decided)
 
     async def _stop_amd(self) -> None:

@@ -17,6 +17,7 @@ from ari_app.ari import AriClient, AriError
 from ari_app.call import CallResult, OutboundCall
 from ari_app.flow import CallFlow, FlowSettings
 from ari_app.group_commit import GroupCommit
+from ari_app.originates import OriginateWindow
 from konform import gate
 from konform.calling_time import holiday_name
 from konform.config import Config
@@ -75,6 +76,7 @@ class Dialer:
         self.agents = AgentPool(ari, config.dialer.agent_list)
         self.slots = asyncio.Semaphore(config.dialer.max_concurrent)
         self.commits = GroupCommit(store)
+        self.originates = OriginateWindow()
         self.calls: dict[str, OutboundCall] = {}
         self.connected = asyncio.Event()
         self._pump: asyncio.Task[None] | None = None
@@ -215,6 +217,7 @@ class Dialer:
             config=cfg,
             flow=self.flow_factory(settings),
             language=self.config.language,
+            originates=self.originates,
         )
 
     def _blocked(

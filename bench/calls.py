@@ -17,7 +17,10 @@ decision to call to the INVITE at the far end, p50/p99, read from the far end's 
 CPU seconds per wall second of the PBX Asterisk, the far end and the app (this process), taken
 over the calls only (the bench's own set-up and log reading are outside), with the part of the
 app's CPU that went into reading and analysing the AMD audio, and the app/PBX ratio. Prints one
-line per level; the highest level with >= 99 % right is each row's capacity.
+line per level and row (the rows alternate at each level); the highest level with >= 99 % right
+is each row's capacity. ``--repeat N`` runs each level N times and also prints the setup times
+over all N runs: the p99 of one run of 100 calls is its slowest call or two, and varies by tens
+of milliseconds from run to run.
 """
 
 from __future__ import annotations
@@ -180,7 +183,7 @@ async def konform_level(
     return started, dict(zip(numbers, labels, strict=True))
 
 
-async def run(levels: list[int], which: list[str], ring: bool = False) -> None:
+async def run(levels: list[int], which: list[str], ring: bool = False, repeat: int = 1) -> None:
     sandbox = Sandbox()
     sandbox.start()
     folder = Path(tempfile.mkdtemp(prefix="konform-bench-calls-"))
@@ -196,35 +199,37 @@ async def run(levels: list[int], which: list[str], ring: bool = False) -> None:
             sandbox_ari(sandbox) as ari,
             Dialer(ari, store, config, clock=lambda: CLOCK, flow_factory=DetectOnlyFlow) as dialer,
         ):
-            for row in which:
-                for n in levels:
-                    tag = f"{len(rows):02d}"
-                    numbers = level_numbers(n, tag, ring)
-                    if row == "konform":
-                        allow(store, numbers)
-                    before = {k: cpu_seconds(p) for k, p in pids.items()}
-                    audio_before = MediaHub.of_running_loop().cpu_seconds
-                    wall = time.time()
-                    if row == "baseline":
-                        started, outcomes = await baseline_level(sandbox, ari, numbers, tag)
-                    else:
-                        started, outcomes = await konform_level(dialer, campaign, numbers)
-                    wall = time.time() - wall
-                    cpu = {k: (cpu_seconds(p) - before[k]) / wall for k, p in pids.items()}
-                    cpu["audio"] = (MediaHub.of_running_loop().cpu_seconds - audio_before) / wall
-                    far = log_times(sandbox.farend().log_dir / "messages.log", "KONFORM_FAREND")
-                    right = sum(outcomes[num] == wanted(num) for num in numbers) / n
-                    setup = [(far[num][0] - started[num]) * 1000 for num in numbers if num in far]
-                    rows.append((row, n, right, setup, cpu))
-                    print(
-                        f"{row:<9} {n:>4} calls: {right:6.1%} right, setup p50 "
-                        f"{percentile(setup, 50):6.0f} ms p99 {percentile(setup, 99):6.0f} ms,"
-                        f" CPU pbx {cpu['pbx']:4.0%} farend {cpu['farend']:4.0%}"
-                        f" app {cpu['app']:4.0%} (AMD audio {cpu['audio']:4.0%}),"
-                        f" app/pbx {cpu['app'] / max(cpu['pbx'], 1e-9):.2f}",
-                        flush=True,
-                    )
-                    await asyncio.sleep(2)
+            runs = [(n, row) for n in levels for _ in range(repeat) for row in which]
+            if len(runs) > 100:
+                raise SystemExit("at most 100 runs (levels x repeats x rows): numbers are tagged")
+            for n, row in runs:
+                tag = f"{len(rows):02d}"
+                numbers = level_numbers(n, tag, ring)
+                if row == "konform":
+                    allow(store, numbers)
+                before = {k: cpu_seconds(p) for k, p in pids.items()}
+                audio_before = MediaHub.of_running_loop().cpu_seconds
+                wall = time.time()
+                if row == "baseline":
+                    started, outcomes = await baseline_level(sandbox, ari, numbers, tag)
+                else:
+                    started, outcomes = await konform_level(dialer, campaign, numbers)
+                wall = time.time() - wall
+                cpu = {k: (cpu_seconds(p) - before[k]) / wall for k, p in pids.items()}
+                cpu["audio"] = (MediaHub.of_running_loop().cpu_seconds - audio_before) / wall
+                far = log_times(sandbox.farend().log_dir / "messages.log", "KONFORM_FAREND")
+                right = sum(outcomes[num] == wanted(num) for num in numbers) / n
+                setup = [(far[num][0] - started[num]) * 1000 for num in numbers if num in far]
+                rows.append((row, n, right, setup, cpu))
+                print(
+                    f"{row:<9} {n:>4} calls: {right:6.1%} right, setup p50 "
+                    f"{percentile(setup, 50):6.0f} ms p99 {percentile(setup, 99):6.0f} ms,"
+                    f" CPU pbx {cpu['pbx']:4.0%} farend {cpu['farend']:4.0%}"
+                    f" app {cpu['app']:4.0%} (AMD audio {cpu['audio']:4.0%}),"
+                    f" app/pbx {cpu['app'] / max(cpu['pbx'], 1e-9):.2f}",
+                    flush=True,
+                )
+                await asyncio.sleep(2)
     finally:
         store.close()
         sandbox.stop()
@@ -232,6 +237,21 @@ async def run(levels: list[int], which: list[str], ring: bool = False) -> None:
     for row in which:
         good = [n for r, n, right, _, _ in rows if r == row and right >= 0.99]
         print(f"{row}: highest concurrency with >= 99 % right outcomes: {max(good, default=0)}")
+    if repeat > 1:
+        print(f"\nsetup over all {repeat} runs of each level (every call counted):")
+        for n in levels:
+            pooled = {
+                row: [ms for r, m, _, setup, _ in rows if r == row and m == n for ms in setup]
+                for row in which
+            }
+            line = "  ".join(
+                f"{row} p50 {percentile(v, 50):4.0f} p99 {percentile(v, 99):4.0f} ms"
+                for row, v in pooled.items()
+            )
+            if len(which) == 2:
+                first, second = (percentile(pooled[row], 99) for row in which)
+                line += f"  {which[1]} minus {which[0]}: p99 {second - first:+.0f} ms"
+            print(f"  {n:>4} calls: {line}")
 
 
 def main() -> None:
@@ -244,6 +264,12 @@ def main() -> None:
     )
     parser.add_argument("--profile", type=Path, help="write a cProfile of the run here")
     parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run each level this often (rows alternating) and print setup over all runs",
+    )
+    parser.add_argument(
         "--ring",
         action="store_true",
         help="the far end rings 1 s before answering (by default it answers at once)",
@@ -253,13 +279,13 @@ def main() -> None:
         import cProfile
 
         cProfile.runctx(
-            "asyncio.run(run(args.levels, args.rows, args.ring))",
+            "asyncio.run(run(args.levels, args.rows, args.ring, args.repeat))",
             globals(),
             locals(),
             str(args.profile),
         )
     else:
-        asyncio.run(run(args.levels, args.rows, args.ring))
+        asyncio.run(run(args.levels, args.rows, args.ring, args.repeat))
 
 
 if __name__ == "__main__":
