@@ -1,0 +1,42 @@
+"""Originates before taps: a tap waits while originates are under way, never longer than asked."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ari_app.originates import OriginateWindow
+
+
+def test_a_tap_waits_for_the_originates_under_way() -> None:
+    async def main() -> None:
+        window = OriginateWindow(max_wait=5)
+        order: list[str] = []
+
+        async def originate() -> None:
+            with window.originating():
+                await asyncio.sleep(0.02)
+                order.append("originated")
+
+        async def tap() -> None:
+            await asyncio.sleep(0)  # starts after the originate
+            await window.wait_clear()
+            order.append("tap")
+
+        await asyncio.gather(originate(), tap())
+        assert order == ["originated", "tap"]
+
+    asyncio.run(main())
+
+
+def test_the_wait_is_bounded_and_nothing_waits_when_clear() -> None:
+    async def main() -> None:
+        window = OriginateWindow(max_wait=0.01)
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        await window.wait_clear()
+        assert loop.time() - start < 0.01
+        with window.originating():
+            await window.wait_clear()  # an originate that never returns: the tap goes on
+        await window.wait_clear()
+
+    asyncio.run(main())
