@@ -36,6 +36,13 @@ class Context:
             self._store = open_store(self.db_path, key)
         return self._store
 
+    def existing_store(self) -> Store:
+        """The store, for commands that only read or use what is in it: refused, and nothing
+        created, when there is no database yet."""
+        if self._store is None and not self.db_path.exists():
+            raise UserError(f"no database at {self.db_path} (import contacts or add a campaign)")
+        return self.store
+
     def close(self) -> None:
         if self._store is not None:
             self._store.close()

@@ -125,6 +125,12 @@ def test_policy_check_invalid_number_single_reason(cli: CliRunner) -> None:
     assert [r["code"] for r in data["reasons"]] == ["invalid_number"]
 
 
+def test_policy_check_without_a_database_creates_none(cli: CliRunner, tmp_path: Path) -> None:
+    result = cli("policy", "check", "--campaign", "spring", "--number", "030 1234567")
+    assert result.code == 2 and "no database at" in result.err
+    assert not (tmp_path / "konform.db").exists()
+
+
 def test_policy_check_errors_are_one_line(cli: CliRunner) -> None:
     _campaign(cli)
     unknown = cli("policy", "check", "--campaign", "nope", "--number", "030 1234567")
