@@ -27,21 +27,25 @@ class UserError(Exception):
 class Context:
     config: Config
     db_path: Path
+    creates_db: bool = False
+    """The command may create the database (an import, an owned caller ID, an objection);
+    every other command refuses, and creates nothing, when there is none yet."""
     _store: Store | None = field(default=None, repr=False)
+
+    def has_database(self) -> bool:
+        return self._store is not None or self.db_path.exists()
 
     @property
     def store(self) -> Store:
         if self._store is None:
+            if not self.creates_db and not self.db_path.exists():
+                raise UserError(
+                    f"no database at {self.db_path} (start with 'konform callerid add' "
+                    "or 'konform import')"
+                )
             key = self.config.store.secret_file or None
             self._store = open_store(self.db_path, key)
         return self._store
-
-    def existing_store(self) -> Store:
-        """The store, for commands that only read or use what is in it: refused, and nothing
-        created, when there is no database yet."""
-        if self._store is None and not self.db_path.exists():
-            raise UserError(f"no database at {self.db_path} (import contacts or add a campaign)")
-        return self.store
 
     def close(self) -> None:
         if self._store is not None:

@@ -23,7 +23,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p = cid_cmd.add_parser("add", help="own a number (it may then be shown as caller ID)")
     p.add_argument("number")
     p.add_argument("--label", help="a note, such as the company name shown for it")
-    p.set_defaults(handler=callerid_add)
+    p.set_defaults(handler=callerid_add, creates_db=True)
     p = cid_cmd.add_parser("remove", help="stop owning a number")
     p.add_argument("number")
     p.set_defaults(handler=callerid_remove)

@@ -40,12 +40,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                 action="store_true",
                 help="replace the whole Robinson list with this file",
             )
-        p.set_defaults(handler=import_file)
+        p.set_defaults(handler=import_file, creates_db=True)
 
 
 def import_file(args: argparse.Namespace, ctx: Context) -> int:
     campaign = getattr(args, "campaign", None)
-    if campaign is not None and campaigns.get(ctx.store, campaign) is None:
+    if campaign is not None and (
+        not ctx.has_database() or campaigns.get(ctx.store, campaign) is None
+    ):
         raise UserError(f"no campaign named {campaign!r}")
     try:
         result = run_import(

@@ -71,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ctx: Context | None = None
     try:
         config = load_config(args.config)
-        ctx = Context(config, args.db or Path(config.store.db))
+        ctx = Context(config, args.db or Path(config.store.db), getattr(args, "creates_db", False))
         code: int = args.handler(args, ctx)
         return code
     except UserError as exc:

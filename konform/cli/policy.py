@@ -43,7 +43,7 @@ def parse_instant(text: str | None) -> datetime:
 
 def policy_check(args: argparse.Namespace, ctx: Context) -> int:
     at = parse_instant(args.at)
-    campaign = campaigns.get(ctx.existing_store(), args.campaign)
+    campaign = campaigns.get(ctx.store, args.campaign)
     if campaign is None:
         raise UserError(f"no campaign named {args.campaign!r}")
     verdict = gate.check(

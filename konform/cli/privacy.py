@@ -17,7 +17,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     p.add_argument("number")
     p.add_argument("--source", default="operator", help="how the objection arrived")
-    p.set_defaults(handler=optout_number)
+    p.set_defaults(handler=optout_number, creates_db=True)  # an objection is always kept
 
     g = commands.add_parser("gdpr", help="export or erase what is stored about a number")
     actions = g.add_subparsers(dest="action", required=True, metavar="ACTION")

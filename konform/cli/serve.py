@@ -43,7 +43,7 @@ def serve(args: argparse.Namespace, ctx: Context) -> int:
     if not config.dialer.agent_list:
         raise UserError("[dialer] agents is empty: list the agents' PJSIP endpoints")
     for name in args.campaign:
-        if campaigns.get(ctx.existing_store(), name) is None:
+        if campaigns.get(ctx.store, name) is None:
             raise UserError(f"no campaign named {name!r}")
     try:
         asyncio.run(_serve(args, ctx))

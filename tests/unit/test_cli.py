@@ -125,9 +125,15 @@ def test_policy_check_invalid_number_single_reason(cli: CliRunner) -> None:
     assert [r["code"] for r in data["reasons"]] == ["invalid_number"]
 
 
-def test_policy_check_without_a_database_creates_none(cli: CliRunner, tmp_path: Path) -> None:
+def test_reading_commands_without_a_database_create_none(cli: CliRunner, tmp_path: Path) -> None:
     result = cli("policy", "check", "--campaign", "spring", "--number", "030 1234567")
     assert result.code == 2 and "no database at" in result.err
+    assert not (tmp_path / "konform.db").exists()
+    for command in (["audit"], ["campaign", "list"], ["gdpr", "export", "030 1234567"]):
+        result = cli(*command)
+        assert result.code == 2 and "no database at" in result.err, command
+    result = cli("import", "contacts", "contacts.csv", "--campaign", "nope")
+    assert result.code == 2 and "no campaign named 'nope'" in result.err
     assert not (tmp_path / "konform.db").exists()
 
 
@@ -197,7 +203,9 @@ def test_db_from_environment(tmp_path: Path, monkeypatch: object) -> None:
 def test_unwritable_db_folder_is_one_line(cli: CliRunner, tmp_path: Path) -> None:
     from konform.cli.main import main
 
-    code = main(["--db", str(tmp_path / "no" / "such" / "x.db"), "callerid", "list"])
+    code = main(
+        ["--db", str(tmp_path / "no" / "such" / "x.db"), "callerid", "add", "+4930555000100"]
+    )
     assert code == 2
 
 
