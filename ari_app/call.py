@@ -189,26 +189,21 @@ class OutboundCall:
     ) -> None:
         """Originate ``endpoint`` into the application, showing ``number`` with our name."""
         name = self.config.company or self.campaign.name
-        # The parameters go as a JSON body (ARI takes them there too): cheaper to build than a
-        # quoted query string, and a burst of originates leaves sooner.
         with self.originates.originating():
-            await self._post_originate(endpoint, role, channel, name, number, timeout)
-
-    async def _post_originate(
-        self, endpoint: str, role: str, channel: str, name: str, number: str, timeout: int
-    ) -> None:
-        await self.ari.post(
-            "/channels",
-            {
-                "endpoint": endpoint,
-                "app": self.ari.app,
-                "appArgs": f"{role},{self.call_id}",
-                "channelId": channel,
-                "otherChannelId": f"{channel}-o",
-                "callerId": f'"{name}" <{number}>',
-                "timeout": timeout,
-            },
-        )
+            # The parameters go as a JSON body (ARI takes them there too): cheaper to build
+            # than a quoted query string, and a burst of originates leaves sooner.
+            await self.ari.post(
+                "/channels",
+                {
+                    "endpoint": endpoint,
+                    "app": self.ari.app,
+                    "appArgs": f"{role},{self.call_id}",
+                    "channelId": channel,
+                    "otherChannelId": f"{channel}-o",
+                    "callerId": f'"{name}" <{number}>',
+                    "timeout": timeout,
+                },
+            )
 
     async def _originate(self) -> None:
         try:

@@ -111,11 +111,9 @@ async def baseline_level(
     sandbox: Sandbox, ari: AriClient, numbers: list[str], tag: str
 ) -> tuple[dict[str, float], dict[str, str]]:
     """Originate every number into AMD(); wait for all verdicts in the PBX's log."""
-    started: dict[str, float] = {}
     uids = {num: f"b{tag}{i:03d}" for i, num in enumerate(numbers)}
 
     async def one(num: str) -> None:
-        started[num] = now
         await ari.post(
             "/channels",
             {
@@ -129,7 +127,7 @@ async def baseline_level(
             },
         )
 
-    now = time.time()
+    started = dict.fromkeys(numbers, time.time())
     await ari.warm(len(numbers))  # the same open connections as konform's row
     await asyncio.gather(*(one(num) for num in numbers))
     pbx_log = sandbox.pbx().log_dir / "messages.log"
@@ -176,8 +174,7 @@ async def konform_level(
             print(f"  {num}: {result.outcome}, wanted {wanted(num)}: {result.detail}", flush=True)
         return result.outcome
 
-    now = time.time()
-    started = dict.fromkeys(numbers, now)
+    started = dict.fromkeys(numbers, time.time())
     await dialer.prepare(len(numbers))  # as run_campaign does; counted in the setup time
     labels = await asyncio.gather(*(one(num) for num in numbers))
     return started, dict(zip(numbers, labels, strict=True))
