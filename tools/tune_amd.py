@@ -35,7 +35,7 @@ GRID: dict[str, list[Any]] = {
     "speech_margin_db": [6.0, 9.0, 12.0],
     "deadline_ms": [4500, 5000, 5500],
     "vad_mode": [1, 2, 3],
-    "initial_silence_ms": [2500, 3000],
+    "initial_silence_ms": [1200, 1500, 1800, 2000, 2500, 3000],
 }
 
 
