@@ -21,7 +21,7 @@ from ari_app.originates import OriginateWindow
 from konform import gate
 from konform.calling_time import holiday_name
 from konform.config import Config
-from konform.numbers import national_digits
+from konform.numbers import is_valid_german, national_digits
 from konform.policy import Campaign
 from konform.reasons import Reason, reason
 from konform.store import attempts, callerids, campaigns
@@ -82,8 +82,10 @@ class Dialer:
         self._pump: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Dialer:
-        # Build this year's holiday tables now, not on the first call's setup path.
+        # Build this year's holiday tables and the number patterns now (about 150 ms and
+        # 20 ms), not on the first call's setup path.
         holiday_name(self.clock().date(), "DE", None, self.config.language)
+        is_valid_german("")
         orphans = attempts.close_orphans(self.store)
         if orphans:
             logger.warning("%d attempts of an earlier run had no outcome: marked failed", orphans)

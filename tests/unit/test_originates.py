@@ -30,7 +30,7 @@ def test_a_tap_waits_for_the_originates_under_way() -> None:
 
 def test_the_wait_is_bounded_and_nothing_waits_when_clear() -> None:
     async def main() -> None:
-        window = OriginateWindow(max_wait=0.01)
+        window = OriginateWindow(max_wait=0.01, settle=0)
         loop = asyncio.get_running_loop()
         start = loop.time()
         await window.wait_clear()
@@ -38,5 +38,24 @@ def test_the_wait_is_bounded_and_nothing_waits_when_clear() -> None:
         with window.originating():
             await window.wait_clear()  # an originate that never returns: the tap goes on
         await window.wait_clear()
+
+    asyncio.run(main())
+
+
+def test_a_tap_also_waits_the_settle_time_after_the_last_originate() -> None:
+    async def main() -> None:
+        window = OriginateWindow(max_wait=5, settle=0.05)
+        loop = asyncio.get_running_loop()
+        with window.originating():
+            await asyncio.sleep(0)
+        answered = loop.time()
+        with window.originating():  # a later originate restarts the settle time
+            await asyncio.sleep(0.02)
+        restarted = loop.time()
+        await window.wait_clear()
+        assert loop.time() - restarted >= 0.045
+        assert loop.time() - answered >= 0.065
+        await window.wait_clear()  # settled: nothing waits
+        assert loop.time() - restarted < 0.1
 
     asyncio.run(main())
