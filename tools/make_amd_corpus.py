@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import random
 import subprocess
 import tempfile
@@ -85,7 +86,7 @@ def speak_sources(folder: Path, voices: list[str], phrases: list[str]) -> None:
 def load_clip(path: Path) -> np.ndarray | None:
     with tempfile.NamedTemporaryFile(suffix=".wav") as tmp:
         done = subprocess.run(
-            ["sox", str(path), "-r", str(RATE), "-c", "1", "-b", "16", tmp.name],
+            ["sox", "-D", str(path), "-r", str(RATE), "-c", "1", "-b", "16", tmp.name],
             capture_output=True,
             check=False,
         )
@@ -105,9 +106,14 @@ def load_clip(path: Path) -> np.ndarray | None:
 
 
 def load_sources(dirs: list[Path]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Short and long clips of the folders (recursively). konform's own prompts, which the
+    sandbox installs beside Asterisk's (``sounds/de/konform``), are not a callee's speech and
+    are left out, so a corpus is the same before and after the sandbox has run."""
     short, long_ = [], []
     for d in dirs:
         for path in sorted(p for p in d.rglob("*") if p.is_file()):
+            if "konform" in path.relative_to(d).parts[:-1]:
+                continue
             clip = load_clip(path)
             if clip is None:
                 continue
@@ -123,10 +129,27 @@ def silence(rng: random.Random, lo: float, hi: float) -> np.ndarray:
     return np.zeros(int(rng.uniform(lo, hi) * RATE), dtype=np.float32)
 
 
+class Tone(np.ndarray):
+    """A tone part (beep or music note), told apart from speech clips in ``--layout``."""
+
+
 def tone(freq: float, seconds: float, harmonics: int = 1) -> np.ndarray:
     t = np.arange(int(seconds * RATE)) / RATE
     out = sum(np.sin(2 * np.pi * freq * k * t) / k for k in range(1, harmonics + 1))
-    return (0.4 * out / max(1.0, float(np.abs(out).max()))).astype(np.float32)
+    return (0.4 * out / max(1.0, float(np.abs(out).max()))).astype(np.float32).view(Tone)
+
+
+def layout(parts: list[np.ndarray]) -> list[tuple[str, float, float]]:
+    """Where each clip and tone lies in the file: (``clip`` or ``tone``, start ms, end ms)."""
+    spans = []
+    position = 0
+    for part in parts:
+        if isinstance(part, Tone):
+            spans.append(("tone", position / RATE * 1000, (position + part.size) / RATE * 1000))
+        elif part.size and np.any(part != 0):
+            spans.append(("clip", position / RATE * 1000, (position + part.size) / RATE * 1000))
+        position += part.size
+    return spans
 
 
 def beep(rng: random.Random) -> list[np.ndarray]:
@@ -223,6 +246,11 @@ def main() -> None:
     ap.add_argument(
         "--phrases", type=Path, help="a file of phrases, one per line, instead of the built-in ones"
     )
+    ap.add_argument(
+        "--layout",
+        type=Path,
+        help="also write where each clip and tone lies (JSON: file -> [[what, start_ms, end_ms]])",
+    )
     ap.add_argument("sources", type=Path, nargs="*")
     args = ap.parse_args()
     if args.espeak:
@@ -243,6 +271,7 @@ def main() -> None:
         raise SystemExit(f"too few clips: {len(short)} short, {len(long_)} long")
     args.out.mkdir(parents=True, exist_ok=True)
     rows = []
+    spans: dict[str, list[tuple[str, float, float]]] = {}
     for i in range(args.n):
         label = "human" if i % 2 == 0 else "machine"
         if args.extra_only or rng.random() < args.extra_share:
@@ -252,10 +281,13 @@ def main() -> None:
         name = f"{i:04d}.wav"
         sf.write(args.out / name, finish(rng, parts, kind), RATE, subtype="ULAW")
         rows.append({"file": name, "label": label, "kind": kind})
+        spans[name] = layout(parts)
     with open(args.out / "labels.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=["file", "label", "kind"])
         writer.writeheader()
         writer.writerows(rows)
+    if args.layout:
+        args.layout.write_text(json.dumps(spans))
     print(f"{args.n} samples in {args.out} from {len(short)} short and {len(long_)} long clips")
 
 
