@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -12,7 +13,8 @@ __all__ = ["BeepDetector"]
 
 
 class BeepDetector:
-    """Counts consecutive tonal frames of a stable frequency; reports the tone once long enough.
+    """Counts consecutive tonal frames of a steady frequency and level; reports the tone once long
+    enough.
 
     Only every other loud frame is analysed (a beep lasts hundreds of milliseconds, so nothing
     is missed). The spectrum is the frame's 256-point DFT (zero-padded, Hann window) at the bins
@@ -33,6 +35,7 @@ class BeepDetector:
         self.needed = max(1, config.beep_min_ms // 40)
         self.run = 0
         self.run_hz = 0.0
+        self.run_level = 0.0
         self._skip = False
 
     def feed(self, samples: np.ndarray, loud: bool) -> float | None:
@@ -52,14 +55,24 @@ class BeepDetector:
             return None
         base = self.band_lo
         k = self.lo + int(power[self.lo - base : self.hi - base].argmax())
-        tonality = float(np.add.reduce(power[k - 1 - base : k + 2 - base])) / total
+        # Two bins either side: the Hann window's main lobe, so a tone between two bins (425 Hz
+        # and 1400 Hz at 31.25 Hz a bin) counts whole and still clears the bar on a noisy line.
+        tonality = float(np.add.reduce(power[k - 2 - base : k + 3 - base])) / total
         if tonality < self.config.beep_tonality:
             self.run = 0
             return None
         hz = k * self.bin_hz
-        if self.run and abs(hz - self.run_hz) > self.config.beep_drift_hz:
+        level = 10.0 * math.log10(total)
+        if self.run and (
+            abs(hz - self.run_hz) > self.config.beep_drift_hz
+            or abs(level - self.run_level) > self.config.beep_level_db
+        ):
             self.run = 0
-        self.run_hz = hz if not self.run else (self.run_hz * self.run + hz) / (self.run + 1)
+        if self.run:
+            self.run_hz = (self.run_hz * self.run + hz) / (self.run + 1)
+            self.run_level = (self.run_level * self.run + level) / (self.run + 1)
+        else:
+            self.run_hz, self.run_level = hz, level
         self.run += 1
         return self.run_hz if self.run >= self.needed else None
 

