@@ -30,41 +30,45 @@ from pathlib import Path
 import numpy as np
 
 from konform.amd.audio import load_pcm
+from konform.amd.config import AmdConfig
 from konform.amd.evaluate import read_labels
 
 Span = tuple[str, float, float]  # ("clip" | "tone", start ms, end ms)
 STEP_MS = 5
+PERSON_CLIP_MS = 1300  # the generator's people speak clips of at most this long
+PERSON_CLIPS = 4  # ... and at most this many
+RULES = AmdConfig()
 
 
 def oracle(spans: list[Span], end_of_greeting_ms: float) -> tuple[str, float]:
     """The rules on the true clip boundaries: (decision, ms after the answer)."""
     clips = [(start, end) for what, start, end in spans if what == "clip"]
     tones = [start for what, start, _ in spans if what == "tone"]
-    candidates = [("human", 5000.0)]
-    if not clips or clips[0][0] >= 1500:
-        candidates.append(("human", 1500.0))
+    candidates = [("human", float(RULES.deadline_ms))]
+    if not clips or clips[0][0] >= RULES.initial_silence_ms:
+        candidates.append(("human", float(RULES.initial_silence_ms)))
     for index, (start, end) in enumerate(clips):
-        if end - start > 1300:
-            candidates.append(("machine", start + 1300))
-        if index >= 4:
-            candidates.append(("machine", start + 40))
+        if end - start > PERSON_CLIP_MS:
+            candidates.append(("machine", start + PERSON_CLIP_MS))
+        if index >= PERSON_CLIPS:
+            candidates.append(("machine", start + RULES.onset_ms))
         following = clips[index + 1][0] if index + 1 < len(clips) else float("inf")
         if following - end >= end_of_greeting_ms:
             candidates.append(("human", end + end_of_greeting_ms))
     if tones:
-        candidates.append(("machine", tones[0] + 200))
+        candidates.append(("machine", tones[0] + RULES.beep_min_ms))
     return min(candidates, key=lambda candidate: candidate[1])
 
 
-def quiet_mask(path: Path, margin_db: float) -> np.ndarray:
-    """True where a 5 ms step is within ``margin_db`` of the line's noise level."""
+def levels_over_noise(path: Path) -> np.ndarray:
+    """Each 5 ms step's level in dB over the line's noise (the 10th percentile of 20 ms frames)."""
     pcm, rate = load_pcm(path)
     step = rate * STEP_MS // 1000
     samples = pcm[: pcm.size - pcm.size % step].astype(np.float64).reshape(-1, step)
     level = 10 * np.log10(np.maximum((samples * samples).mean(axis=1), 1.0))
     frames = level[: level.size - level.size % 4].reshape(-1, 4)
     noise = float(np.percentile(10 * np.log10(np.mean(10 ** (frames / 10), axis=1)), 10))
-    return np.asarray(level < noise + margin_db)
+    return np.asarray(level - noise)
 
 
 def longest_run(mask: np.ndarray) -> int:
@@ -101,11 +105,12 @@ def main() -> None:
         )
 
     print("\npauses in 5 ms steps: sentences kept whole vs a person's words run together")
+    over_noise = {name: levels_over_noise(args.corpus / name) for name, _ in rows}
     for margin_db in (6.0, 8.0, 10.0):
         sentences: list[int] = []
         gaps: list[int] = []
         for name, label in rows:
-            mask = quiet_mask(args.corpus / name, margin_db)
+            mask = over_noise[name] < margin_db
             clips = [(s, e) for what, s, e in layout[name] if what == "clip"]
             cut = [(int(s // STEP_MS), int(e // STEP_MS)) for s, e in clips]
             if label == "machine":

@@ -144,10 +144,9 @@ def layout(parts: list[np.ndarray]) -> list[tuple[str, float, float]]:
     spans = []
     position = 0
     for part in parts:
-        if isinstance(part, Tone):
-            spans.append(("tone", position / RATE * 1000, (position + part.size) / RATE * 1000))
-        elif part.size and np.any(part != 0):
-            spans.append(("clip", position / RATE * 1000, (position + part.size) / RATE * 1000))
+        what = "tone" if isinstance(part, Tone) else "clip" if np.any(part != 0) else None
+        if what:
+            spans.append((what, position / RATE * 1000, (position + part.size) / RATE * 1000))
         position += part.size
     return spans
 
