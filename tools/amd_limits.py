@@ -29,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from konform.amd.audio import load_pcm
+from konform.amd.audio import AudioError, load_pcm
 from konform.amd.config import AmdConfig
-from konform.amd.evaluate import read_labels
+from konform.amd.evaluate import CorpusError, read_labels
 
 Span = tuple[str, float, float]  # ("clip" | "tone", start ms, end ms)
 STEP_MS = 5
@@ -86,8 +86,15 @@ def main() -> None:
     parser.add_argument("corpus", type=Path)
     parser.add_argument("layout", type=Path)
     args = parser.parse_args()
-    layout: dict[str, list[Span]] = json.loads(args.layout.read_text())
-    rows = [(name, label) for name, label, _ in read_labels(args.corpus) if name in layout]
+    try:
+        layout: dict[str, list[Span]] = json.loads(args.layout.read_text())
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"amd_limits: {args.layout}: not a layout from --layout ({exc})") from None
+    try:
+        labels = read_labels(args.corpus)
+    except CorpusError as exc:
+        raise SystemExit(f"amd_limits: {exc}") from None
+    rows = [(name, label) for name, label, _ in labels if name in layout]
     if not rows:
         raise SystemExit("amd_limits: no file of the corpus is in the layout")
 
@@ -105,7 +112,10 @@ def main() -> None:
         )
 
     print("\npauses in 5 ms steps: sentences kept whole vs a person's words run together")
-    over_noise = {name: levels_over_noise(args.corpus / name) for name, _ in rows}
+    try:
+        over_noise = {name: levels_over_noise(args.corpus / name) for name, _ in rows}
+    except AudioError as exc:
+        raise SystemExit(f"amd_limits: {exc}") from None
     for margin_db in (6.0, 8.0, 10.0):
         sentences: list[int] = []
         gaps: list[int] = []

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
-from konform.amd.evaluate import read_labels
+from konform.amd.evaluate import CorpusError, read_labels
 
 
 def vary(
@@ -41,14 +42,22 @@ def main() -> None:
     parser.add_argument("--snr-db", type=float)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    if args.out.exists():
+        raise SystemExit(f"vary_amd_corpus: {args.out} exists; name a new folder")
     rng = np.random.default_rng(args.seed)
-    args.out.mkdir(parents=True, exist_ok=True)
-    rows = read_labels(args.corpus)
-    for name, _, _ in rows:
-        audio, rate = sf.read(args.corpus / name, dtype="float64", always_2d=True)
-        varied = vary(audio.mean(axis=1), args.gain_db, args.snr_db, rng)
-        sf.write(args.out / name, varied.astype(np.float32), rate, subtype="ULAW")
-    shutil.copy(args.corpus / "labels.csv", args.out / "labels.csv")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{args.out.name}-", dir=args.out.parent))
+    try:
+        rows = read_labels(args.corpus)
+        for name, _, _ in rows:
+            audio, rate = sf.read(args.corpus / name, dtype="float64", always_2d=True)
+            varied = vary(audio.mean(axis=1), args.gain_db, args.snr_db, rng)
+            sf.write(partial / name, varied.astype(np.float32), rate, subtype="ULAW")
+        shutil.copy(args.corpus / "labels.csv", partial / "labels.csv")
+    except (CorpusError, sf.LibsndfileError, OSError) as exc:
+        shutil.rmtree(partial)
+        raise SystemExit(f"vary_amd_corpus: {exc}") from None
+    partial.rename(args.out)  # the whole copy or nothing
     print(f"{len(rows)} files in {args.out}: gain {args.gain_db:+.0f} dB, SNR {args.snr_db} dB")
 
 
