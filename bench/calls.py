@@ -46,7 +46,7 @@ from konform.config import Config, DialerConfig
 from konform.policy import Campaign
 from konform.sandbox.sandbox import Sandbox
 from konform.store import callerids, campaigns
-from konform.store.contacts import ConsentRow, upsert_consents
+from konform.store.consents import ConsentRow, record_consents
 from konform.store.database import Store, open_store
 
 CLOCK = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -151,7 +151,7 @@ async def baseline_level(
 def allow(store: Store, numbers: list[str]) -> None:
     """Consent for the level's numbers (the bench's set-up, not measured)."""
     with store.transaction():
-        upsert_consents(
+        record_consents(
             store,
             [
                 ConsentRow(

@@ -28,12 +28,8 @@ from konform import gate
 from konform.importing import run_import
 from konform.policy import Campaign
 from konform.store import callerids, campaigns
-from konform.store.contacts import (
-    ConsentRow,
-    ContactRow,
-    upsert_consents,
-    upsert_contacts,
-)
+from konform.store.consents import ConsentRow, record_consents
+from konform.store.contacts import ContactRow, upsert_contacts
 from konform.store.database import open_store
 
 AT = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # Tuesday 10:00 in Berlin
@@ -87,7 +83,7 @@ def bench(size: int, checks: int, folder: Path) -> dict[str, float]:
     with store.transaction():
         contacts = fresh[:100_000]
         upsert_contacts(store, (ContactRow(n, "x", "DE-BE", "b2c", None, None) for n in contacts))
-        upsert_consents(
+        record_consents(
             store,
             (
                 ConsentRow(

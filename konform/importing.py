@@ -20,7 +20,8 @@ from konform.calling_time import GERMAN_STATES
 from konform.numbers import InvalidNumber, Keyer, is_sha256_hex, normalize
 from konform.progress import Progress
 from konform.store import audit, campaigns, donotcall
-from konform.store.contacts import ConsentRow, ContactRow, upsert_consents, upsert_contacts
+from konform.store.consents import ConsentRow, record_consents
+from konform.store.contacts import ContactRow, upsert_contacts
 from konform.store.database import Store
 
 __all__ = ["IMPORT_KINDS", "ImportFileError", "ImportResult", "RowError", "run_import"]
@@ -31,7 +32,7 @@ CONTACT_COLUMNS = ("number", "name", "region", "kind", "customer_until")
 CONSENT_COLUMNS = ("number", "purpose", "given_at", "confirmed_at", "revoked_at", "source")
 BERLIN = ZoneInfo("Europe/Berlin")
 BATCH = 100_000
-_CANONICAL_DE = re.compile(r"\+49[1-9]\d{5,13}")
+_CANONICAL_DE = re.compile(r"\+49[1-9][0-9]{5,13}")
 _LIST_HEADERS = frozenset({"number", "numbers", "sha256", "hash", "digest"})
 
 
@@ -231,7 +232,7 @@ def _import_table(
                 campaigns.assign(store, campaign, [c.number for c in contacts])
         else:
             consents = [r for r in batch if isinstance(r, ConsentRow)]
-            result.written += upsert_consents(store, consents)
+            result.written += record_consents(store, consents)
             for c in consents:
                 audit.record(
                     store,

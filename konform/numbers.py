@@ -13,6 +13,7 @@ import functools
 import hashlib
 import hmac
 import re
+import unicodedata
 
 import phonenumbers
 from phonenumbers import PhoneMetadata, shortnumberinfo
@@ -31,7 +32,8 @@ __all__ = [
 
 DEFAULT_REGION = "DE"
 _SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
-_GERMAN_E164 = re.compile(r"\+49([1-9]\d{6,14})")
+_GERMAN_E164 = re.compile(r"\+49([1-9][0-9]{6,14})")
+_E164 = re.compile(r"\+[1-9][0-9]{5,14}")
 _TYPE_DESCS = (
     "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan",
     "voicemail", "fixed_line", "mobile",
@@ -81,9 +83,20 @@ def is_valid_german(national: str) -> bool:
     return pattern is not None and pattern.fullmatch(national) is not None
 
 
+def _ascii_digits(text: str) -> str:
+    """Decimal digits of any script (``９``, ``٣``) as ASCII; other characters unchanged."""
+    if text.isascii():
+        return text
+    return "".join(str(unicodedata.digit(ch)) if ch.isdecimal() else ch for ch in text)
+
+
 def normalize(raw: str, region: str = DEFAULT_REGION) -> str:
-    """Return the E.164 form of ``raw`` or raise :class:`InvalidNumber` saying why."""
-    text = raw.strip()
+    """Return the E.164 form of ``raw`` or raise :class:`InvalidNumber` saying why.
+
+    Digits of other scripts (full-width ``９``) are read as their ASCII digits; the result only
+    ever holds ``+`` and ASCII digits.
+    """
+    text = _ascii_digits(raw.strip())
     german = _GERMAN_E164.fullmatch(text)
     if german is not None:  # already E.164 (the store's own form): the fast path
         if is_valid_german(german.group(1)):
@@ -104,7 +117,10 @@ def normalize(raw: str, region: str = DEFAULT_REGION) -> str:
         raise InvalidNumber(f"{text!r} is a short number")
     if not phonenumbers.is_valid_number(parsed):  # valid implies a known number type
         raise InvalidNumber(f"{text!r} is not a valid phone number")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if not _E164.fullmatch(e164):
+        raise InvalidNumber(f"{text!r} is not a valid phone number")
+    return e164
 
 
 def region_of(e164: str) -> str | None:

@@ -21,9 +21,11 @@ __all__ = [
     "Attempts",
     "Campaign",
     "Consent",
+    "ConsentEvent",
     "Contact",
     "Decision",
     "Facts",
+    "consent_state",
     "evaluate",
     "invalid_number",
 ]
@@ -59,12 +61,39 @@ class Contact:
     basis: str | None = None
 
 
+ConsentEventKind = Literal["given", "confirmed", "revoked"]
+# At the same instant a revocation wins over a confirmation, a confirmation over a new consent.
+_EVENT_RANK: Mapping[str, int] = {"given": 0, "confirmed": 1, "revoked": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentEvent:
+    """One fact of the consent evidence (§ 7a UWG): given, confirmed (double opt-in) or revoked.
+
+    Events are never overwritten; the state at an instant follows from all events up to it.
+    """
+
+    purpose: str
+    kind: ConsentEventKind
+    at: datetime
+
+
 @dataclass(frozen=True, slots=True)
 class Consent:
+    """A consent as one CSV row states it; :meth:`events` is what the store keeps of it."""
+
     purpose: str
     given_at: datetime
     confirmed_at: datetime | None = None
     revoked_at: datetime | None = None
+
+    def events(self) -> tuple[ConsentEvent, ...]:
+        found = [ConsentEvent(self.purpose, "given", self.given_at)]
+        if self.confirmed_at is not None:
+            found.append(ConsentEvent(self.purpose, "confirmed", self.confirmed_at))
+        if self.revoked_at is not None:
+            found.append(ConsentEvent(self.purpose, "revoked", self.revoked_at))
+        return tuple(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +112,12 @@ class Facts:
     on_internal_list: bool = False
     on_robinson_list: bool = False
     contact: Contact | None = None
-    consents: Sequence[Consent] = ()
+    consents: Sequence[ConsentEvent] = ()
     attempts: Attempts = Attempts()
+    on_belmeniet_list: bool = False
+    """On the Dutch Bel-me-niet register (judged by the ``nl`` profile only)."""
+    call_in_progress: bool = False
+    """An attempt to this number (any campaign, dialer or agent) has no outcome yet."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +156,7 @@ def evaluate(campaign: Campaign, facts: Facts, at: datetime, language: Language 
     found.extend(_time_reasons(campaign.window, facts, at, language))
     if not facts.caller_id_owned:
         found.append(reason("caller_id_not_owned", language, caller_id=campaign.caller_id))
-    found.extend(_attempt_reasons(campaign, facts.attempts, at, language))
+    found.extend(_attempt_reasons(campaign, facts.attempts, facts.call_in_progress, at, language))
     return Decision(tuple(found))
 
 
@@ -131,8 +164,8 @@ def _missing_basis(
     campaign: Campaign, facts: Facts, at: datetime, language: Language
 ) -> Reason | None:
     contact = facts.contact or Contact()
-    states = [_consent_state(c, at) for c in facts.consents if c.purpose == campaign.purpose]
-    if "valid" in states:
+    state = consent_state(facts.consents, campaign.purpose, at)
+    if state == "valid":
         return None
     until = contact.customer_until
     if until == "active":
@@ -142,9 +175,9 @@ def _missing_basis(
     if contact.kind == "b2b" and contact.basis and contact.basis.strip():
         return None
     purpose = campaign.purpose
-    if "unconfirmed" in states:
+    if state == "unconfirmed":
         return reason("consent_unconfirmed", language, purpose=purpose)
-    if "revoked" in states:
+    if state == "revoked":
         return reason("consent_revoked", language, purpose=purpose)
     if any(c.purpose != purpose for c in facts.consents):
         return reason("consent_purpose_mismatch", language, purpose=purpose)
@@ -153,14 +186,30 @@ def _missing_basis(
     return reason("no_consent", language)
 
 
-def _consent_state(consent: Consent, at: datetime) -> str:
-    if consent.given_at > at:
-        return "future"
-    if consent.revoked_at is not None and consent.revoked_at <= at:
-        return "revoked"
-    if consent.confirmed_at is None or consent.confirmed_at > at:
-        return "unconfirmed"
-    return "valid"
+def consent_state(
+    events: Sequence[ConsentEvent], purpose: str, at: datetime
+) -> Literal["none", "unconfirmed", "valid", "revoked"]:
+    """The state of the consent for ``purpose`` at ``at``, from the evidence up to that instant.
+
+    Events are applied oldest first: ``given`` opens a consent that waits for its confirmation
+    (double opt-in), ``confirmed`` makes an open consent valid, ``revoked`` ends it. A
+    confirmation with no consent given since the last revocation confirms nothing: a re-imported
+    old row can never undo a revocation (§ 7a UWG evidence, Art. 7 (3) GDPR).
+    """
+    state: Literal["none", "unconfirmed", "valid", "revoked"] = "none"
+    relevant = sorted(
+        (e for e in events if e.purpose == purpose and e.at <= at),
+        key=lambda e: (e.at, _EVENT_RANK[e.kind]),
+    )
+    for event in relevant:
+        if event.kind == "given":
+            state = "unconfirmed" if state != "valid" else "valid"
+        elif event.kind == "confirmed":
+            if state in ("unconfirmed", "valid"):
+                state = "valid"
+        else:
+            state = "revoked"
+    return state
 
 
 def _years_before(day: date, years: int) -> date:
@@ -201,9 +250,11 @@ def _time_reasons(
 
 
 def _attempt_reasons(
-    campaign: Campaign, attempts: Attempts, at: datetime, language: Language
+    campaign: Campaign, attempts: Attempts, in_progress: bool, at: datetime, language: Language
 ) -> list[Reason]:
     found: list[Reason] = []
+    if in_progress:
+        found.append(reason("call_in_progress", language))
     if attempts.count >= campaign.max_attempts:
         found.append(reason("attempts_exhausted", language, max_attempts=campaign.max_attempts))
     if attempts.last_at is not None and attempts.last_outcome is not None:

@@ -63,6 +63,10 @@ _MESSAGES: dict[str, dict[Language, str]] = {
         "de": "Alle {max_attempts} Anrufversuche sind verbraucht.",
         "en": "All {max_attempts} call attempts are used up.",
     },
+    "call_in_progress": {
+        "de": "Diese Nummer wird gerade angerufen (ein Versuch ohne Ergebnis läuft).",
+        "en": "This number is being called right now (an attempt without outcome is running).",
+    },
     "retry_too_soon": {
         "de": "Nächster Versuch frühestens {next_at} (letztes Ergebnis: {outcome}).",
         "en": "Next attempt not before {next_at} (last outcome: {outcome}).",

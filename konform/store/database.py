@@ -104,6 +104,9 @@ def open_store(path: str | Path, key_file: str | Path | None = None) -> Store:
     if not path.parent.is_dir():
         raise StoreError(f"folder {path.parent} for the database does not exist")
     is_new = not path.exists()
+    if is_new:  # the database is created 0600, never readable by others for a moment
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     try:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         conn.execute("PRAGMA journal_mode = WAL")
@@ -123,4 +126,30 @@ def open_store(path: str | Path, key_file: str | Path | None = None) -> Store:
     elif row[0] != fingerprint:
         conn.close()
         raise StoreError(f"key file {key_path} does not belong to database {path}")
-    return Store(sqlite_utils.Database(conn), secret, path)
+    _restrict_files(path)
+    store = Store(sqlite_utils.Database(conn), secret, path)
+    _key_migrated_consents(store)
+    return store
+
+
+def _restrict_files(path: Path) -> None:
+    """The database and its WAL and shared-memory files: owner only (0600)."""
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            if file.stat().st_mode & 0o077:
+                os.chmod(file, 0o600)
+
+
+def _key_migrated_consents(store: Store) -> None:
+    """Consents moved into events by schema migration 3 get their keyed hash (SQL has no key)."""
+    rows = store.conn.execute(
+        "SELECT DISTINCT number FROM consent_events WHERE length(number_key) != 32"
+    ).fetchall()
+    if not rows:
+        return
+    with store.transaction() as conn:
+        conn.executemany(
+            "UPDATE consent_events SET number_key = ?"
+            " WHERE number = ? AND length(number_key) != 32",
+            ((store.keyer.number_key(n), n) for (n,) in rows),
+        )

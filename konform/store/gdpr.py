@@ -39,11 +39,11 @@ def export(store: Store, number: str) -> dict[str, Any]:
         "contact": next(
             iter(_rows(store, "SELECT * FROM contacts WHERE number = ?", (number,))), None
         ),
-        "consents": _rows(
+        "consent_events": _rows(
             store,
-            "SELECT purpose, given_at, confirmed_at, revoked_at, source FROM consents"
-            " WHERE number = ? ORDER BY given_at",
-            (number,),
+            "SELECT purpose, event, at, source, via, recorded_at FROM consent_events"
+            " WHERE number_key = ? ORDER BY at, id",
+            (key,),
         ),
         "on_internal_list": bool(
             store.conn.execute("SELECT 1 FROM dnc_internal WHERE key = ?", (key,)).fetchone()
@@ -83,7 +83,12 @@ def erase(store: Store, number: str, why: str) -> list[Path]:
         (key,),
     )
     contacts = conn.execute("DELETE FROM contacts WHERE number = ?", (number,)).rowcount
-    consents = conn.execute("DELETE FROM consents WHERE number = ?", (number,)).rowcount
+    # The consent evidence stays, keyed only: § 7a UWG requires it for five years and
+    # Art. 17 (3) b GDPR exempts what a legal obligation requires to keep.
+    consents = conn.execute(
+        "UPDATE consent_events SET number = NULL WHERE number_key = ? AND number IS NOT NULL",
+        (key,),
+    ).rowcount
     conn.execute("DELETE FROM campaign_contacts WHERE number = ?", (number,))
     conn.execute(
         "UPDATE call_attempts SET number = NULL, detail = NULL WHERE number_key = ?", (key,)

@@ -86,6 +86,72 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (campaign_id, number))""",
         "CREATE INDEX campaign_contacts_number ON campaign_contacts (number)",
     ),
+    (
+        # Consent as evidence (§ 7a UWG): append-only events, never overwritten. The plain
+        # number goes with an erasure; the keyed row stays as the proof the law requires.
+        """CREATE TABLE consent_events (
+            id INTEGER PRIMARY KEY,
+            number_key BLOB NOT NULL,
+            number TEXT,
+            purpose TEXT NOT NULL,
+            event TEXT NOT NULL CHECK (event IN ('given', 'confirmed', 'revoked')),
+            at TEXT NOT NULL,
+            source TEXT,
+            via TEXT,
+            recorded_at TEXT NOT NULL,
+            UNIQUE (number_key, purpose, event, at))""",
+        "CREATE INDEX consent_events_number ON consent_events (number)",
+        *(
+            f"""INSERT INTO consent_events (number_key, number, purpose, event, at, source, via,
+                                           recorded_at)
+                SELECT CAST('migrate:' || number AS BLOB), number, purpose, '{event}', {column},
+                       source, 'migration', {column}
+                  FROM consents WHERE {column} IS NOT NULL"""
+            for event, column in (
+                ("given", "given_at"),
+                ("confirmed", "confirmed_at"),
+                ("revoked", "revoked_at"),
+            )
+        ),
+        "DROP TABLE consents",
+        """CREATE TRIGGER consent_events_no_update BEFORE UPDATE OF purpose, event, at,
+            source ON consent_events
+            BEGIN SELECT RAISE(ABORT, 'consent evidence is append-only'); END""",
+        # The national do-not-call register of the Netherlands (Bel-me-niet), apart from
+        # the German Robinson list.
+        "CREATE TABLE dnc_belmeniet (key BLOB PRIMARY KEY) WITHOUT ROWID",
+        # Numbers erased on request (GDPR Art. 17), keyed: a later import is reported.
+        "CREATE TABLE erasures (key BLOB PRIMARY KEY, at TEXT NOT NULL) WITHOUT ROWID",
+        # Files to delete once their erasure committed; a crash finishes them at the next start.
+        """CREATE TABLE pending_deletions (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL,
+            why TEXT NOT NULL,
+            queued_at TEXT NOT NULL)""",
+        # Imports commit in batches; a run that did not finish says so and is run again.
+        """CREATE TABLE import_runs (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            source TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            lines_done INTEGER NOT NULL DEFAULT 0,
+            state TEXT NOT NULL CHECK (state IN ('running', 'done', 'aborted')))""",
+        "ALTER TABLE campaigns ADD COLUMN jurisdiction TEXT NOT NULL DEFAULT 'de'",
+        # How far a call got (ringing, answered, human, bridged): a restart resolves an attempt
+        # without an outcome from it. ``source``: the dialer or an agent's manual dial.
+        "ALTER TABLE call_attempts ADD COLUMN state TEXT",
+        "ALTER TABLE call_attempts ADD COLUMN source TEXT NOT NULL DEFAULT 'dialer'",
+        "CREATE INDEX call_attempts_open ON call_attempts (number_key) WHERE outcome IS NULL",
+        # The audit log stays append-only; retention may delete rows older than the cutoff
+        # it writes in the same transaction (and audits).
+        "DROP TRIGGER audit_append_only_delete",
+        """CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
+            WHEN old.at >= coalesce(
+                (SELECT value FROM meta WHERE key = 'audit_retention_cutoff'), '')
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

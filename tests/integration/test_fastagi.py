@@ -19,7 +19,7 @@ from konform.config import Config
 from konform.sandbox.farend import voiced_seconds
 from konform.sandbox.sandbox import Sandbox
 from konform.store import donotcall
-from konform.store.contacts import ConsentRow, upsert_consents
+from konform.store.consents import ConsentRow, record_consents
 from konform.store.database import open_store
 
 pytestmark = pytest.mark.integration
@@ -45,7 +45,7 @@ def agi_db(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     folder = tmp_path_factory.mktemp("agi")
     store = build_demo_store(folder)
     with store.transaction():
-        upsert_consents(
+        record_consents(
             store,
             [
                 ConsentRow(

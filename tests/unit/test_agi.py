@@ -16,7 +16,7 @@ from agi.routes import KonformRoutes, prompts_for
 from agi.server import AgiRequest, KonformAgi
 from konform.policy import Campaign
 from konform.store import audit, callerids, campaigns, donotcall
-from konform.store.contacts import ConsentRow, upsert_consents
+from konform.store.consents import ConsentRow, record_consents
 from konform.store.database import Store
 
 CLOCK = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # Tuesday 10:00 in Berlin
@@ -64,7 +64,7 @@ async def agi(store: Store) -> AsyncIterator[tuple[KonformAgi, int]]:
     callerids.add(store, CALLER_ID, "Demo Energie GmbH")
     campaigns.add(store, Campaign("demo-energy", CALLER_ID, "energy-offer"))
     with store.transaction():
-        upsert_consents(
+        record_consents(
             store,
             [
                 ConsentRow(

@@ -9,7 +9,8 @@ import pytest
 
 from konform.importing import ImportFileError, run_import
 from konform.store import audit, donotcall
-from konform.store.contacts import consents_of, contact_of
+from konform.store.consents import consents_of, events_of
+from konform.store.contacts import contact_of
 from konform.store.database import Store
 
 
@@ -77,9 +78,9 @@ def test_consents_with_offsets_and_naive_times(store: Store, tmp_path: Path) -> 
     result = run_import(store, "consents", _write(tmp_path, "k.csv", text))
     assert result.accepted == 2
     assert [e.line for e in result.errors] == [4, 5, 6]
-    consents = {c.purpose: c for c in consents_of(store, "+49301234567")}
-    assert consents["sales"].confirmed_at is not None
-    assert consents["news"].given_at.utcoffset() is not None  # naive read as Europe/Berlin
+    assert consents_of(store, "+49301234567") == {"news": "unconfirmed", "sales": "valid"}
+    news = [e for e in events_of(store, "+49301234567") if e.purpose == "news"]
+    assert news[0].at.utcoffset() is not None  # naive read as Europe/Berlin
     events = [e["event"] for e in audit.entries(store, "+49301234567")]
     assert events.count("consent_recorded") == 2
 

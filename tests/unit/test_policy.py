@@ -29,7 +29,7 @@ GOOD = Facts(
     number=NUMBER,
     caller_id_owned=True,
     contact=Contact("b2c", "DE-BE"),
-    consents=(Consent("sales", GIVEN, CONFIRMED),),
+    consents=Consent("sales", GIVEN, CONFIRMED).events(),
 )
 
 
@@ -73,7 +73,7 @@ def test_both_lists_are_reported_apart() -> None:
 
 
 def _consent(**kw: object) -> Facts:
-    return replace(GOOD, consents=(replace(GOOD.consents[0], **kw),))
+    return replace(GOOD, consents=replace(Consent("sales", GIVEN, CONFIRMED), **kw).events())
 
 
 def test_unconfirmed_consent() -> None:
@@ -104,7 +104,10 @@ def test_purpose_mismatch() -> None:
 def test_matching_unconfirmed_is_more_specific_than_other_purposes() -> None:
     facts = replace(
         GOOD,
-        consents=(Consent("newsletter", GIVEN, CONFIRMED), Consent("sales", GIVEN, None)),
+        consents=(
+            *Consent("newsletter", GIVEN, CONFIRMED).events(),
+            *Consent("sales", GIVEN, None).events(),
+        ),
     )
     assert codes(facts) == ["consent_unconfirmed"]
 
@@ -113,8 +116,8 @@ def test_one_valid_consent_among_revoked_ones_suffices() -> None:
     facts = replace(
         GOOD,
         consents=(
-            Consent("sales", GIVEN, CONFIRMED, GIVEN + timedelta(days=1)),
-            Consent("sales", GIVEN + timedelta(days=2), GIVEN + timedelta(days=2)),
+            *Consent("sales", GIVEN, CONFIRMED, GIVEN + timedelta(days=1)).events(),
+            *Consent("sales", GIVEN + timedelta(days=2), GIVEN + timedelta(days=2)).events(),
         ),
     )
     assert codes(facts) == []

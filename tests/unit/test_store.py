@@ -11,11 +11,12 @@ import pytest
 from konform.numbers import number_key
 from konform.policy import Campaign
 from konform.store import attempts, audit, callerids, campaigns, donotcall, gdpr
-from konform.store.contacts import ConsentRow, ContactRow, upsert_consents, upsert_contacts
+from konform.store.consents import ConsentRow, consents_of, events_of, record_consents
+from konform.store.contacts import ContactRow, upsert_contacts
 from konform.store.database import Store, StoreError, open_store
 from konform.store.facts import gather
 from konform.store.objection import opt_out
-from konform.store.schema import SCHEMA_VERSION
+from konform.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 NUMBER = "+49301234567"
 
@@ -69,7 +70,7 @@ def _seed(store: Store) -> int:
     campaigns.add(store, Campaign("spring", "+49305550001", "sales"))
     with store.transaction():
         upsert_contacts(store, [ContactRow(NUMBER, "Anna", "DE-BE", "b2c", None, None)])
-        upsert_consents(
+        record_consents(
             store,
             [
                 ConsentRow(
@@ -99,7 +100,10 @@ def test_facts_gathered_from_the_store(store: Store) -> None:
     facts = gather(store, campaign, NUMBER)
     assert facts.caller_id_owned
     assert facts.contact is not None and facts.contact.region == "DE-BE"
-    assert [c.purpose for c in facts.consents] == ["sales"]
+    assert sorted((c.purpose, c.kind) for c in facts.consents) == [
+        ("sales", "confirmed"),
+        ("sales", "given"),
+    ]
     assert facts.attempts.count == 1 and facts.attempts.last_outcome == "busy"
 
 
@@ -117,7 +121,11 @@ def test_opt_out_lists_erases_and_audits(store: Store, tmp_path: Path) -> None:
     assert donotcall.is_listed(store, "internal", NUMBER)
     assert not recording.exists()
     exported = gdpr.export(store, NUMBER)
-    assert exported["contact"] is None and exported["consents"] == []
+    assert exported["contact"] is None
+    # The consent evidence stays, under the keyed hash only (§ 7a UWG, Art. 17 (3) b GDPR).
+    assert [e["event"] for e in exported["consent_events"]] == ["given", "confirmed"]
+    kept = store.conn.execute("SELECT count(*) FROM consent_events WHERE number IS NOT NULL")
+    assert kept.fetchone()[0] == 0
     assert exported["recordings"] == []
     assert exported["on_internal_list"]
     plain = store.conn.execute("SELECT count(*) FROM call_attempts WHERE number IS NOT NULL")
@@ -131,7 +139,7 @@ def test_export_lists_everything(store: Store) -> None:
     _seed(store)
     data = gdpr.export(store, NUMBER)
     assert data["contact"]["name"] == "Anna"
-    assert data["consents"][0]["source"] == "web"
+    assert data["consent_events"][0]["source"] == "web"
     assert data["on_robinson_list"] is False
 
 
@@ -156,3 +164,24 @@ def test_attempts_without_outcome_are_closed_as_failed(store: Store) -> None:
     outcome = store.conn.execute("SELECT outcome FROM call_attempts").fetchone()[0]
     assert outcome == "failed"
     assert attempts.close_orphans(store) == 0
+
+
+def test_consents_of_schema_2_become_keyed_events(tmp_path: Path) -> None:
+    """Migration 3 turns each consent row into its events and keys them on the next open."""
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for statements in MIGRATIONS[:2]:
+        for statement in statements:
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 2")
+    conn.execute(
+        "INSERT INTO consents (number, purpose, given_at, confirmed_at, revoked_at, source)"
+        " VALUES (?, 'sales', '2026-01-01T00:00:00+00:00', '2026-01-02T00:00:00+00:00',"
+        " '2026-03-01T00:00:00+00:00', 'web')",
+        (NUMBER,),
+    )
+    conn.close()
+    with open_store(path) as store:
+        events = events_of(store, NUMBER)
+        assert [e.kind for e in events] == ["given", "confirmed", "revoked"]
+        assert consents_of(store, NUMBER) == {"sales": "revoked"}
