@@ -6,6 +6,7 @@ so a decision is always written to the audit log before anything acts on it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from konform.numbers import InvalidNumber, normalize
@@ -41,7 +42,10 @@ def judge(
         number = normalize(raw_number, region)
     except InvalidNumber as exc:
         return Verdict(None, invalid_number(str(exc), language))
-    return Verdict(number, evaluate(campaign, gather(store, campaign, number), at, language))
+    facts = gather(store, campaign, number)
+    if number in store.unsaved_objections:  # an opt-out that is not committed yet still holds
+        facts = replace(facts, on_internal_list=True)
+    return Verdict(number, evaluate(campaign, facts, at, language))
 
 
 def check(

@@ -23,6 +23,7 @@ __all__ = [
     "Keyer",
     "digest_key",
     "is_sha256_hex",
+    "masked",
     "national_digits",
     "normalize",
     "number_key",
@@ -188,3 +189,18 @@ def national_digits(e164: str) -> str:
         for ch in phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
         if ch.isdigit()
     )
+
+
+def masked(number: str | None) -> str:
+    """A number as logs may show it: country code and the last two digits (``+49…67``).
+
+    Logs never hold a plain phone number (GDPR Art. 5 (1) c, data minimisation); the audit
+    log and the store carry keyed hashes where a number must be found again.
+    """
+    if not number:
+        return "-"
+    digits = "".join(ch for ch in number if ch.isascii() and ch.isdigit())
+    if len(digits) < 6:
+        return "…"
+    country = "+" + digits[:2] if number.startswith("+") else ""
+    return f"{country}…{digits[-2:]}"

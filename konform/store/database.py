@@ -45,6 +45,9 @@ class Store:
         self.secret = secret
         self.keyer = Keyer(secret)
         self.path = path
+        self.unsaved_objections: set[str] = set()
+        """Numbers (E.164) whose opt-out could not be committed yet: the gate blocks them in
+        memory until a retry commits them (see :class:`konform.store.objection.OptOuts`)."""
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
