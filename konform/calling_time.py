@@ -1,9 +1,12 @@
-"""Calling time: the allowed weekly window, the callee's time zone and public holidays.
+"""Calling time: weekly windows, where the callee is (time zones and holidays), contact regions.
 
-The legal frame is Monday to Saturday, 08:00 to 20:00 local time (a call starts before 20:00); a
-campaign may only narrow it. Holidays come from the ``holidays`` package with the ``catholic``
-category included (Assumption Day in Bavaria), for the contact's Bundesland, or for any German
-state when the state is unknown (the area code never tells the state).
+A call must be allowed where the person is: in every time zone their number may ring in and in
+the zone of the region they live in (strictest wins), and on no public holiday of that region nor
+of the number's country. Which hours a jurisdiction allows is :mod:`konform.jurisdictions`' part;
+``LEGAL_WINDOW`` (Monday to Saturday, 08:00 to 20:00) is the German frame. Holidays come from the
+``holidays`` package, for Germany with the ``catholic`` category included (Assumption Day in
+Bavaria); when the subdivision is unknown, the holidays of every subdivision of the country count
+(the area code never tells the Bundesland).
 """
 
 from __future__ import annotations
@@ -16,17 +19,23 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import holidays
+from phonenumbers import country_code_for_region, region_code_for_country_code
 from phonenumbers import parse as parse_number
 from phonenumbers import region_code_for_number
 from phonenumbers import timezone as number_timezone
+from phonenumbers.tzdata import TIMEZONE_DATA
 
 __all__ = [
     "GERMAN_STATES",
     "LEGAL_WINDOW",
     "CallingWindow",
+    "Places",
     "holiday_name",
     "parse_window",
+    "places",
+    "valid_region",
     "zones_for_number",
+    "zones_for_region",
 ]
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -130,7 +139,108 @@ def zones_for_number(e164: str) -> tuple[ZoneInfo, ...]:
         for name in number_timezone.time_zones_for_number(parsed)
         if name != number_timezone.UNKNOWN_TIMEZONE
     ]
-    return tuple(ZoneInfo(name) for name in names) or (BERLIN,)
+    if names:
+        return tuple(ZoneInfo(name) for name in names)
+    # Numbers without a place (mobiles of many countries): every zone of the country code.
+    return _zones_of_calling_code(parsed.country_code) or (BERLIN,)
+
+
+@functools.cache
+def _zones_of_calling_code(code: int) -> tuple[ZoneInfo, ...]:
+    names = TIMEZONE_DATA.get(str(code), ())
+    return tuple(ZoneInfo(n) for n in names if n != number_timezone.UNKNOWN_TIMEZONE)
+
+
+@functools.cache
+def _subdivisions(country: str) -> frozenset[str]:
+    try:
+        return frozenset(holidays.list_supported_countries()[country])
+    except KeyError:
+        return frozenset()
+
+
+def valid_region(text: str) -> str:
+    """The contact region in canonical form, or ValueError.
+
+    A region is a German state (``DE-BE``), a country (ISO 3166-1 alpha-2: ``DE``, ``NL``, ``AT``)
+    or a subdivision of a country the ``holidays`` package knows (ISO 3166-2 style, ``AT-9``).
+    """
+    region = text.strip().upper()
+    country, dash, sub = region.partition("-")
+    if len(country) != 2 or not country.isalpha() or country_code_for_region(country) == 0:
+        raise ValueError(
+            f"region {text.strip()!r} is not a country code (DE, NL, AT …) or DE-BW … DE-TH"
+        )
+    if not dash:
+        return country
+    if country == "DE":
+        if region not in GERMAN_STATES:
+            raise ValueError(f"region {text.strip()!r} is not one of DE-BW … DE-TH")
+        return region
+    if sub not in _subdivisions(country):
+        raise ValueError(f"region {text.strip()!r}: {sub!r} is not a known subdivision of {country}")
+    return region
+
+
+@functools.cache
+def zones_for_region(region: str) -> tuple[ZoneInfo, ...]:
+    """The time zones of a contact region (a whole country's zones when it has several)."""
+    country = region.partition("-")[0]
+    if country == "DE":
+        return (BERLIN,)
+    return _zones_of_calling_code(country_code_for_region(country))
+
+
+@dataclass(frozen=True, slots=True)
+class Places:
+    """Where a callee may be: the zones to check the hour in and the holiday tables that apply."""
+
+    zones: tuple[ZoneInfo, ...]
+    holidays: tuple[tuple[str, str | None], ...]
+    """(country, subdivision or None for "any subdivision") pairs."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _places(country: str | None, region: str | None, number_zones: tuple[ZoneInfo, ...]) -> Places:
+    zones = list(number_zones)
+    tables: list[tuple[str, str | None]] = []
+    region_country, _, region_sub = (region or "").partition("-")
+    if country is not None:
+        same = region_country == country
+        tables.append((country, (region_sub or None) if same else None))
+    if region:
+        for zone in zones_for_region(region):
+            if zone not in zones:
+                zones.append(zone)
+        table = (region_country, region_sub or None)
+        if table not in tables:
+            tables.append(table)
+    return Places(tuple(zones), tuple(tables))
+
+
+def places(e164: str, region: str | None) -> Places:
+    """Where the owner of ``e164`` living in ``region`` may be (strictest of both wins)."""
+    if e164.startswith("+49"):
+        country: str | None = "DE"
+        zones: tuple[ZoneInfo, ...] = (BERLIN,)
+    else:
+        parsed = parse_number(e164, None)
+        country = region_code_for_number(parsed) or region_code_for_country_code(
+            parsed.country_code
+        )
+        if country in (None, "ZZ", "001"):
+            country = None
+        zones = zones_for_number(e164)
+    return _places(country, region, zones)
+
+
+def holiday_at(day: date, tables: tuple[tuple[str, str | None], ...], language: str) -> str | None:
+    """The first holiday name of ``day`` in any of the tables, else None."""
+    for country, subdivision in tables:
+        name = _holidays_of(country, subdivision, day.year, language).get(day)
+        if name is not None:
+            return name
+    return None
 
 
 @functools.lru_cache(maxsize=512)
@@ -149,7 +259,13 @@ def _holidays_of(
                 found.setdefault(day, name if subdivision else f"{name} ({state})")
         return found
     try:
-        return dict(holidays.country_holidays(country, years=year).items())
+        subdivisions = [subdivision] if subdivision else [None, *sorted(_subdivisions(country))]
+        found = {}
+        for sub in subdivisions:
+            table = holidays.country_holidays(country, subdiv=sub, years=year)
+            for day, name in table.items():
+                found.setdefault(day, name if sub is None or subdivision else f"{name} ({sub})")
+        return found
     except NotImplementedError:
         return {}
 

@@ -1,8 +1,9 @@
 """The policy core: may this campaign call this number at this instant?
 
-Pure functions over plain facts; the store gathers the facts, this module judges them and returns
-*every* reason that applies, so an operator sees all that is wrong at once. Only an invalid number
-is judged alone, since nothing else can be judged of it.
+Pure functions over plain facts; the store gathers the facts, this module judges them by the
+campaign's jurisdiction profile (:mod:`konform.jurisdictions`) and returns *every* reason that
+applies, each naming the paragraph it implements, so an operator sees all that is wrong at once.
+Only an invalid number is judged alone, since nothing else can be judged of it.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from konform.calling_time import LEGAL_WINDOW, CallingWindow, holiday_name, zones_for_number
-from konform.numbers import region_of
-from konform.reasons import Language, Reason, reason
+from konform.calling_time import LEGAL_WINDOW, CallingWindow, holiday_at, places
+from konform.jurisdictions import DEFAULT, Profile, profile
+from konform.reasons import Language, Reason
 
 __all__ = [
     "DEFAULT_RETRY_AFTER",
@@ -31,7 +32,6 @@ __all__ = [
 ]
 
 Kind = Literal["b2c", "b2b"]
-CUSTOMER_YEARS = 3
 
 DEFAULT_RETRY_AFTER: Mapping[str, timedelta] = {
     "busy": timedelta(minutes=15),
@@ -51,6 +51,8 @@ class Campaign:
     window: CallingWindow = LEGAL_WINDOW
     max_attempts: int = 3
     retry_after: Mapping[str, timedelta] = field(default_factory=lambda: dict(DEFAULT_RETRY_AFTER))
+    jurisdiction: str = DEFAULT
+    """The profile the campaign is judged by (``de`` or ``nl``, see konform.jurisdictions)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,52 +140,75 @@ class Decision:
 
 def invalid_number(detail: str, language: Language = "de") -> Decision:
     """The decision for a number that cannot be called at all."""
-    return Decision((reason("invalid_number", language, detail=detail),))
+    return Decision((profile(DEFAULT).reason("invalid_number", language, detail=detail),))
 
 
 def evaluate(campaign: Campaign, facts: Facts, at: datetime, language: Language = "de") -> Decision:
-    """Judge one call; ``at`` must be timezone-aware."""
+    """Judge one call by the campaign's jurisdiction profile; ``at`` must be timezone-aware."""
     if at.tzinfo is None:
         raise ValueError("the instant of a policy check needs a UTC offset")
+    law = profile(campaign.jurisdiction)
     found: list[Reason] = []
+    # Art. 21 (3) GDPR, § 7 (1) UWG / Telecommunicatiewet art. 11.7: the person objected.
     if facts.on_internal_list:
-        found.append(reason("dnc_internal", language))
+        found.append(law.reason("dnc_internal", language))
+    # DDV Robinson list: § 7 (1) sentence 2 UWG (the person does not want advertising).
     if facts.on_robinson_list:
-        found.append(reason("robinson", language))
-    basis = _missing_basis(campaign, facts, at, language)
+        found.append(law.reason("robinson", language))
+    if law.belmeniet and facts.on_belmeniet_list:
+        found.append(law.reason("belmeniet", language))
+    basis = _missing_basis(law, campaign, facts, at, language)
     if basis is not None:
         found.append(basis)
-    found.extend(_time_reasons(campaign.window, facts, at, language))
+    found.extend(_time_reasons(law, campaign.window, facts, at, language))
+    # § 15 (2) TDDDG: the callee must be shown the caller's own assigned number.
     if not facts.caller_id_owned:
-        found.append(reason("caller_id_not_owned", language, caller_id=campaign.caller_id))
-    found.extend(_attempt_reasons(campaign, facts.attempts, facts.call_in_progress, at, language))
+        found.append(law.reason("caller_id_not_owned", language, caller_id=campaign.caller_id))
+    found.extend(
+        _attempt_reasons(law, campaign, facts.attempts, facts.call_in_progress, at, language)
+    )
     return Decision(tuple(found))
 
 
 def _missing_basis(
-    campaign: Campaign, facts: Facts, at: datetime, language: Language
+    law: Profile, campaign: Campaign, facts: Facts, at: datetime, language: Language
 ) -> Reason | None:
+    """The reason there is no basis to call, or None.
+
+    de: consumers need prior express consent (§ 7 (2) no. 1 UWG) - a customer relationship is no
+    basis for calls; businesses may be called on documented presumed consent. nl: consent
+    (Telecommunicatiewet art. 11.7) or a customer relationship that ended at most
+    ``customer_years`` ago; a revoked consent for the purpose blocks the customer basis too.
+    """
     contact = facts.contact or Contact()
     state = consent_state(facts.consents, campaign.purpose, at)
     if state == "valid":
         return None
-    until = contact.customer_until
-    if until == "active":
-        return None
-    if isinstance(until, date) and until >= _years_before(at.date(), CUSTOMER_YEARS):
-        return None
-    if contact.kind == "b2b" and contact.basis and contact.basis.strip():
-        return None
     purpose = campaign.purpose
+    until = contact.customer_until
+    if law.customer_years is not None and state != "revoked":
+        if until == "active":
+            return None
+        if isinstance(until, date) and until >= _years_before(at.date(), law.customer_years):
+            return None
+    if law.b2b_presumed_consent and contact.kind == "b2b" and contact.basis and contact.basis.strip():
+        return None
     if state == "unconfirmed":
-        return reason("consent_unconfirmed", language, purpose=purpose)
+        return law.reason("consent_unconfirmed", language, purpose=purpose)
     if state == "revoked":
-        return reason("consent_revoked", language, purpose=purpose)
+        return law.reason("consent_revoked", language, purpose=purpose)
     if any(c.purpose != purpose for c in facts.consents):
-        return reason("consent_purpose_mismatch", language, purpose=purpose)
-    if isinstance(until, date):
-        return reason("customer_relationship_expired", language, until=until.isoformat())
-    return reason("no_consent", language)
+        return law.reason("consent_purpose_mismatch", language, purpose=purpose)
+    if until is not None and law.customer_years is None and contact.kind == "b2c":
+        return law.reason("customer_no_basis", language)
+    if isinstance(until, date) and law.customer_years is not None:
+        return law.reason(
+            "customer_relationship_expired",
+            language,
+            until=until.isoformat(),
+            years=law.customer_years,
+        )
+    return law.reason("no_consent", language)
 
 
 def consent_state(
@@ -220,43 +245,71 @@ def _years_before(day: date, years: int) -> date:
 
 
 def _time_reasons(
-    window: CallingWindow, facts: Facts, at: datetime, language: Language
+    law: Profile, window: CallingWindow, facts: Facts, at: datetime, language: Language
 ) -> list[Reason]:
-    effective = window if window.within(LEGAL_WINDOW) else LEGAL_WINDOW
-    country = region_of(facts.number) or "DE"
+    """Sunday, holiday and hour checks in every place the callee may be (strictest wins).
+
+    The places are every zone of the number and of the contact's region; the holidays are those
+    of the region (its Bundesland) and of the number's country, whatever the number.
+    """
+    envelope = law.envelope
+    effective = window if window.within(envelope) else envelope
     region = facts.contact.region if facts.contact else None
+    where = places(facts.number, region)
     codes: dict[str, Reason] = {}
-    for zone in zones_for_number(facts.number):
+    for zone in where.zones:
         local = at.astimezone(zone)
-        sunday = local.weekday() == 6
-        holiday = holiday_name(local.date(), country, region, language)
-        hours_ok = (sunday or effective.day_allowed(local)) and effective.hour_allowed(local)
+        day = local.date()
+        clock = local.time().replace(tzinfo=None)
+        sunday = day.weekday() == 6 and 6 not in law.hours
+        holiday = holiday_at(day, where.holidays, language) or law.extra_holidays.get(
+            (day.month, day.day)
+        )
+        span = law.span(day)
+        if span is None:  # a day without calls: judge the hour by the widest span
+            span = (envelope.start, envelope.end)
+            day_ok = sunday  # a Sunday is reported as such, not as outside the hours
+        else:
+            day_ok = True
+        start, end = max(span[0], effective.start), min(span[1], effective.end)
+        hours_ok = (
+            day_ok and (sunday or effective.day_allowed(local)) and start <= clock < end
+        )
         if not sunday and holiday is None and hours_ok:
             continue
         shown = f"{local:%a %Y-%m-%d %H:%M} {local.tzname()}"
         if sunday:
-            codes.setdefault("sunday", reason("sunday", language, local=shown))
+            codes.setdefault("sunday", law.reason("sunday", language, local=shown))
         if holiday is not None:
             codes.setdefault(
-                "public_holiday", reason("public_holiday", language, holiday=holiday, local=shown)
+                "public_holiday",
+                law.reason("public_holiday", language, holiday=holiday, local=shown),
             )
         if not hours_ok:
+            allowed = str(effective) if law.uniform else f"{effective}; {law.hours_text()}"
             codes.setdefault(
                 "outside_hours",
-                reason("outside_hours", language, window=str(effective), local=shown),
+                law.reason("outside_hours", language, window=allowed, local=shown),
             )
     order = ("sunday", "public_holiday", "outside_hours")
     return [codes[c] for c in order if c in codes]
 
 
 def _attempt_reasons(
-    campaign: Campaign, attempts: Attempts, in_progress: bool, at: datetime, language: Language
+    law: Profile,
+    campaign: Campaign,
+    attempts: Attempts,
+    in_progress: bool,
+    at: datetime,
+    language: Language,
 ) -> list[Reason]:
     found: list[Reason] = []
     if in_progress:
-        found.append(reason("call_in_progress", language))
+        found.append(law.reason("call_in_progress", language))
     if attempts.count >= campaign.max_attempts:
-        found.append(reason("attempts_exhausted", language, max_attempts=campaign.max_attempts))
+        found.append(
+            law.reason("attempts_exhausted", language, max_attempts=campaign.max_attempts)
+        )
     if attempts.last_at is not None and attempts.last_outcome is not None:
         spacing = campaign.retry_after.get(
             attempts.last_outcome, DEFAULT_RETRY_AFTER.get(attempts.last_outcome, timedelta(0))
@@ -264,7 +317,7 @@ def _attempt_reasons(
         next_at = attempts.last_at + spacing
         if at < next_at:
             found.append(
-                reason(
+                law.reason(
                     "retry_too_soon",
                     language,
                     next_at=next_at.isoformat(timespec="minutes"),

@@ -1,11 +1,16 @@
-"""Reason codes of policy decisions and their human messages in German and English."""
+"""Reason codes of policy decisions, their groups, and their human messages in German and English.
+
+The messages here say *what* blocks a call; the law each jurisdiction profile cites for a code is
+appended by :mod:`konform.jurisdictions`. The groups and the set of temporary reasons are defined
+here once, for every part of konform that reacts to decisions (dialer, FastAGI routes, reports).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["CODES", "LANGUAGES", "Language", "Reason", "reason"]
+__all__ = ["CODES", "GROUPS", "LANGUAGES", "TEMPORARY", "Language", "Reason", "group_of", "reason"]
 
 Language = Literal["de", "en"]
 LANGUAGES: tuple[Language, ...] = ("de", "en")
@@ -39,9 +44,19 @@ _MESSAGES: dict[str, dict[Language, str]] = {
         "de": "Es gibt nur Einwilligungen für andere Zwecke als '{purpose}'.",
         "en": "Consent exists only for purposes other than '{purpose}'.",
     },
+    "customer_no_basis": {
+        "de": "Eine Kundenbeziehung ist keine Grundlage für Werbeanrufe bei Verbrauchern;"
+        " es fehlt die vorherige ausdrückliche Einwilligung.",
+        "en": "A customer relationship is no basis for advertising calls to consumers;"
+        " prior express consent is missing.",
+    },
     "customer_relationship_expired": {
-        "de": "Die Kundenbeziehung endete am {until}, vor mehr als 3 Jahren.",
-        "en": "The customer relationship ended on {until}, more than 3 years ago.",
+        "de": "Die Kundenbeziehung endete am {until}, vor mehr als {years} Jahren.",
+        "en": "The customer relationship ended on {until}, more than {years} years ago.",
+    },
+    "belmeniet": {
+        "de": "Die Nummer steht auf dem niederländischen Bel-me-niet-Register.",
+        "en": "The number is on the Dutch Bel-me-niet register.",
     },
     "sunday": {
         "de": "Sonntags wird nicht angerufen ({local}).",
@@ -74,6 +89,35 @@ _MESSAGES: dict[str, dict[Language, str]] = {
 }
 
 CODES: tuple[str, ...] = tuple(_MESSAGES)
+
+GROUPS: dict[str, tuple[str, ...]] = {
+    "invalid": ("invalid_number",),
+    "dnc": ("dnc_internal", "robinson", "belmeniet"),
+    "consent": (
+        "no_consent",
+        "consent_unconfirmed",
+        "consent_revoked",
+        "consent_purpose_mismatch",
+        "customer_no_basis",
+        "customer_relationship_expired",
+    ),
+    "time": ("sunday", "public_holiday", "outside_hours"),
+    "callerid": ("caller_id_not_owned",),
+    "attempts": ("attempts_exhausted", "call_in_progress", "retry_too_soon"),
+}
+"""Every code in exactly one group (a unit test keeps this whole)."""
+
+TEMPORARY: frozenset[str] = frozenset(
+    {"sunday", "public_holiday", "outside_hours", "retry_too_soon", "call_in_progress"}
+)
+"""Codes that pass with time alone: a number blocked only by these is tried again later."""
+
+_GROUP_OF = {code: group for group, codes in GROUPS.items() for code in codes}
+
+
+def group_of(code: str) -> str:
+    """The group of a reason code (KeyError for an unknown code)."""
+    return _GROUP_OF[code]
 
 
 @dataclass(frozen=True, slots=True)

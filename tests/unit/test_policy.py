@@ -127,18 +127,20 @@ def test_no_contact_and_no_consent() -> None:
     assert codes(replace(GOOD, contact=None, consents=())) == ["no_consent"]
 
 
-def test_active_customer_needs_no_consent() -> None:
+def test_de_active_customer_is_no_basis_for_a_consumer_call() -> None:
+    """§ 7 (2) no. 1 UWG has no existing-customer exception for calls (the Dutch rule is nl's)."""
     facts = replace(GOOD, consents=(), contact=Contact("b2c", "DE-BE", "active"))
-    assert codes(facts) == []
+    assert codes(facts) == ["customer_no_basis"]
 
 
-def test_customer_relationship_up_to_three_years() -> None:
+def test_nl_customer_relationship_up_to_three_years() -> None:
     at = MONDAY_10
     exactly = date(2023, 11, 23)
-    facts = replace(GOOD, consents=(), contact=Contact("b2c", "DE-BE", exactly))
-    assert codes(facts, at) == []
-    expired = replace(facts, contact=Contact("b2c", "DE-BE", exactly - timedelta(days=1)))
-    assert codes(expired, at) == ["customer_relationship_expired"]
+    dutch = replace(CAMPAIGN, jurisdiction="nl")
+    facts = replace(GOOD, consents=(), contact=Contact("b2c", "NL", exactly))
+    assert codes(facts, at, dutch) == []
+    expired = replace(facts, contact=Contact("b2c", "NL", exactly - timedelta(days=1)))
+    assert codes(expired, at, dutch) == ["customer_relationship_expired"]
 
 
 def test_expired_customer_with_revoked_consent_says_revoked() -> None:
@@ -299,5 +301,9 @@ def test_every_applicable_reason_is_returned_in_order() -> None:
 def test_messages_follow_the_language() -> None:
     de = evaluate(CAMPAIGN, replace(GOOD, on_robinson_list=True), MONDAY_10, "de")
     en = evaluate(CAMPAIGN, replace(GOOD, on_robinson_list=True), MONDAY_10, "en")
-    assert de.reasons[0].message == "Die Nummer steht auf der Robinsonliste."
-    assert en.reasons[0].message == "The number is on the Robinson list."
+    assert de.reasons[0].message == (
+        "Die Nummer steht auf der Robinsonliste (§ 7 Abs. 1 Satz 2 UWG; DDV-Robinsonliste)."
+    )
+    assert en.reasons[0].message == (
+        "The number is on the Robinson list (§ 7 (1) sentence 2 UWG; DDV Robinson list)."
+    )
