@@ -19,9 +19,12 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import holidays
-from phonenumbers import country_code_for_region, region_code_for_country_code
+from phonenumbers import (
+    country_code_for_region,
+    region_code_for_country_code,
+    region_code_for_number,
+)
 from phonenumbers import parse as parse_number
-from phonenumbers import region_code_for_number
 from phonenumbers import timezone as number_timezone
 from phonenumbers.tzdata import TIMEZONE_DATA
 
@@ -178,7 +181,9 @@ def valid_region(text: str) -> str:
             raise ValueError(f"region {text.strip()!r} is not one of DE-BW … DE-TH")
         return region
     if sub not in _subdivisions(country):
-        raise ValueError(f"region {text.strip()!r}: {sub!r} is not a known subdivision of {country}")
+        raise ValueError(
+            f"region {text.strip()!r}: {sub!r} is not a known subdivision of {country}"
+        )
     return region
 
 
@@ -226,7 +231,7 @@ def places(e164: str, region: str | None) -> Places:
     else:
         parsed = parse_number(e164, None)
         country = region_code_for_number(parsed) or region_code_for_country_code(
-            parsed.country_code
+            parsed.country_code or 0
         )
         if country in (None, "ZZ", "001"):
             country = None

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal, TextIO
 from zoneinfo import ZoneInfo
 
-from konform.calling_time import GERMAN_STATES
+from konform.calling_time import valid_region
 from konform.numbers import InvalidNumber, Keyer, is_sha256_hex, normalize
 from konform.progress import Progress
 from konform.store import audit, campaigns, donotcall
@@ -79,9 +79,12 @@ def _instant(text: str, column: str) -> datetime | None:
 
 def parse_contact(row: dict[str, str]) -> ContactRow:
     number = _number(row["number"])
-    region = row["region"].strip().upper() or None
-    if region is not None and region not in GERMAN_STATES:
-        raise RowRejected(f"region {region!r} is not one of DE-BW … DE-TH")
+    region: str | None = None
+    if row["region"].strip():
+        try:
+            region = valid_region(row["region"])
+        except ValueError as exc:
+            raise RowRejected(str(exc)) from None
     kind = row["kind"].strip().lower()
     if kind not in ("b2c", "b2b"):
         raise RowRejected(f"kind {row['kind']!r} must be b2c or b2b")

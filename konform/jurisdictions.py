@@ -179,7 +179,8 @@ NL = Profile(
             "Telecommunicatiewet art. 11.7 (right to object); Art. 21 (3) GDPR",
         ),
         "robinson": LawRef(
-            "§ 7 Abs. 1 Satz 2 UWG: Anrufe nach Deutschland", "§ 7 (1) sentence 2 UWG: calls into Germany"
+            "§ 7 Abs. 1 Satz 2 UWG: Anrufe nach Deutschland",
+            "§ 7 (1) sentence 2 UWG: calls into Germany",
         ),
         "belmeniet": LawRef(
             "Telecommunicatiewet art. 11.7; Register 2021 aufgehoben, konform sperrt weiter",
@@ -215,6 +216,7 @@ NL = Profile(
 
 PROFILES: Mapping[str, Profile] = {p.code: p for p in (DE, NL)}
 DEFAULT = DE.code
+
 
 def profile(code: str) -> Profile:
     """The profile named ``code``; ValueError names the known ones."""

@@ -191,7 +191,12 @@ def _missing_basis(
             return None
         if isinstance(until, date) and until >= _years_before(at.date(), law.customer_years):
             return None
-    if law.b2b_presumed_consent and contact.kind == "b2b" and contact.basis and contact.basis.strip():
+    if (
+        law.b2b_presumed_consent
+        and contact.kind == "b2b"
+        and contact.basis
+        and contact.basis.strip()
+    ):
         return None
     if state == "unconfirmed":
         return law.reason("consent_unconfirmed", language, purpose=purpose)
@@ -272,9 +277,7 @@ def _time_reasons(
         else:
             day_ok = True
         start, end = max(span[0], effective.start), min(span[1], effective.end)
-        hours_ok = (
-            day_ok and (sunday or effective.day_allowed(local)) and start <= clock < end
-        )
+        hours_ok = day_ok and (sunday or effective.day_allowed(local)) and start <= clock < end
         if not sunday and holiday is None and hours_ok:
             continue
         shown = f"{local:%a %Y-%m-%d %H:%M} {local.tzname()}"
@@ -307,9 +310,7 @@ def _attempt_reasons(
     if in_progress:
         found.append(law.reason("call_in_progress", language))
     if attempts.count >= campaign.max_attempts:
-        found.append(
-            law.reason("attempts_exhausted", language, max_attempts=campaign.max_attempts)
-        )
+        found.append(law.reason("attempts_exhausted", language, max_attempts=campaign.max_attempts))
     if attempts.last_at is not None and attempts.last_outcome is not None:
         spacing = campaign.retry_after.get(
             attempts.last_outcome, DEFAULT_RETRY_AFTER.get(attempts.last_outcome, timedelta(0))

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from konform.calling_time import LEGAL_WINDOW, parse_window
 from konform.cli.context import Context, UserError
+from konform.jurisdictions import DEFAULT, PROFILES, profile
 from konform.policy import DEFAULT_RETRY_AFTER, Campaign
 from konform.store import callerids, campaigns
 from konform.store.attempts import OUTCOMES
@@ -37,9 +38,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--caller-id", required=True, help="an owned number, shown to the callee")
     p.add_argument("--purpose", required=True, help="what consents must have been given for")
     p.add_argument(
+        "--jurisdiction",
+        default=DEFAULT,
+        metavar="|".join(PROFILES),
+        help=f"the law the campaign is judged by (default {DEFAULT}; see docs/law.md)",
+    )
+    p.add_argument(
         "--window",
-        default=str(LEGAL_WINDOW),
-        help=f"calling window in callee's local time, within '{LEGAL_WINDOW}' (the default)",
+        default=None,
+        help="calling window in callee's local time, within the jurisdiction's hours"
+        f" (default: all of them; for de '{LEGAL_WINDOW}')",
     )
     p.add_argument("--max-attempts", type=int, default=3, help="calls per number (default 3)")
     p.add_argument(
@@ -84,11 +92,18 @@ def campaign_add(args: argparse.Namespace, ctx: Context) -> int:
             f"caller ID {number} is not owned: add it first with 'konform callerid add {number}'"
         )
     try:
-        window = parse_window(args.window)
+        law = profile(args.jurisdiction)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    if not window.within(LEGAL_WINDOW):
-        raise UserError(f"calling window {window} is wider than the legal {LEGAL_WINDOW}")
+    legal = law.envelope
+    try:
+        window = legal if args.window is None else parse_window(args.window)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if not window.within(legal):
+        raise UserError(
+            f"calling window {window} is wider than the legal {legal} of jurisdiction {law.code}"
+        )
     if args.max_attempts < 1:
         raise UserError("--max-attempts must be at least 1")
     if not args.purpose.strip():
@@ -102,6 +117,7 @@ def campaign_add(args: argparse.Namespace, ctx: Context) -> int:
         window,
         max_attempts=args.max_attempts,
         retry_after=retry_after,
+        jurisdiction=law.code,
     )
     try:
         campaigns.add(ctx.store, campaign)
@@ -109,7 +125,7 @@ def campaign_add(args: argparse.Namespace, ctx: Context) -> int:
         raise UserError(f"a campaign named {args.name!r} exists already") from None
     ctx.out(
         f"campaign {args.name} added: caller ID {number}, purpose {campaign.purpose},"
-        f" window {window}, {args.max_attempts} attempts"
+        f" window {window}, {args.max_attempts} attempts, jurisdiction {law.code}"
     )
     return 0
 
@@ -137,11 +153,17 @@ def parse_retry(text: str) -> dict[str, timedelta]:
         if len(value) < 2 or value[-1] not in _UNITS or not value[:-1].isdigit():
             raise UserError(f"--retry: {part!r} needs a duration like 15m, 2h or 1d")
         spacing[outcome] = timedelta(minutes=int(value[:-1]) * _UNITS[value[-1]])
+        if not spacing[outcome]:
+            # A spacing of 0 would let a dialer ring the same person again at once.
+            raise UserError(f"--retry: the spacing after {outcome} must be more than 0")
     return spacing
 
 
 def campaign_list(args: argparse.Namespace, ctx: Context) -> int:
     for c in campaigns.list_all(ctx.store):
         retry = ",".join(f"{k}={_span(v)}" for k, v in sorted(c.retry_after.items()) if v)
-        ctx.out(f"{c.name}\t{c.caller_id}\t{c.purpose}\t{c.window}\t{c.max_attempts}\t{retry}")
+        ctx.out(
+            f"{c.name}\t{c.caller_id}\t{c.purpose}\t{c.window}\t{c.max_attempts}\t{retry}"
+            f"\t{c.jurisdiction}"
+        )
     return 0

@@ -1,4 +1,4 @@
-"""Campaigns: name, the caller ID they present, their purpose, window and attempt rules."""
+"""Campaigns: name, the caller ID they present, purpose, jurisdiction, window and attempt rules."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from konform.calling_time import parse_window
+from konform.jurisdictions import DEFAULT
 from konform.policy import DEFAULT_RETRY_AFTER, Campaign
 from konform.store import audit
 from konform.store.database import Store, utc_text
@@ -18,7 +19,7 @@ def add(store: Store, campaign: Campaign) -> None:
     with store.transaction() as conn:
         conn.execute(
             "INSERT INTO campaigns (name, caller_id, purpose, calling_window, max_attempts,"
-            " retry_after, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " retry_after, created_at, jurisdiction) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 campaign.name,
                 campaign.caller_id,
@@ -27,6 +28,7 @@ def add(store: Store, campaign: Campaign) -> None:
                 campaign.max_attempts,
                 json.dumps(retry, sort_keys=True),
                 utc_text(datetime.now(UTC)),
+                campaign.jurisdiction,
             ),
         )
         audit.record(
@@ -37,17 +39,26 @@ def add(store: Store, campaign: Campaign) -> None:
             purpose=campaign.purpose,
             window=str(campaign.window),
             max_attempts=campaign.max_attempts,
+            jurisdiction=campaign.jurisdiction,
         )
 
 
-def _from_row(row: tuple[str, str, str, str, int, str]) -> Campaign:
-    name, caller_id, purpose, window, max_attempts, retry = row
+def _from_row(row: tuple[str, str, str, str, int, str, str | None]) -> Campaign:
+    name, caller_id, purpose, window, max_attempts, retry, jurisdiction = row
     retry_after = dict(DEFAULT_RETRY_AFTER)
     retry_after.update({k: timedelta(minutes=v) for k, v in json.loads(retry).items()})
-    return Campaign(name, caller_id, purpose, parse_window(window), max_attempts, retry_after)
+    return Campaign(
+        name,
+        caller_id,
+        purpose,
+        parse_window(window),
+        max_attempts,
+        retry_after,
+        jurisdiction=jurisdiction or DEFAULT,
+    )
 
 
-_COLUMNS = "name, caller_id, purpose, calling_window, max_attempts, retry_after"
+_COLUMNS = "name, caller_id, purpose, calling_window, max_attempts, retry_after, jurisdiction"
 
 
 def get(store: Store, name: str) -> Campaign | None:
