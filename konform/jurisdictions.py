@@ -55,18 +55,19 @@ class Profile:
     extra_holidays: Mapping[tuple[int, int], str] = field(default_factory=dict)
     """(month, day) -> name: days without calls beyond the holiday tables."""
 
-    @property
-    def envelope(self) -> CallingWindow:
-        """The widest weekly window within the profile: a campaign's window must lie inside it."""
-        return CallingWindow(
-            frozenset(self.hours),
-            min(s for s, _ in self.hours.values()),
-            max(e for _, e in self.hours.values()),
-        )
+    envelope: CallingWindow = field(init=False)
+    """The widest weekly window within the profile: a campaign's window must lie inside it."""
+    uniform: bool = field(init=False)
+    """The same span every calling day, no early closes."""
 
-    @property
-    def uniform(self) -> bool:
-        return len(set(self.hours.values())) == 1 and not self.early_close
+    def __post_init__(self) -> None:
+        # Computed once: the policy gate reads them on every call.
+        spans = self.hours.values()
+        envelope = CallingWindow(
+            frozenset(self.hours), min(s for s, _ in spans), max(e for _, e in spans)
+        )
+        object.__setattr__(self, "envelope", envelope)
+        object.__setattr__(self, "uniform", len(set(spans)) == 1 and not self.early_close)
 
     def span(self, day: date) -> tuple[time, time] | None:
         """The span in which calls may start on ``day`` (local date), None on a day without."""
