@@ -33,6 +33,7 @@ __all__ = [
     "LEGAL_WINDOW",
     "CallingWindow",
     "Places",
+    "holiday_at",
     "holiday_name",
     "parse_window",
     "places",

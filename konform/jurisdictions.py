@@ -17,7 +17,7 @@ from datetime import date, time
 from konform.calling_time import LEGAL_WINDOW, CallingWindow
 from konform.reasons import Language, Reason, reason
 
-__all__ = ["DEFAULT", "PROFILES", "LawRef", "Profile", "profile"]
+__all__ = ["DEFAULT", "PROFILES", "LawRef", "Profile", "profile", "rule_table"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,3 +227,10 @@ def profile(code: str) -> Profile:
         raise ValueError(
             f"unknown jurisdiction {code!r} (use {', '.join(sorted(PROFILES))})"
         ) from None
+
+
+def rule_table(language: Language = "en") -> list[tuple[str, str, str]]:
+    """(jurisdiction, reason code, law) for every profile and code: the README's rule table."""
+    return [
+        (p.code, code, ref.text(language)) for p in PROFILES.values() for code, ref in p.law.items()
+    ]

@@ -29,8 +29,8 @@ _MESSAGES: dict[str, dict[Language, str]] = {
         "en": "The number is on the Robinson list.",
     },
     "no_consent": {
-        "de": "Keine Einwilligung und keine bestehende Kundenbeziehung.",
-        "en": "No consent and no existing customer relationship.",
+        "de": "Keine Einwilligung und keine andere Grundlage für den Anruf.",
+        "en": "No consent and no other basis for the call.",
     },
     "consent_unconfirmed": {
         "de": "Die Einwilligung für '{purpose}' ist nicht bestätigt (Double-Opt-in fehlt).",

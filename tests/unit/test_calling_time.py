@@ -10,8 +10,11 @@ from konform.calling_time import (
     GERMAN_STATES,
     LEGAL_WINDOW,
     CallingWindow,
+    holiday_at,
     holiday_name,
     parse_window,
+    places,
+    valid_region,
     zones_for_number,
 )
 
@@ -119,3 +122,30 @@ def test_hour_edges_are_half_open() -> None:
 def test_zones() -> None:
     assert [z.key for z in zones_for_number("+49301234567")] == ["Europe/Berlin"]
     assert [z.key for z in zones_for_number("+4315123456")] == ["Europe/Vienna"]
+
+
+def test_a_number_without_a_place_gets_its_countrys_zones() -> None:
+    # A reserved UK mobile range has no zone of its own: all UK zones, not Berlin.
+    assert "Europe/London" in [z.key for z in zones_for_number("+447700900123")]
+
+
+def test_places_join_the_number_and_the_region() -> None:
+    berliner_uk = places("+447911123456", "DE-BE")
+    assert "Europe/Berlin" in [z.key for z in berliner_uk.zones]
+    assert "Europe/London" in [z.key for z in berliner_uk.zones]
+    assert ("DE", "BE") in berliner_uk.holidays
+    assert places("+49301234567", "DE-BE").holidays == (("DE", "BE"),)
+    assert places("+49301234567", None).holidays == (("DE", None),)
+    dutch_german = places("+49301234567", "NL")
+    assert dutch_german.holidays == (("DE", None), ("NL", None))
+    assert holiday_at(date(2026, 4, 27), dutch_german.holidays, "en") == "King's Day"
+    assert holiday_at(date(2026, 4, 28), dutch_german.holidays, "en") is None
+
+
+def test_region_validation() -> None:
+    assert valid_region("de-by") == "DE-BY"
+    assert valid_region("CH") == "CH"
+    with pytest.raises(ValueError, match="not one of DE-BW"):
+        valid_region("DE-XX")
+    with pytest.raises(ValueError, match="not a country code"):
+        valid_region("ZZ")
