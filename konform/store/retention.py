@@ -94,11 +94,6 @@ def run(store: Store, now: datetime, settings: RetentionConfig) -> RetentionRepo
 
         # Call attempts: plain details after ``attempts`` days; blocked rows entirely.
         attempts_cutoff = utc_text(now - timedelta(days=settings.attempts))
-        anonymised = conn.execute(
-            "UPDATE call_attempts SET number = NULL, detail = NULL WHERE started_at < ?"
-            " AND (number IS NOT NULL OR detail IS NOT NULL)",
-            (attempts_cutoff,),
-        ).rowcount
         blocked = "a.started_at < ? AND a.outcome IS 'blocked'"
         files += _queue_recordings(store, blocked, (attempts_cutoff,))
         attempts_deleted = conn.execute(
@@ -113,6 +108,11 @@ def run(store: Store, now: datetime, settings: RetentionConfig) -> RetentionRepo
             "DELETE FROM call_attempts WHERE started_at < ?", (uses_cutoff,)
         ).rowcount
 
+        anonymised = conn.execute(
+            "UPDATE call_attempts SET number = NULL, detail = NULL WHERE started_at < ?"
+            " AND (number IS NOT NULL OR detail IS NOT NULL)",
+            (attempts_cutoff,),
+        ).rowcount
         # Erasure markers and the audit log.
         audit_cutoff = utc_text(now - timedelta(days=settings.audit))
         markers = conn.execute("DELETE FROM erasures WHERE at < ?", (audit_cutoff,)).rowcount
