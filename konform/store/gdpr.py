@@ -388,14 +388,13 @@ def processing_record(config: Config, db_path: Path, store: Store | None) -> dic
             {
                 "category": "audit log, erasure markers",
                 "days": r.audit,
-                "basis": "accountability (Art. 5 (2) GDPR); consent rows as long as the consent"
+                "basis": "accountability, Art. 5 (2) GDPR; consent rows as long as the consent"
                 " evidence",
             },
             {
                 "category": "objection list",
                 "days": None,
-                "basis": "kept while calls are made: an objection is honoured for good"
-                " (Art. 21 (3) GDPR, § 7 Abs. 2 UWG)",
+                "basis": "an objection is honoured for good: Art. 21 (3) GDPR, § 7 Abs. 2 UWG",
             },
             {
                 "category": "contacts",

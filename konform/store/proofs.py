@@ -19,13 +19,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from konform.config import CONSENT_PROOF_MIN_DAYS
-from konform.store.database import Store
+from konform.store.database import Store, utc_text
 
 __all__ = [
     "ConsentProof",
     "ProofEvent",
     "PurposeProof",
     "Use",
+    "ended_before",
     "ended_proofs",
     "keep_until",
     "proof",
@@ -39,13 +40,20 @@ PROOF_YEARS = 5
 def _plus_years(moment: datetime, years: int) -> datetime:
     try:
         return moment.replace(year=moment.year + years)
-    except ValueError:  # 29 February: the period ends on 1 March, the later day
+    except ValueError:  # 29 February: 1 March forward (the later day), 28 February back
+        if years < 0:
+            return moment.replace(year=moment.year + years, day=28)
         return moment.replace(year=moment.year + years, month=3, day=1)
 
 
 def keep_until(latest: datetime, days: int = CONSENT_PROOF_MIN_DAYS) -> datetime:
     """The end of the proof period for a consent given or last used at ``latest``."""
     return max(_plus_years(latest, PROOF_YEARS), latest + timedelta(days=days))
+
+
+def ended_before(now: datetime, days: int = CONSENT_PROOF_MIN_DAYS) -> datetime:
+    """Periods starting before this instant have ended by ``now`` (and no others)."""
+    return min(now - timedelta(days=days), _plus_years(now, -PROOF_YEARS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,10 +182,14 @@ def ended_proofs(
             " GROUP BY a.number_key, c.purpose"
         )
     }
+    # Only a consent given before this can have ended (a use can only make it later).
+    before = utc_text(ended_before(now, days))
     ended = []
     for key, purpose, given, newest in conn.execute(
         "SELECT number_key, purpose, max(CASE WHEN event = 'given' THEN at END), max(at)"
         " FROM consent_events GROUP BY number_key, purpose"
+        " HAVING coalesce(max(CASE WHEN event = 'given' THEN at END), max(at)) < ?",
+        (before,),
     ):
         moments = [given or newest]
         if (key, purpose) in last_use:

@@ -52,13 +52,6 @@ class RetentionReport:
         return asdict(self)
 
 
-def _minus_years(moment: datetime, years: int) -> datetime:
-    try:
-        return moment.replace(year=moment.year - years)
-    except ValueError:  # 29 February
-        return moment.replace(year=moment.year - years, day=28)
-
-
 def _queue_recordings(store: Store, where: str, params: tuple[object, ...]) -> list[Path]:
     """Delete recording rows matching ``where`` (on ``r``/``a``); return their files."""
     conn = store.conn
@@ -100,9 +93,7 @@ def run(store: Store, now: datetime, settings: RetentionConfig) -> RetentionRepo
             f"DELETE FROM call_attempts AS a WHERE {blocked}", (attempts_cutoff,)
         ).rowcount
         # Keyed rows once no use of a consent can be proven with them any more.
-        uses_cutoff = utc_text(
-            min(now - timedelta(days=settings.consent_proofs), _minus_years(now, 5))
-        )
+        uses_cutoff = utc_text(proofs.ended_before(now, settings.consent_proofs))
         files += _queue_recordings(store, "a.started_at < ?", (uses_cutoff,))
         attempts_deleted += conn.execute(
             "DELETE FROM call_attempts WHERE started_at < ?", (uses_cutoff,)

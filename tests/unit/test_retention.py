@@ -3,6 +3,8 @@ consent proofs kept five years after consent and last use (§ 7a Abs. 2 Satz 1 U
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,6 +14,7 @@ import pytest
 from konform.config import ConfigError, RetentionConfig, load_config
 from konform.store import audit, gdpr, proofs, retention
 from konform.store.database import Store, open_store
+from konform.store.worker import StoreWorker
 from tests.conftest import CliRunner
 from tests.unit.privacy_seed import NUMBER, call, seed
 
@@ -180,3 +183,22 @@ def test_retention_config_defaults_and_environment(tmp_path: Path) -> None:
         load_config(env={"KONFORM_RETENTION_RECORDINGS": "30 days"})
     with pytest.raises(ConfigError, match=r"\[retention\] consent_proofs"):
         load_config(env={"KONFORM_RETENTION_CONSENT_PROOFS": "365"})
+
+
+async def test_run_daily_runs_at_once_on_the_worker(store: Store, tmp_path: Path) -> None:
+    """The daily run a service starts (`konform serve`): the first run comes at start."""
+    cid = seed(store)
+    old = tmp_path / "old.wav"
+    call(store, cid, datetime(2020, 1, 1, tzinfo=UTC), "human", recording=old)
+    worker = StoreWorker(store)
+    task = asyncio.create_task(retention.run_daily(worker, LIMITS))
+    for _ in range(1000):
+        if not old.exists():
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    worker.close()
+    assert not old.exists()
+    assert _retention_rows(store)["recordings"]["recordings"] == 1
