@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from konform.reasons import LANGUAGES, Language
 
 __all__ = [
+    "CONSENT_PROOF_MIN_DAYS",
     "AgiConfig",
     "AmiConfig",
     "AriConfig",
@@ -24,6 +25,8 @@ __all__ = [
     "ConfigError",
     "DialerConfig",
     "PolicyConfig",
+    "PrivacyConfig",
+    "RetentionConfig",
     "StoreConfig",
     "load_config",
     "require_secret",
@@ -96,6 +99,37 @@ class DialerConfig:
 
 
 @dataclass(frozen=True)
+class RetentionConfig:
+    """How many days each kind of data is kept (GDPR Art. 5 (1) e: storage limitation)."""
+
+    recordings: int = 90
+    """Call recordings (made only with the callee's consent, § 201 StGB)."""
+    attempts: int = 365
+    """Plain details of call attempts (the number, the call's detail); the keyed rows stay as
+    long as they can be a use of a consent (``consent_proofs``)."""
+    audit: int = 1830
+    """Audit rows; rows recording a consent stay as long as that consent's proof."""
+    consent_proofs: int = 1826
+    """Consent evidence after it was given and after its last use: at least five years
+    (§ 7a Abs. 2 Satz 1 UWG)."""
+
+
+CONSENT_PROOF_MIN_DAYS = 1826
+"""Five years (§ 7a Abs. 2 Satz 1 UWG); the proof period also never ends before the same
+calendar day five years on (see :mod:`konform.store.proofs`)."""
+
+
+@dataclass(frozen=True)
+class PrivacyConfig:
+    """Who is responsible for the processing (GDPR Art. 30 (1) a)."""
+
+    controller: str = ""
+    """Name and contact details of the controller."""
+    dpo_contact: str = ""
+    """Contact of the data protection officer (Art. 37 GDPR), if one is designated."""
+
+
+@dataclass(frozen=True)
 class Config:
     store: StoreConfig = field(default_factory=StoreConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
@@ -103,6 +137,8 @@ class Config:
     ami: AmiConfig = field(default_factory=AmiConfig)
     agi: AgiConfig = field(default_factory=AgiConfig)
     dialer: DialerConfig = field(default_factory=DialerConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
 
     @property
     def language(self) -> Language:
@@ -152,6 +188,7 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
     for key in raw:
         if key not in sections:
             raise ConfigError(f"unknown config section [{key}]")
+    _check_retention(raw.get("retention", {}), env)
     parts: dict[str, Any] = {}
     for name in sections:
         cls = type(getattr(Config(), name))
@@ -162,6 +199,30 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
     if config.policy.language not in LANGUAGES:
         raise ConfigError(f"[policy] language must be one of {', '.join(LANGUAGES)}")
     return config
+
+
+def _check_retention(raw: Mapping[str, Any], env: Mapping[str, str]) -> None:
+    """[retention]: whole positive numbers of days; consent proofs at least five years."""
+    if not isinstance(raw, Mapping):
+        raise ConfigError("[retention] must be a table of settings")
+    for spec in fields(RetentionConfig):
+        key = spec.name
+        value: Any = raw.get(key, spec.default)
+        env_value = env.get(f"KONFORM_RETENTION_{key.upper()}")
+        if env_value is not None:
+            value = env_value.strip()
+            if value.isascii() and value.isdigit():
+                value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ConfigError(
+                f"[retention] {key} must be a whole positive number of days, not {value!r}"
+            )
+        if key == "consent_proofs" and value < CONSENT_PROOF_MIN_DAYS:
+            raise ConfigError(
+                f"[retention] consent_proofs must be at least {CONSENT_PROOF_MIN_DAYS} days: "
+                f"§ 7a Abs. 2 Satz 1 UWG requires the consent proof for five years after it was "
+                f"given and after each use, not {value}"
+            )
 
 
 def require_secret(name: str, value: str) -> str:
