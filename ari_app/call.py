@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,9 +64,22 @@ from konform.store import attempts, audit, recordings
 from konform.store.objection import OptOuts
 from konform.store.worker import StoreWorker
 
-__all__ = ["CallResult", "OutboundCall"]
+__all__ = ["CallResult", "OutboundCall", "describe_error"]
 
 logger = logging.getLogger(__name__)
+
+
+def describe_error(exc: BaseException, number: str) -> str:
+    """An error for a log line: its type, its text with the number masked, and where it was
+    raised; no traceback (its text and locals could carry the plain number)."""
+    text = str(exc)
+    digits = number.lstrip("+")
+    for form in sorted({number, digits, "0" + digits[2:]}, key=len, reverse=True):
+        if len(form) >= 6:
+            text = text.replace(form, masked(number))
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return f"{type(exc).__name__}: {text}{where}"
 
 
 @dataclass
@@ -81,6 +95,10 @@ class CallResult:
 
 class OutboundCall:
     """Everything about one call to one number, from originate to the last cleanup."""
+
+    optout_commit_wait_s = 3.0
+    """How long the caller waits for a failed opt-out commit's retry (OptOuts) before the flow
+    says goodbye without a confirmation."""
 
     def __init__(
         self,
@@ -113,8 +131,6 @@ class OutboundCall:
         self.flow = flow
         self.language = language
         self.originates = originates or OriginateWindow()
-        self.optout_commit_wait_s = 3.0
-        """How long the caller waits for a failed opt-out commit's retry (OptOuts)."""
         self.queue: asyncio.Queue[Event] = asyncio.Queue()
         self.result: CallResult | None = None
         self._timers: dict[str, asyncio.TimerHandle] = {}
@@ -184,7 +200,12 @@ class OutboundCall:
                 event = await self.queue.get()
                 await self._dispatch(event)
         except Exception as exc:
-            logger.exception("call %s to %s failed", self.call_id, masked(self.number))
+            logger.error(
+                "call %s to %s failed: %s",
+                self.call_id,
+                masked(self.number),
+                describe_error(exc, self.number),
+            )
             if self.result is None:
                 await self._finish_after_error(exc)
         finally:
@@ -212,7 +233,11 @@ class OutboundCall:
         except Exception as again:
             # The attempt stays open: it blocks further calls (call_in_progress) and the next
             # start resolves it from its state.
-            logger.error("call %s: outcome not stored (%s); left open", self.call_id, again)
+            logger.error(
+                "call %s: outcome not stored (%s); left open",
+                self.call_id,
+                describe_error(again, self.number),
+            )
             self.result = CallResult(
                 self.number, finished.outcome, self.attempt_id, detail=dict(finished.detail)
             )
@@ -259,7 +284,10 @@ class OutboundCall:
         except AriError as exc:
             self._callee_up = False
             logger.error(
-                "call %s: originate to %s refused: %s", self.call_id, masked(self.number), exc
+                "call %s: originate to %s refused: %s",
+                self.call_id,
+                masked(self.number),
+                describe_error(exc, self.number),
             )
             self.queue.put_nowait(CalleeGone(cause=-1))
 
@@ -419,7 +447,12 @@ class OutboundCall:
                 )
                 answered = await self._agent_answer
             except AriError as exc:
-                logger.warning("call %s: agent %s could not be rung: %s", self.call_id, agent, exc)
+                logger.warning(
+                    "call %s: agent %s could not be rung: %s",
+                    self.call_id,
+                    agent,
+                    describe_error(exc, self.number),
+                )
                 answered = False
             finally:
                 self._agent_answer = None

@@ -21,7 +21,7 @@ from typing import Any
 
 from ari_app.agents import AgentPool
 from ari_app.ari import AriClient, AriError
-from ari_app.call import CallResult, OutboundCall
+from ari_app.call import CallResult, OutboundCall, describe_error
 from ari_app.flow import CallFlow, FlowSettings
 from ari_app.group_commit import GroupCommit
 from ari_app.originates import OriginateWindow
@@ -209,7 +209,11 @@ class Dialer:
         try:
             return await self.call(campaign, raw_number)
         except Exception as exc:
-            logger.exception("contact %s skipped this round: %s", masked(raw_number), exc)
+            logger.error(
+                "contact %s skipped this round: %s",
+                masked(raw_number),
+                describe_error(exc, raw_number),
+            )
             return CallResult(raw_number, "error", 0, detail={"error": type(exc).__name__})
 
     async def call(self, campaign: Campaign, raw_number: str) -> CallResult:
