@@ -24,6 +24,7 @@ from ari_app.demo import CAMPAIGN, DEMO_CLOCK, build_demo_store, sandbox_ari
 from konform import gate
 from konform.sandbox.farend import far_end_calls
 from konform.sandbox.sandbox import Sandbox
+from konform.store import campaigns
 from konform.store.database import open_store
 
 pytestmark = pytest.mark.integration
@@ -81,8 +82,9 @@ async def konform_objects(sandbox: Sandbox) -> list[str]:
 def test_kill_9_during_a_call_with_an_agent(sandbox: Sandbox, tmp_path: Path) -> None:
     folder = tmp_path / "restart"
     store = build_demo_store(folder)
-    with store.transaction() as conn:  # the one person of this campaign round
-        conn.execute("DELETE FROM campaign_contacts WHERE number != ?", (PERSON,))
+    with store.transaction() as conn:  # the one person of this campaign's rounds
+        conn.execute("DELETE FROM campaign_contacts")
+        campaigns.assign(store, CAMPAIGN.name, [PERSON])
     store.close()
     db = folder / "konform-demo.db"
     s = sandbox.settings
@@ -113,7 +115,9 @@ def test_kill_9_during_a_call_with_an_agent(sandbox: Sandbox, tmp_path: Path) ->
             if bridged is not None:
                 break
             time.sleep(0.05)
-        assert bridged is not None, f"never bridged: {first.poll()} {attempts_of(db)}"
+        if bridged is None:
+            first.kill()
+            pytest.fail(f"never bridged: {attempts_of(db)} {first.communicate()}")
         assert bridged["outcome"] is None and bridged["source"] == "dialer"
         assert bridged["channel_id"].startswith("k")
         time.sleep(1.0)  # the recording of the conversation is running
