@@ -1,6 +1,10 @@
 """One outbound call's shell: carries out :class:`~ari_app.flow.CallFlow` commands over ARI and
 feeds ARI events back to it, in order, one at a time.
 
+Store work runs on the store's worker thread, never on the event loop. How far the call got is
+written to its attempt as it goes (ringing, answered, human, bridged), so that a restart after a
+crash knows whether a person was reached. Numbers appear in logs only masked.
+
 Channel, bridge, playback and recording ids all start with the call id (``<call>-snoop``,
 ``<call>-p3``, ``konform-<call>``), so the router can hand every event to its call.
 """
@@ -10,10 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import shutil
+import traceback
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,7 @@ from ari_app.flow import (
     LeaveBridge,
     OptOut,
     OptOutCommitted,
+    OptOutPending,
     PersistConsent,
     Play,
     PlaybackFinished,
@@ -55,14 +58,28 @@ from ari_app.group_commit import GroupCommit
 from ari_app.originates import OriginateWindow
 from konform.amd.detector import AmdDecision
 from konform.config import DialerConfig
+from konform.numbers import masked
 from konform.policy import Campaign
-from konform.store import attempts, audit
-from konform.store.database import Store, utc_text
-from konform.store.objection import opt_out
+from konform.store import attempts, audit, recordings
+from konform.store.objection import OptOuts
+from konform.store.worker import StoreWorker
 
-__all__ = ["CallResult", "OutboundCall"]
+__all__ = ["CallResult", "OutboundCall", "describe_error"]
 
 logger = logging.getLogger(__name__)
+
+
+def describe_error(exc: BaseException, number: str) -> str:
+    """An error for a log line: its type, its text with the number masked, and where it was
+    raised; no traceback (its text and locals could carry the plain number)."""
+    text = str(exc)
+    digits = number.lstrip("+")
+    for form in sorted({number, digits, "0" + digits[2:]}, key=len, reverse=True):
+        if len(form) >= 6:
+            text = text.replace(form, masked(number))
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return f"{type(exc).__name__}: {text}{where}"
 
 
 @dataclass
@@ -79,6 +96,10 @@ class CallResult:
 class OutboundCall:
     """Everything about one call to one number, from originate to the last cleanup."""
 
+    optout_commit_wait_s = 3.0
+    """How long the caller waits for a failed opt-out commit's retry (OptOuts) before the flow
+    says goodbye without a confirmation."""
+
     def __init__(
         self,
         *,
@@ -87,8 +108,9 @@ class OutboundCall:
         campaign: Campaign,
         attempt_id: int,
         ari: AriClient,
-        store: Store,
+        worker: StoreWorker,
         commits: GroupCommit,
+        optouts: OptOuts,
         agents: AgentPool,
         config: DialerConfig,
         flow: CallFlow,
@@ -100,8 +122,10 @@ class OutboundCall:
         self.campaign = campaign
         self.attempt_id = attempt_id
         self.ari = ari
-        self.store = store
+        self.worker = worker
+        self.store = worker.store
         self.commits = commits
+        self.optouts = optouts
         self.agents = agents
         self.config = config
         self.flow = flow
@@ -175,14 +199,57 @@ class OutboundCall:
             while self.result is None:
                 event = await self.queue.get()
                 await self._dispatch(event)
-        except Exception:
-            logger.exception("call %s to %s failed", self.call_id, self.number)
+        except Exception as exc:
+            logger.error(
+                "call %s to %s failed: %s",
+                self.call_id,
+                masked(self.number),
+                describe_error(exc, self.number),
+            )
             if self.result is None:
-                await self._finish(Finished("failed", {"error": "internal"}))
+                await self._finish_after_error(exc)
         finally:
             await self._cleanup()
         assert self.result is not None
         return self.result
+
+    def _outcome_after_error(self) -> Finished:
+        """The outcome of a call an internal error ended. Once the callee answered, a person may
+        have been reached: ``human`` (its spacing applies), never a retryable ``failed`` (the
+        side of not calling sooner, § 7 (1) UWG); a detected machine stays ``machine``."""
+        detail: dict[str, object] = {"error": "internal", "state": self.flow.state}
+        if self.flow.opt_out_pending:
+            detail["opt_out_pending"] = True
+        if self.flow.state == "dialing":
+            return Finished("failed", detail)
+        if self.flow.amd is not None and self.flow.amd.label == "machine":
+            return Finished("machine", detail)
+        return Finished("human", detail)
+
+    async def _finish_after_error(self, exc: Exception) -> None:
+        finished = self._outcome_after_error()
+        try:
+            await self._finish(finished)
+        except Exception as again:
+            # The attempt stays open: it blocks further calls (call_in_progress) and the next
+            # start resolves it from its state.
+            logger.error(
+                "call %s: outcome not stored (%s); left open",
+                self.call_id,
+                describe_error(again, self.number),
+            )
+            self.result = CallResult(
+                self.number, finished.outcome, self.attempt_id, detail=dict(finished.detail)
+            )
+
+    def _set_state(self, state: str) -> None:
+        """How far the call got, written on the store's thread in order, not waited for."""
+        job = self.worker.submit(attempts.set_state, self.store, self.attempt_id, state)
+        job.add_done_callback(self._state_written)
+
+    def _state_written(self, job: asyncio.Future[None]) -> None:
+        if not job.cancelled() and job.exception() is not None:
+            logger.error("call %s: attempt state not stored: %s", self.call_id, job.exception())
 
     async def _ring(
         self, endpoint: str, role: str, channel: str, number: str, timeout: int
@@ -216,13 +283,29 @@ class OutboundCall:
             )
         except AriError as exc:
             self._callee_up = False
-            logger.error("call %s: originate to %s refused: %s", self.call_id, self.number, exc)
+            logger.error(
+                "call %s: originate to %s refused: %s",
+                self.call_id,
+                masked(self.number),
+                describe_error(exc, self.number),
+            )
             self.queue.put_nowait(CalleeGone(cause=-1))
 
     async def _dispatch(self, event: Event) -> None:
         pending: list[Event] = [event]
         while pending:
-            for command in self.flow.handle(pending.pop(0)):
+            current = pending.pop(0)
+            amd_before = self.flow.amd
+            commands = self.flow.handle(current)
+            if isinstance(current, Answered) and self.flow.state == "detecting":
+                self._set_state("answered")
+            elif (
+                self.flow.amd is not amd_before
+                and self.flow.amd is not None
+                and self.flow.amd.label == "human"
+            ):
+                self._set_state("human")
+            for command in commands:
                 follow_up = await self._execute(command)
                 if follow_up is not None:
                     pending.append(follow_up)
@@ -259,7 +342,8 @@ class OutboundCall:
                     seconds, self.queue.put_nowait, TimerFired(name)
                 )
             case PersistConsent():
-                audit.record(
+                await self.worker.run(
+                    audit.record,
                     self.store,
                     "recording_consent",
                     campaign=self.campaign.name,
@@ -269,7 +353,7 @@ class OutboundCall:
                     answer="yes",
                     digit="1",
                 )
-                return ConsentPersisted()  # committed: autocommit write returned
+                return ConsentPersisted()  # committed: the autocommit write returned
             case RequestAgent():
                 self._agent_task = asyncio.create_task(self._request_agent())
             case CancelAgentRequest():
@@ -282,6 +366,7 @@ class OutboundCall:
                     channel=f"{self.call_id},{self.agent_channel}",
                 )
                 self._agent_bridged = True
+                self._set_state("bridged")
                 logger.info("call %s: bridged with %s", self.call_id, agent)
             case StartRecording():
                 await self._start_recording()
@@ -301,16 +386,36 @@ class OutboundCall:
                 await self._quiet(self.ari.delete(f"/channels/{self.agent_channel}"))
             case OptOut():
                 await self._wait_for_recording()
-                opt_out(
-                    self.store, self.number, source="dialer IVR key 9", campaign=self.campaign.name
-                )
-                return OptOutCommitted()  # committed before the confirmation plays
+                if await self._opt_out():
+                    return OptOutCommitted()  # committed before the confirmation plays
+                return OptOutPending()  # blocked in memory, retried: no confirmation
             case Hangup():
                 await self._quiet(self.ari.delete(f"/channels/{self.call_id}"))
                 self._callee_up = False
             case Finished():
                 await self._finish(command)
         return None
+
+    async def _opt_out(self) -> bool:
+        """Take the objection (Art. 21 (3) GDPR); True once it is committed. A failed commit
+        blocks the number in memory at once and is retried (OptOuts); the caller waits a few
+        seconds for the retry before the flow says goodbye without a confirmation."""
+        if await self.optouts.take(
+            self.number, source="dialer IVR key 9", campaign=self.campaign.name
+        ):
+            return True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.optout_commit_wait_s
+        while loop.time() < deadline:
+            await asyncio.sleep(0.1)
+            if self.number not in self.store.unsaved_objections:
+                return True
+        logger.critical(
+            "call %s: opt-out of %s not committed yet; no confirmation played",
+            self.call_id,
+            masked(self.number),
+        )
+        return False
 
     # --- answering machine detection ---------------------------------------------------------
     async def _start_amd(self) -> None:
@@ -342,7 +447,12 @@ class OutboundCall:
                 )
                 answered = await self._agent_answer
             except AriError as exc:
-                logger.warning("call %s: agent %s could not be rung: %s", self.call_id, agent, exc)
+                logger.warning(
+                    "call %s: agent %s could not be rung: %s",
+                    self.call_id,
+                    agent,
+                    describe_error(exc, self.number),
+                )
                 answered = False
             finally:
                 self._agent_answer = None
@@ -383,7 +493,8 @@ class OutboundCall:
             maxDurationSeconds=3600,
         )
         self._recording = name
-        audit.record(
+        await self.worker.run(
+            audit.record,
             self.store,
             "recording_started",
             campaign=self.campaign.name,
@@ -398,27 +509,20 @@ class OutboundCall:
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._recording_done.wait(), timeout=5)
-        self._register_recording()
+        if self._recording_path is None:
+            self._recording_path = await self.worker.run(self._register_recording)
 
-    def _register_recording(self) -> None:
-        if self._recording is None or self._recording_path is not None:
-            return
+    def _register_recording(self) -> str | None:
+        """On the store's thread: move the file into konform's folder and register it."""
+        if self._recording is None:
+            return None
         source = Path(self.config.asterisk_recordings_dir) / f"{self._recording}.wav"
         if not source.is_file():
-            logger.error("call %s: recording %s not found", self.call_id, source)
-            return
-        folder = Path(self.config.recordings_dir).resolve()
-        folder.mkdir(parents=True, exist_ok=True)
-        os.chmod(folder, 0o700)
-        target = folder / source.name
-        shutil.move(str(source), target)
-        os.chmod(target, 0o600)
-        with self.store.transaction() as conn:
-            conn.execute(
-                "INSERT INTO recordings (attempt_id, path, created_at) VALUES (?, ?, ?)",
-                (self.attempt_id, str(target), utc_text(datetime.now(UTC))),
-            )
-        self._recording_path = str(target)
+            logger.error("call %s: recording %s not found", self.call_id, source.name)
+            return None
+        target = recordings.move_into(source, Path(self.config.recordings_dir))
+        recordings.register(self.store, self.attempt_id, target)
+        return str(target)
 
     # --- the end -----------------------------------------------------------------------------
     async def _finish(self, finished: Finished) -> None:

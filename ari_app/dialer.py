@@ -1,5 +1,11 @@
 """The campaign dialer: the gate before every call, a concurrency limit per trunk, and the
 router that hands each ARI event to the call it belongs to (a thin adapter: no rule lives here).
+
+All store work runs on one worker thread (:class:`~konform.store.worker.StoreWorker`), never on
+the event loop. At start it reconciles what a stopped run left: attempts without an outcome,
+konform's channels and bridges on the PBX, recordings in Asterisk's spool. One bad contact never
+stops a round, and a contact blocked only for now (the time of day, its retry spacing, a call in
+progress) is skipped without writing anything. Numbers appear in logs only masked.
 """
 
 from __future__ import annotations
@@ -10,22 +16,25 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from ari_app.agents import AgentPool
 from ari_app.ari import AriClient, AriError
-from ari_app.call import CallResult, OutboundCall
+from ari_app.call import CallResult, OutboundCall, describe_error
 from ari_app.flow import CallFlow, FlowSettings
 from ari_app.group_commit import GroupCommit
 from ari_app.originates import OriginateWindow
 from konform import gate
 from konform.calling_time import holiday_name
 from konform.config import Config
-from konform.numbers import is_valid_german, national_digits
+from konform.numbers import is_valid_german, masked, national_digits
 from konform.policy import Campaign
 from konform.reasons import Reason, reason
-from konform.store import attempts, callerids, campaigns
+from konform.store import attempts, callerids, campaigns, recordings
 from konform.store.database import Store
+from konform.store.objection import OptOuts
+from konform.store.worker import StoreWorker
 
 __all__ = ["Dialer"]
 
@@ -38,7 +47,11 @@ EVENTS = (
 )  # fmt: skip
 
 # Reasons that pass with time; a contact blocked for any other reason is done for the campaign.
-TEMPORARY = frozenset({"sunday", "public_holiday", "outside_hours", "retry_too_soon"})
+# A contact blocked only by these is skipped each round without writing an attempt or an audit
+# row (nothing is done; the decision that acts is written when it is made).
+TEMPORARY = frozenset(
+    {"sunday", "public_holiday", "outside_hours", "retry_too_soon", "call_in_progress"}
+)
 
 
 def call_id_of(event: dict[str, Any]) -> str | None:
@@ -75,7 +88,9 @@ class Dialer:
         self.config = config
         self.agents = AgentPool(ari, config.dialer.agent_list)
         self.slots = asyncio.Semaphore(config.dialer.max_concurrent)
-        self.commits = GroupCommit(store)
+        self.worker = StoreWorker(store)
+        self.commits = GroupCommit(self.worker)
+        self.optouts = OptOuts(self.worker)
         self.originates = OriginateWindow()
         self.calls: dict[str, OutboundCall] = {}
         self.connected = asyncio.Event()
@@ -86,13 +101,17 @@ class Dialer:
         # 20 ms), not on the first call's setup path.
         holiday_name(self.clock().date(), "DE", None, self.config.language)
         is_valid_german("")
-        orphans = attempts.close_orphans(self.store)
-        if orphans:
-            logger.warning("%d attempts of an earlier run had no outcome: marked failed", orphans)
+        resolved = await self.worker.run(attempts.resolve_open, self.store)
+        if resolved:
+            logger.warning(
+                "attempts of an earlier run without an outcome, resolved at restart: %s",
+                ", ".join(f"{n} {outcome}" for outcome, n in sorted(resolved.items())),
+            )
         self._pump = asyncio.create_task(self._route_events())
         await asyncio.wait_for(self.connected.wait(), timeout=30)
         await self._filter_events()
         await self._hang_up_leftovers()
+        await self._adopt_spool()
         await self.prepare(self.config.dialer.max_concurrent)
         return self
 
@@ -116,19 +135,48 @@ class Dialer:
             logger.info("ARI event filter not set: %s", exc)
 
     async def _hang_up_leftovers(self) -> None:
-        """Channels of an earlier run of this app (konform's ids start with "k") are ended."""
-        for channel in await self.ari.get("/channels") or []:
-            ident = channel.get("id", "")
-            if ident.startswith("k") and call_id_of({"channel": channel}) not in self.calls:
-                logger.warning("hanging up %s, left over from an earlier run", ident)
-                with contextlib.suppress(Exception):
-                    await self.ari.delete(f"/channels/{ident}")
+        """Channels and bridges of an earlier run of this app (konform's ids start with "k")
+        are ended: the serve lock makes sure no other konform is using them."""
+        for kind in ("channels", "bridges"):
+            for item in await self.ari.get(f"/{kind}") or []:
+                ident = item.get("id", "")
+                if ident.startswith("k") and call_id_of({"channel": item}) not in self.calls:
+                    logger.warning("ending %s, left over from an earlier run", ident)
+                    with contextlib.suppress(Exception):
+                        await self.ari.delete(f"/{kind}/{ident}")
+
+    async def _adopt_spool(self) -> None:
+        """Recordings an earlier run left in Asterisk's spool: once Asterisk has finished them,
+        registered with their attempt when the call's consent is on record, else deleted."""
+        for _ in range(50):  # a recording of a bridge just ended is closed within moments
+            try:
+                live = await self.ari.get("/recordings/live") or []
+            except AriError:
+                live = []
+            if not any(str(r.get("name", "")).startswith("konform-") for r in live):
+                break
+            await asyncio.sleep(0.1)
+        cfg = self.config.dialer
+        done = await self.worker.run(
+            recordings.adopt_spool,
+            self.store,
+            Path(cfg.asterisk_recordings_dir),
+            Path(cfg.recordings_dir),
+        )
+        if done.registered or done.deleted:
+            logger.warning(
+                "recordings left in the spool: %d registered, %d deleted (no consent on record)",
+                done.registered,
+                done.deleted,
+            )
 
     async def __aexit__(self, *exc: object) -> None:
         if self._pump is not None:
             self._pump.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._pump
+        await self.optouts.close()
+        await asyncio.to_thread(self.worker.close)
 
     async def _route_events(self) -> None:
         async for event in self.ari.events(self.connected):
@@ -144,21 +192,39 @@ class Dialer:
 
     async def run_campaign(self, name: str, numbers: list[str] | None = None) -> list[CallResult]:
         """Call the campaign's pending numbers (or ``numbers``) once each, concurrently."""
-        campaign = campaigns.get(self.store, name)
+        campaign = await self.worker.run(campaigns.get, self.store, name)
         if campaign is None:
             raise KeyError(name)
-        todo = numbers if numbers is not None else campaigns.pending_numbers(self.store, name)
+        todo = (
+            numbers
+            if numbers is not None
+            else await self.worker.run(campaigns.pending_numbers, self.store, name)
+        )
         await self.prepare(len(todo))
-        return list(await asyncio.gather(*(self.call(campaign, n) for n in todo)))
+        return list(await asyncio.gather(*(self.call_isolated(campaign, n) for n in todo)))
+
+    async def call_isolated(self, campaign: Campaign, raw_number: str) -> CallResult:
+        """:meth:`call`, where an error is this contact's alone: logged (masked) and returned
+        as an ``error`` result, while the round's other calls go on."""
+        try:
+            return await self.call(campaign, raw_number)
+        except Exception as exc:
+            logger.error(
+                "contact %s skipped this round: %s",
+                masked(raw_number),
+                describe_error(exc, raw_number),
+            )
+            return CallResult(raw_number, "error", 0, detail={"error": type(exc).__name__})
 
     async def call(self, campaign: Campaign, raw_number: str) -> CallResult:
         """Gate, then place one call and see it through to its outcome."""
         async with self.slots:
-            admitted = await self.commits.run(lambda: self._admit(campaign, raw_number))
+            call_id = "k" + uuid.uuid4().hex[:20]
+            admitted = await self.commits.run(lambda: self._admit(campaign, raw_number, call_id))
             if isinstance(admitted, CallResult):
                 return admitted
             number, attempt_id = admitted
-            call = self._new_call(campaign, number, attempt_id)
+            call = self._new_call(call_id, campaign, number, attempt_id)
             self.calls[call.call_id] = call
             try:
                 result = await call.run()
@@ -168,23 +234,31 @@ class Dialer:
                 await self.commits.run(
                     lambda: campaigns.mark_done(self.store, campaign.name, number)
                 )
-            logger.info("call %s to %s: %s", call.call_id, number, result.outcome)
+            logger.info("call %s to %s: %s", call.call_id, masked(number), result.outcome)
             return result
 
-    def _admit(self, campaign: Campaign, raw_number: str) -> CallResult | tuple[str, int]:
-        """The gate's verdict, audited, and the attempt it starts (or the blocked result):
-        written in the caller's transaction, committed before the call goes on."""
-        verdict = gate.check(
+    def _admit(
+        self, campaign: Campaign, raw_number: str, call_id: str
+    ) -> CallResult | tuple[str, int]:
+        """On the store's thread, in the group's transaction: judge; a contact blocked only for
+        now is skipped with nothing written; otherwise the verdict is audited and the attempt it
+        starts (or the blocked result) written, all committed before the call goes on."""
+        at = self.clock()
+        verdict = gate.judge(
             self.store,
             campaign,
             raw_number,
-            self.clock(),
+            at,
             self.config.language,
-            source="dialer",
             region=self.config.policy.default_region,
         )
         number = verdict.number
         reasons = list(verdict.decision.reasons)
+        if number is not None and reasons and {r.code for r in reasons} <= TEMPORARY:
+            return CallResult(
+                number, "blocked", 0, detail={"reasons": [r.to_dict() for r in reasons]}
+            )
+        gate.record(self.store, campaign, verdict, at, source="dialer")
         if (
             number is not None
             and not reasons
@@ -197,9 +271,14 @@ class Dialer:
         assert campaign_id is not None
         if number is None or reasons:
             return self._blocked(campaign, campaign_id, number or raw_number, reasons)
-        return number, attempts.start(self.store, campaign_id, number)
+        attempt = attempts.start(
+            self.store, campaign_id, number, at, channel_id=call_id, state="ringing"
+        )
+        return number, attempt
 
-    def _new_call(self, campaign: Campaign, number: str, attempt_id: int) -> OutboundCall:
+    def _new_call(
+        self, call_id: str, campaign: Campaign, number: str, attempt_id: int
+    ) -> OutboundCall:
         cfg = self.config.dialer
         settings = FlowSettings(
             callback_digits=national_digits(campaign.caller_id),
@@ -208,13 +287,14 @@ class Dialer:
             optout_wait_s=cfg.optout_wait,
         )
         return OutboundCall(
-            call_id="k" + uuid.uuid4().hex[:20],
+            call_id=call_id,
             number=number,
             campaign=campaign,
             attempt_id=attempt_id,
             ari=self.ari,
-            store=self.store,
+            worker=self.worker,
             commits=self.commits,
+            optouts=self.optouts,
             agents=self.agents,
             config=cfg,
             flow=self.flow_factory(settings),
@@ -228,7 +308,7 @@ class Dialer:
         codes = [r.code for r in reasons]
         attempt_id = 0
         if number.startswith("+"):
-            attempt_id = attempts.start(self.store, campaign_id, number)
+            attempt_id = attempts.start(self.store, campaign_id, number, self.clock())
             attempts.finish(self.store, attempt_id, "blocked", reasons=codes)
             if not set(codes) <= TEMPORARY:
                 campaigns.mark_done(self.store, campaign.name, number)

@@ -12,7 +12,8 @@ make a call compliant live here and only here:
 - no agent free within a few seconds: the company and callback number again, then the opt-out
   menu: never a silent call;
 - after the agent hangs up the callee gets the opt-out menu; "9" is committed
-  (:class:`OptOut` → :class:`OptOutCommitted`) before the confirmation plays.
+  (:class:`OptOut` → :class:`OptOutCommitted`) before the confirmation plays; a commit that
+  has not landed (:class:`OptOutPending`) gets a goodbye, never a false confirmation.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ __all__ = [
     "LeaveBridge",
     "OptOut",
     "OptOutCommitted",
+    "OptOutPending",
     "PersistConsent",
     "Play",
     "PlaybackFinished",
@@ -106,6 +108,12 @@ class OptOutCommitted:
 
 
 @dataclass(frozen=True)
+class OptOutPending:
+    """The opt-out is blocked in memory but its commit has not landed yet (it is retried): the
+    caller must not hear a confirmation that is not true yet."""
+
+
+@dataclass(frozen=True)
 class CalleeGone:
     cause: int = 16
 
@@ -120,6 +128,7 @@ Event = (
     | AgentGone
     | ConsentPersisted
     | OptOutCommitted
+    | OptOutPending
     | CalleeGone
 )
 
@@ -262,6 +271,7 @@ class CallFlow:
         self.state: State = "dialing"
         self.recording_consent = False
         self.opted_out = False
+        self.opt_out_pending = False
         self.agent: str | None = None
         self.amd: AmdDecided | None = None
         self.recording = False
@@ -294,6 +304,8 @@ class CallFlow:
             "opted_out": self.opted_out,
             "agent": self.agent,
         }
+        if self.opt_out_pending:
+            detail["opt_out_pending"] = True
         if self.amd is not None:
             detail["amd"] = {
                 "label": self.amd.label,
@@ -460,6 +472,9 @@ class CallFlow:
         if isinstance(event, OptOutCommitted):
             self.opted_out = True
             return self._leave("sound:konform/optout-confirmed")
+        if isinstance(event, OptOutPending):
+            self.opt_out_pending = True
+            return self._leave("sound:konform/goodbye")
         return []
 
     def _on_leaving(self, event: Event) -> list[Command]:

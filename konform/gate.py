@@ -16,7 +16,7 @@ from konform.store import audit
 from konform.store.database import Store
 from konform.store.facts import gather
 
-__all__ = ["Verdict", "check", "judge"]
+__all__ = ["Verdict", "check", "judge", "record"]
 
 
 class Verdict:
@@ -60,6 +60,15 @@ def check(
 ) -> Verdict:
     """Decide and append the decision to the audit log (committed on return)."""
     verdict = judge(store, campaign, raw_number, at, language, region)
+    record(store, campaign, verdict, at, source=source)
+    return verdict
+
+
+def record(
+    store: Store, campaign: Campaign, verdict: Verdict, at: datetime, *, source: str
+) -> None:
+    """Append a decision made by :func:`judge` to the audit log (in the caller's transaction,
+    if one is open): for a caller that judges first and writes only what it acts on."""
     audit.record(
         store,
         "policy_check",
@@ -70,4 +79,3 @@ def check(
         allowed=verdict.decision.allowed,
         reasons=list(verdict.decision.codes),
     )
-    return verdict

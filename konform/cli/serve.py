@@ -3,6 +3,9 @@
 Connects to ARI with the configured credentials (refusing empty or default passwords), then
 calls each campaign's pending numbers through the gate, with the per-trunk concurrency limit;
 numbers blocked only for the time of day stay pending and are tried on later rounds.
+
+One serve per database and per PBX: both locks are taken before anything touches the store's
+calls or the PBX; a second serve refuses, naming the process that holds them.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from ari_app.ari import AriClient
 from ari_app.dialer import Dialer
 from konform.cli.context import Context, UserError
 from konform.config import require_secret
+from konform.service_lock import LockHeld, ServiceLock, pbx_lock_path, serve_lock_path
 from konform.store import campaigns
 
 __all__ = ["register"]
@@ -45,8 +49,16 @@ def serve(args: argparse.Namespace, ctx: Context) -> int:
     for name in args.campaign:
         if campaigns.get(ctx.store, name) is None:
             raise UserError(f"no campaign named {name!r}")
+    db_lock = ServiceLock(serve_lock_path(ctx.db_path.resolve()), f"database {ctx.db_path}")
+    pbx_lock = ServiceLock(
+        pbx_lock_path(config.ari.url, config.ari.app),
+        f"PBX {config.ari.url} (ARI app {config.ari.app})",
+    )
     try:
-        asyncio.run(_serve(args, ctx))
+        with db_lock, pbx_lock:
+            asyncio.run(_serve(args, ctx))
+    except LockHeld as exc:
+        raise UserError(str(exc)) from None
     except TimeoutError:
         raise UserError(f"ARI at {config.ari.url} did not accept the event connection") from None
     return 0

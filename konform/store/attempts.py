@@ -1,4 +1,8 @@
-"""Call attempts: one row per call placed, with its outcome; the history the policy judges."""
+"""Call attempts: one row per call placed, with its outcome; the history the policy judges.
+
+An attempt in progress has no outcome yet; its ``state`` says how far the call got (ringing,
+answered, human, bridged), so that a restart after a crash resolves it from what is known.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +11,55 @@ from datetime import UTC, datetime
 from typing import Any
 
 from konform.policy import Attempts
+from konform.store import audit
 from konform.store.database import Store, utc_text
 
-__all__ = ["OUTCOMES", "close_orphans", "finish", "start"]
+__all__ = ["OUTCOMES", "STATES", "close_orphans", "finish", "resolve_open", "set_state", "start"]
 
 OUTCOMES = ("human", "machine", "no_answer", "busy", "failed", "blocked")
+STATES = ("ringing", "answered", "human", "bridged")
+
+# States in which a person may have been reached: resolved as ``human`` at a restart, so the
+# human spacing applies (the side of not calling sooner, § 7 (1) UWG: no unreasonable nuisance).
+REACHED = ("answered", "human", "bridged")
 
 
-def start(store: Store, campaign_id: int, number: str, at: datetime | None = None) -> int:
+def start(
+    store: Store,
+    campaign_id: int,
+    number: str,
+    at: datetime | None = None,
+    *,
+    channel_id: str | None = None,
+    state: str | None = None,
+    source: str = "dialer",
+) -> int:
     """Record that a call to ``number`` starts now; return the attempt id."""
+    if state is not None and state not in STATES:
+        raise ValueError(f"unknown call state {state!r}")
     cursor = store.conn.execute(
-        "INSERT INTO call_attempts (campaign_id, number_key, number, started_at)"
-        " VALUES (?, ?, ?, ?)",
-        (campaign_id, store.keyer.number_key(number), number, utc_text(at or datetime.now(UTC))),
+        "INSERT INTO call_attempts (campaign_id, number_key, number, started_at, channel_id,"
+        " state, source) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            campaign_id,
+            store.keyer.number_key(number),
+            number,
+            utc_text(at or datetime.now(UTC)),
+            channel_id,
+            state,
+            source,
+        ),
     )
     return int(cursor.lastrowid or 0)
+
+
+def set_state(store: Store, attempt_id: int, state: str) -> None:
+    """How far the call of an open attempt got (autocommit: one statement)."""
+    if state not in STATES:
+        raise ValueError(f"unknown call state {state!r}")
+    store.conn.execute(
+        "UPDATE call_attempts SET state = ? WHERE id = ? AND outcome IS NULL", (state, attempt_id)
+    )
 
 
 def finish(store: Store, attempt_id: int, outcome: str, **detail: Any) -> None:
@@ -51,12 +89,34 @@ def attempts_from_columns(count: int | None, last: str | None) -> Attempts:
     return Attempts(int(count), datetime.fromisoformat(last_at), outcome)
 
 
-def close_orphans(store: Store) -> int:
-    """Attempts left without an outcome by an app that stopped mid-call end as ``failed``."""
+def resolve_open(store: Store, source: str = "dialer") -> dict[str, int]:
+    """Attempts of ``source`` left without an outcome by a run that stopped mid-call, resolved
+    from how far they got: a person may have been reached (answered, human, bridged) -> ``human``
+    (its spacing applies); only ringing or nothing known -> ``failed``. Audited; counts per
+    outcome. Manual dials (source ``agent``) are not the dialer's to resolve."""
+    now = utc_text(datetime.now(UTC))
+    counts: dict[str, int] = {}
     with store.transaction() as conn:
-        cursor = conn.execute(
-            "UPDATE call_attempts SET outcome = 'failed', ended_at = ?, detail = ?"
-            " WHERE outcome IS NULL",
-            (utc_text(datetime.now(UTC)), json.dumps({"error": "the app stopped mid-call"})),
-        )
-    return cursor.rowcount
+        rows = conn.execute(
+            "SELECT id, state FROM call_attempts WHERE outcome IS NULL AND source = ?", (source,)
+        ).fetchall()
+        for ident, state in rows:
+            outcome = "human" if state in REACHED else "failed"
+            counts[outcome] = counts.get(outcome, 0) + 1
+            conn.execute(
+                "UPDATE call_attempts SET outcome = ?, ended_at = ?, detail = ? WHERE id = ?",
+                (
+                    outcome,
+                    now,
+                    json.dumps({"error": "resolved at restart", "state": state}),
+                    ident,
+                ),
+            )
+        if rows:
+            audit.record(store, "attempts_resolved_at_restart", source=source, outcomes=counts)
+    return counts
+
+
+def close_orphans(store: Store) -> int:
+    """Resolve the dialer's attempts left without an outcome (see :func:`resolve_open`)."""
+    return sum(resolve_open(store).values())

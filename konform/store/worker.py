@@ -30,8 +30,15 @@ class StoreWorker:
 
     async def run(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         """``fn(*args, **kwargs)`` on the store's thread; its result or exception."""
+        return await self.submit(fn, *args, **kwargs)
+
+    def submit(
+        self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs
+    ) -> asyncio.Future[_T]:
+        """Queue ``fn`` on the store's thread at once (jobs run in the order submitted); a
+        future of its result, for work the caller need not wait for but must keep in order."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+        return loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

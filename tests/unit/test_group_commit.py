@@ -1,16 +1,18 @@
-"""Group commit: writes of one event-loop turn share a transaction; each is committed before
-its caller goes on, and a failing write is undone alone."""
+"""Group commit: writes of one event-loop turn share a transaction on the store's worker thread;
+each is committed before its caller goes on, and a failing write is undone alone."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
 
 from ari_app.group_commit import GroupCommit
 from konform.store.database import Store, open_store
+from konform.store.worker import StoreWorker
 
 
 @pytest.fixture
@@ -27,7 +29,7 @@ def count(path: Path) -> int:
 
 
 def test_writes_of_one_turn_share_one_transaction(store: Store, tmp_path: Path) -> None:
-    commits = GroupCommit(store)
+    commits = GroupCommit(StoreWorker(store))
     seen: list[int] = []
 
     def insert(v: int) -> int:
@@ -48,7 +50,7 @@ def test_writes_of_one_turn_share_one_transaction(store: Store, tmp_path: Path) 
 
 
 def test_a_failing_write_is_undone_alone(store: Store, tmp_path: Path) -> None:
-    commits = GroupCommit(store)
+    commits = GroupCommit(StoreWorker(store))
 
     def good() -> None:
         store.conn.execute("INSERT INTO t VALUES (1)")
@@ -66,3 +68,59 @@ def test_a_failing_write_is_undone_alone(store: Store, tmp_path: Path) -> None:
     assert results[0] is None and results[2] is None
     assert isinstance(results[1], sqlite3.IntegrityError)
     assert [r[0] for r in store.conn.execute("SELECT v FROM t")] == [1, 1]
+
+
+def test_the_transaction_runs_on_the_worker_thread_not_the_event_loop(
+    store: Store, tmp_path: Path
+) -> None:
+    """finding 2: store work of the dialer ran on the event loop (every live call froze while a
+    write waited on SQLite's lock); now the batch runs on the worker's thread while the loop
+    keeps turning."""
+    commits = GroupCommit(StoreWorker(store))
+    threads: list[str] = []
+    release = threading.Event()
+    ticks = 0
+
+    def slow() -> None:
+        threads.append(threading.current_thread().name)
+        release.wait(timeout=10)  # a write waiting on a lock
+        store.conn.execute("INSERT INTO t VALUES (1)")
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while not release.is_set():
+            ticks += 1
+            if ticks == 20:
+                release.set()  # the loop turned 20 times while the write waited
+            await asyncio.sleep(0)
+
+    async def main() -> None:
+        await asyncio.gather(commits.run(slow), ticker())
+
+    asyncio.run(main())
+    assert threads and threads[0].startswith("konform-store")
+    assert threads[0] != threading.main_thread().name
+    assert ticks >= 20 and count(tmp_path / "k.db") == 1
+
+
+def test_batches_commit_in_the_order_they_were_formed(store: Store) -> None:
+    commits = GroupCommit(StoreWorker(store))
+
+    async def main() -> None:
+        first = [
+            commits.run(lambda v=v: store.conn.execute("INSERT INTO t VALUES (?)", (v,)))
+            for v in range(3)
+        ]
+        tasks = [asyncio.ensure_future(f) for f in first]
+        await asyncio.sleep(0)  # the first batch is formed
+        second = [
+            asyncio.ensure_future(
+                commits.run(lambda v=v: store.conn.execute("INSERT INTO t VALUES (?)", (v,)))
+            )
+            for v in range(3, 6)
+        ]
+        await asyncio.gather(*tasks, *second)
+
+    asyncio.run(main())
+    assert [r[0] for r in store.conn.execute("SELECT v FROM t ORDER BY rowid")] == list(range(6))
+    assert commits.batches == 2
