@@ -30,7 +30,7 @@ from konform.calling_time import holiday_name
 from konform.config import Config
 from konform.numbers import is_valid_german, masked, national_digits
 from konform.policy import Campaign
-from konform.reasons import Reason, reason
+from konform.reasons import TEMPORARY, Reason, reason
 from konform.store import attempts, callerids, campaigns, recordings
 from konform.store.database import Store
 from konform.store.objection import OptOuts
@@ -46,12 +46,9 @@ EVENTS = (
     "RecordingFinished", "RecordingFailed",
 )  # fmt: skip
 
-# Reasons that pass with time; a contact blocked for any other reason is done for the campaign.
-# A contact blocked only by these is skipped each round without writing an attempt or an audit
-# row (nothing is done; the decision that acts is written when it is made).
-TEMPORARY = frozenset(
-    {"sunday", "public_holiday", "outside_hours", "retry_too_soon", "call_in_progress"}
-)
+# A contact blocked for a reason outside konform.reasons.TEMPORARY is done for the campaign;
+# one blocked only by those is skipped each round without writing an attempt or an audit row
+# (nothing is done; the decision that acts is written when it is made).
 
 
 def call_id_of(event: dict[str, Any]) -> str | None:
