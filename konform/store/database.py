@@ -2,7 +2,9 @@
 
 The do-not-call secret lives in a key file beside the database (mode 0600), never in the
 database, so a copied database alone does not reveal who is on the lists. A fingerprint of the
-key in the database catches a wrong or lost key file before lists are silently misread.
+key in the database catches a wrong or lost key file before lists are silently misread, and
+an existing database with keyed rows never gets a fresh key (docs/key-custody.md; backup and
+recovery live in :mod:`konform.store.keys`). All files are owner-only from their creation.
 """
 
 from __future__ import annotations
