@@ -200,6 +200,8 @@ def _secret_for(conn: sqlite3.Connection, path: Path, key_path: Path, is_new: bo
     stored = meta.get("key_fingerprint")
     if key_path.exists():
         secret = read_key_file(key_path)
+        if key_path.stat().st_mode & 0o077:  # e.g. copied back by hand: owner only again
+            os.chmod(key_path, 0o600)
         if stored is None:
             if not is_new and holds_keyed_data(conn):
                 # The check value is gone while keyed rows exist: the key cannot be verified,

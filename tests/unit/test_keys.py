@@ -105,6 +105,14 @@ def test_leftover_wal_and_shm_are_made_private_before_opening(
     assert modes == {"db": 0o600, "-wal": 0o600, "-shm": 0o600}
 
 
+def test_a_key_file_copied_back_readable_is_made_private(tmp_path: Path) -> None:
+    """finding 10: a key file put back by hand with a lax mode is owner-only after the open."""
+    db = _objecting_store(tmp_path)
+    os.chmod(tmp_path / "konform.db.key", 0o644)
+    open_store(db).close()
+    assert _mode(tmp_path / "konform.db.key") == 0o600
+
+
 def test_secure_delete_leaves_no_plain_number_in_the_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
