@@ -2,13 +2,21 @@
 (``spy=in``: only what the callee says) and an externalMedia channel in a mixing bridge, which
 sends the audio as RTP to an :class:`~ari_app.media.AmdListener` of the app. The callee hears
 nothing of it. Ids derive from the call id so the router can hand the events back.
+
+The listener takes audio only from the address the externalMedia channel sends from: ARI
+returns it with the new channel (channel variables ``UNICASTRTP_LOCAL_ADDRESS`` and
+``UNICASTRTP_LOCAL_PORT``, set by chan_rtp since Asterisk 16.6); failing that, the PBX host of
+the ARI URL, whose first sending port is then locked.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
 
 from ari_app.ari import AriClient, AriError
 from ari_app.media import AmdListener, MediaHub
@@ -60,7 +68,7 @@ class AmdTap:
             appArgs=f"snoop,{self.call_id}",
             snoopId=self.snoop_id,
         )
-        await self.ari.post(
+        channel = await self.ari.post(
             "/channels/externalMedia",
             app=app,
             channelId=self.media_id,
@@ -70,12 +78,47 @@ class AmdTap:
             transport="udp",
             direction="both",
         )
+        pbx_host, pbx_port = await self._pbx_address(channel)
+        self.listener.expect(pbx_host, pbx_port)
         await self.ari.post("/bridges", type="mixing", bridgeId=self.bridge_id)
         # Both channels must be in the application before they can join the bridge.
         await asyncio.wait_for(asyncio.gather(*self._in_stasis.values()), timeout=5)
         await self.ari.post(
             f"/bridges/{self.bridge_id}/addChannel", channel=f"{self.snoop_id},{self.media_id}"
         )
+
+    async def _pbx_address(self, channel: Any) -> tuple[str, int | None]:
+        """Where the externalMedia channel sends from: host and port as ARI reports them, or
+        the ARI host alone (its first sending port is then learned)."""
+        variables = channel.get("channelvars") if isinstance(channel, dict) else None
+        if not isinstance(variables, dict) or "UNICASTRTP_LOCAL_ADDRESS" not in variables:
+            variables = {}
+            for name in ("UNICASTRTP_LOCAL_ADDRESS", "UNICASTRTP_LOCAL_PORT"):
+                try:
+                    answer = await self.ari.get(
+                        f"/channels/{self.media_id}/variable", variable=name
+                    )
+                except AriError as exc:
+                    logger.debug("call %s: %s", self.call_id, exc)
+                    continue
+                if isinstance(answer, dict) and answer.get("value"):
+                    variables[name] = answer["value"]
+        address = str(variables.get("UNICASTRTP_LOCAL_ADDRESS") or "")
+        port_text = str(variables.get("UNICASTRTP_LOCAL_PORT") or "")
+        if address and address not in ("0.0.0.0", "::"):
+            return address, int(port_text) if port_text.isdigit() else None
+        # No address from ARI: the PBX is the host ARI runs on.
+        ari_host = urlsplit(self.ari.url).hostname or "127.0.0.1"
+        infos = await asyncio.get_running_loop().getaddrinfo(
+            ari_host, None, family=socket.AF_INET, type=socket.SOCK_DGRAM
+        )
+        logger.warning(
+            "call %s: ARI named no RTP address for the externalMedia channel; taking audio"
+            " from %s only",
+            self.call_id,
+            ari_host,
+        )
+        return str(infos[0][4][0]), None
 
     async def stop(self, snoop_gone: bool = False) -> None:
         """Tear the tap down; ``snoop_gone``: the tapped channel is hung up, and its snoop

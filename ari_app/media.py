@@ -6,11 +6,17 @@ packet per call, the app's biggest cost at a hundred calls): one :class:`MediaHu
 loop drains every open socket on a short timer and hands each call's packets to its detector
 together. That bounds the wake-ups to ``1 / DRAIN_INTERVAL_S`` per second whatever the number of
 calls, and adds at most that interval to a decision.
+
+A call's socket takes audio only from the PBX: from the address and port the externalMedia
+channel sends from (ARI names them, see :meth:`AmdListener.expect`), or, when only the host is
+known, from the first port of that host it hears. Anything else on the port is counted as bad
+and dropped: a stranger's packets must not decide whether a person or a machine answered.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import socket
 import time
@@ -54,23 +60,56 @@ class AmdListener:
         self.detector = Detector(self.media.rate, config)
         self.on_decision = on_decision
         self.bad_packets = 0
+        self.foreign_packets = 0
+        """Datagrams from another sender than the PBX (also counted in ``bad_packets``)."""
+        self.peer_host: str | None = None
+        self.peer: tuple[str, int] | None = None
         self._type_reported = False
+
+    def expect(self, host: str, port: int | None = None) -> None:
+        """Take audio only from ``host`` (an IP address) and ``port``; without a port, from
+        the first port of ``host`` that sends. Until this is called nothing is read: the
+        datagrams wait in the socket."""
+        address = ipaddress.ip_address(host)  # a host name raises ValueError
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        if not isinstance(address, ipaddress.IPv4Address) or address.is_unspecified:
+            raise ValueError(f"{host!r} is not an IPv4 address of the PBX")
+        if port is not None and not 0 < port < 65536:
+            raise ValueError(f"{port} is not a UDP port")
+        self.peer_host = str(address)
+        self.peer = (self.peer_host, port) if port is not None else None
 
     def drain(self) -> None:
         """Read every datagram waiting on the socket and feed the detector with them at once."""
         sock = self.sock
-        if sock is None:
+        if sock is None or self.peer_host is None:
             return
         reassembler = self.reassembler
         payloads: list[bytes] = []
+        peer = self.peer
         while True:
             try:
-                data = sock.recv(MAX_DATAGRAM)
+                data, source = sock.recvfrom(MAX_DATAGRAM)
             except (BlockingIOError, InterruptedError):
                 break
             except OSError as exc:  # e.g. ICMP port unreachable reported on the socket
                 logger.debug("call %s: receive error %s", self.call_id, exc)
                 break
+            if source != peer:
+                if peer is None and source[0] == self.peer_host:
+                    self.peer = peer = source  # the PBX's sending port, locked from now on
+                else:
+                    self.bad_packets += 1
+                    self.foreign_packets += 1
+                    if self.foreign_packets == 1:
+                        logger.warning(
+                            "call %s: RTP from %s:%d, not from the PBX: dropped",
+                            self.call_id,
+                            source[0],
+                            source[1],
+                        )
+                    continue
             try:
                 payloads += reassembler.push_datagram(data)
             except RtpError as exc:
@@ -100,6 +139,7 @@ class AmdListener:
             "late": r.late,
             "wrong_payload_type": r.wrong_type,
             "bad": self.bad_packets,
+            "foreign": self.foreign_packets,
             "audio_ms": self.detector.elapsed_ms,
         }
 
@@ -138,13 +178,17 @@ class MediaHub:
         media_format: str,
         on_decision: Callable[[AmdDecision], None],
         config: AmdConfig | None = None,
+        peer: tuple[str, int | None] | None = None,
     ) -> AmdListener:
-        """A listener on a fresh UDP port of ``host`` (its ``port``), drained from now on."""
+        """A listener on a fresh UDP port of ``host`` (its ``port``), drained from now on; it
+        reads once it knows the PBX's address (``peer`` or :meth:`AmdListener.expect`)."""
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
             sock.bind((host, 0))
             sock.setblocking(False)
             listener = AmdListener(sock, call_id, media_format, on_decision, config)
+            if peer is not None:
+                listener.expect(*peer)
         except BaseException:
             sock.close()
             raise

@@ -95,11 +95,13 @@ class MediaFormat:
     bytes_per_20ms: int
     silence_byte: int
     """The encoded sample value of silence (u-law 0xFF, linear 0)."""
+    sample_bytes: int
+    """Bytes per sample: a payload must hold whole samples (slin16: an even length)."""
 
 
 FORMATS = {
-    "slin16": MediaFormat("slin16", 16000, 118, 640, 0x00),
-    "ulaw": MediaFormat("ulaw", 8000, 0, 160, 0xFF),
+    "slin16": MediaFormat("slin16", 16000, 118, 640, 0x00, 2),
+    "ulaw": MediaFormat("ulaw", 8000, 0, 160, 0xFF, 1),
 }
 
 
@@ -119,6 +121,7 @@ class AudioReassembler:
         self.lost = 0
         self.late = 0
         self.wrong_type = 0
+        self._whole = media.sample_bytes == 1  # every payload length holds whole samples
 
     def push(self, packet: RtpPacket) -> list[bytes]:
         """Add one packet; return the PCM chunks now ready, in order."""
@@ -126,10 +129,13 @@ class AudioReassembler:
 
     def push_datagram(self, data: bytes) -> list[bytes]:
         """Add one datagram as received; return the *encoded* payloads now ready, in order
-        (decode them together with :meth:`decode`). Raises :class:`RtpError` for non-RTP.
+        (decode them together with :meth:`decode`). Raises :class:`RtpError` for non-RTP and
+        for a payload that does not hold whole samples (dropped: its gap is filled with
+        silence like a lost packet's).
 
         The common case, the next packet in sequence with a plain 12-byte header (version 2,
-        no padding, extension or CSRC) and the expected payload type, takes a short path.
+        no padding, extension or CSRC), the expected payload type and whole samples, takes a
+        short path.
         """
         if (
             self._next is not None
@@ -138,6 +144,7 @@ class AudioReassembler:
             and data[0] == 0x80
             and data[1] & 0x7F == self.media.payload_type
             and (data[2] << 8 | data[3]) == self._next
+            and (self._whole or not (len(data) - 12) % self.media.sample_bytes)
         ):
             self.received += 1
             self._next = (self._next + 1) & 0xFFFF
@@ -145,6 +152,10 @@ class AudioReassembler:
         return self._accept(RtpPacket.parse(data))
 
     def _accept(self, packet: RtpPacket) -> list[bytes]:
+        if len(packet.payload) % self.media.sample_bytes:
+            raise RtpError(
+                f"{len(packet.payload)}-byte payload is not whole {self.media.name} samples"
+            )
         if packet.payload_type != self.media.payload_type:
             self.wrong_type += 1  # reported by the caller: a framing mismatch, not fatal
         self.received += 1

@@ -132,3 +132,28 @@ def test_a_wrong_payload_type_is_counted_on_the_general_path() -> None:
     assert reassembler.wrong_type == 1
     with pytest.raises(RtpError):
         reassembler.push_datagram(b"\x80\x00")
+
+
+def test_odd_length_slin16_payload_is_refused_and_the_stream_goes_on() -> None:
+    """finding 12: an odd-length slin16 payload (half a sample) is refused as bad RTP, on the
+    short path and the general one; its place is filled with silence like a lost packet's,
+    and every payload handed on decodes."""
+    reassembler = AudioReassembler(FORMATS["slin16"])
+    payloads = reassembler.push_datagram(bytes(packet(1, b"\x00\x01" * 320)))
+    with pytest.raises(RtpError, match="not whole slin16 samples"):
+        reassembler.push_datagram(bytes(packet(2, b"\x00" * 639)))  # in sequence: short path
+    with pytest.raises(RtpError, match="not whole slin16 samples"):
+        reassembler.push(packet(2, b"\x00" * 3))
+    for seq in range(3, 8):
+        payloads += reassembler.push_datagram(bytes(packet(seq, b"\x00\x02" * 320)))
+    assert len(payloads) == 7 and all(len(p) == 640 for p in payloads)
+    assert payloads[1] == b"\x00" * 640  # the refused packet: silence
+    assert reassembler.lost == 1
+    pcm = np.frombuffer(reassembler.decode(b"".join(payloads)), dtype=np.int16)
+    assert pcm.size == 7 * 320 and pcm[0] == 1 and pcm[-1] == 2
+
+
+def test_ulaw_takes_any_payload_length() -> None:
+    """One byte is one u-law sample: no length is refused."""
+    reassembler = AudioReassembler(FORMATS["ulaw"])
+    assert reassembler.push_datagram(bytes(packet(1, b"\xff" * 159, pt=0))) == [b"\xff" * 159]
