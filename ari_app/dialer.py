@@ -31,7 +31,7 @@ from konform.config import Config
 from konform.numbers import is_valid_german, masked, national_digits
 from konform.policy import Campaign
 from konform.reasons import TEMPORARY, Reason, reason
-from konform.store import attempts, callerids, campaigns, recordings
+from konform.store import attempts, callerids, campaigns, gdpr, recordings
 from konform.store.database import Store
 from konform.store.objection import OptOuts
 from konform.store.worker import StoreWorker
@@ -98,6 +98,9 @@ class Dialer:
         # 20 ms), not on the first call's setup path.
         holiday_name(self.clock().date(), "DE", None, self.config.language)
         is_valid_german("")
+        finished = await self.worker.run(gdpr.finish_pending_deletions, self.store)
+        if finished:
+            logger.warning("finished %d file deletions an earlier run left journalled", finished)
         resolved = await self.worker.run(attempts.resolve_open, self.store)
         if resolved:
             logger.warning(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 from collections import Counter
 
@@ -20,7 +21,7 @@ from ari_app.dialer import Dialer
 from konform.cli.context import Context, UserError
 from konform.config import require_secret
 from konform.service_lock import LockHeld, ServiceLock, pbx_lock_path, serve_lock_path
-from konform.store import campaigns
+from konform.store import campaigns, retention
 
 __all__ = ["register"]
 
@@ -70,14 +71,30 @@ async def _serve(args: argparse.Namespace, ctx: Context) -> None:
         AriClient(config.ari.url, config.ari.username, config.ari.password, config.ari.app) as ari,
         Dialer(ari, ctx.store, config) as dialer,
     ):
-        while True:
-            for name in args.campaign:
-                results = await dialer.run_campaign(name)
-                counts = Counter(r.outcome for r in results)
-                ctx.out(
-                    f"{name}: {len(results)} numbers, "
-                    + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-                )
-            if args.once:
-                return
-            await asyncio.sleep(args.interval)
+        # Retention (GDPR Art. 5 (1) e) runs at start and daily while serve runs.
+        daily = (
+            None
+            if args.once
+            else asyncio.create_task(retention.run_daily(dialer.worker, config.retention))
+        )
+        try:
+            await _rounds(args, ctx, dialer)
+        finally:
+            if daily is not None:
+                daily.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await daily
+
+
+async def _rounds(args: argparse.Namespace, ctx: Context, dialer: Dialer) -> None:
+    while True:
+        for name in args.campaign:
+            results = await dialer.run_campaign(name)
+            counts = Counter(r.outcome for r in results)
+            ctx.out(
+                f"{name}: {len(results)} numbers, "
+                + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+            )
+        if args.once:
+            return
+        await asyncio.sleep(args.interval)
