@@ -418,9 +418,19 @@ _LOGGABLE = {
 def test_shipped_log_lines_print_no_plain_number() -> None:
     """finding 9: the PBX dialplan's Log() lines print no caller's or callee's plain number:
     ${EXTEN} only where it is the PBX's own line (the callback line's dialled number) and
-    CALLERID(num) only once it is the campaign's number (an allowed call)."""
-    logs = [line for line in DIALPLAN.read_text().splitlines() if "Log(" in line]
-    assert logs
+    CALLERID(num) only once it is the campaign's number (an allowed call). Log() prefixes its
+    line with the extension, so Log() runs only in extension s or on the PBX's own lines."""
+    logs = []
+    context = exten = ""
+    for line in DIALPLAN.read_text().splitlines():
+        if line.startswith("["):
+            context = line.strip("[]")
+        elif line.startswith("exten =>"):
+            exten = line.split("=>", 1)[1].split(",", 1)[0].strip()
+        if "Log(" in line and not line.startswith(";"):
+            logs.append(line)
+            assert exten == "s" or context == "from-trunk", (context, exten, line)
+    assert len(logs) >= 4
     for line in logs:
         names = set(_VAR.findall(line)) - _LOGGABLE
         if "KONFORM_CALLBACK|" in line:
@@ -432,19 +442,28 @@ def test_shipped_log_lines_print_no_plain_number() -> None:
 
 
 def test_agents_dialplan_dials_the_judged_number_and_pushes_the_outcome_handler() -> None:
-    """finding 11 and 7: agents-outbound dials ${KONFORM_NUMBER}, never ${EXTEN}, and pushes
-    the hangup handler (the attempt's outcome) before the precheck runs."""
+    """finding 11, 7 and 9: agents' calls dial ${KONFORM_NUMBER}, never ${EXTEN}; the hangup
+    handler (the attempt's outcome) is pushed before the precheck runs; the call goes on in
+    extension s, since Log() prefixes each line with the extension (the callee's number)."""
     text = DIALPLAN.read_text()
-    section = text.split("[agents-outbound]", 1)[1].split("\n[", 1)[0]
-    code = [line for line in section.splitlines() if not line.startswith(";")]
-    assert not any("${EXTEN}" in line for line in code)
-    assert any("Dial(PJSIP/${KONFORM_NUMBER}@trunk," in line for line in code)
-    push = next(i for i, line in enumerate(code) if "hangup_handler_push" in line)
-    precheck = next(i for i, line in enumerate(code) if "/precheck," in line)
+
+    def context(name: str) -> list[str]:
+        section = text.split(f"[{name}]", 1)[1].split("\n[", 1)[0]
+        return [line for line in section.splitlines() if line and not line.startswith(";")]
+
+    outbound, call = context("agents-outbound"), context("konform-agent-call")
+    for line in outbound + call:
+        assert "${EXTEN}" not in line, line
+    assert not any("Log(" in line for line in outbound)
+    assert outbound[-1].endswith("Goto(konform-agent-call,s,1)")
+    assert call[0].startswith("exten => s,1,")
+    assert any("Dial(PJSIP/${KONFORM_NUMBER}@trunk," in line for line in call)
+    push = next(i for i, line in enumerate(outbound) if "hangup_handler_push" in line)
+    precheck = next(i for i, line in enumerate(outbound) if "/precheck," in line)
     assert push < precheck
-    handler = text.split("[konform-outcome]", 1)[1].split("\n[", 1)[0]
-    assert "/outcome,${KONFORM_ATTEMPT},${DIALSTATUS})" in handler
-    assert "Return()" in handler
+    handler = context("konform-outcome")
+    assert any("/outcome,${KONFORM_ATTEMPT},${DIALSTATUS})" in line for line in handler)
+    assert "Return()" in handler[-1]
 
 
 def test_dialstatus_mapping() -> None:
