@@ -96,6 +96,14 @@ class KonformAgi(Application):  # type: ignore[misc]
         self._sessions = asyncio.Semaphore(max_sessions)
         self.active = 0
         self.dropped = 0
+        self.on_close: list[Callable[[], Awaitable[None]]] = []
+        """Called by :meth:`close` (the routes' store worker, their objection retries)."""
+
+    async def close(self) -> None:
+        """Release what the routes hold; the listening server is closed by its owner."""
+        for closer in reversed(self.on_close):
+            await closer()
+        self.on_close.clear()
 
     def add_route(self, path: str, endpoint: Callable[..., Any]) -> None:
         if not callable(endpoint):

@@ -1,4 +1,5 @@
-"""``konform agi serve``: the FastAGI service for plain dialplan (precheck, optout, callback)."""
+"""``konform agi serve``: the FastAGI service for plain dialplan (precheck, outcome, optout,
+callback)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     actions = agi.add_subparsers(dest="action", required=True, metavar="ACTION")
     p = actions.add_parser(
         "serve",
-        help="serve the FastAGI routes precheck, optout and callback",
+        help="serve the FastAGI routes precheck, outcome, optout and callback",
         description="Asterisk reaches the routes as AGI(agi://HOST:PORT/precheck,<campaign>),"
-        " AGI(agi://HOST:PORT/optout[,<number>]) and AGI(agi://HOST:PORT/callback).",
+        " AGI(agi://HOST:PORT/outcome,<attempt>,${DIALSTATUS}) (the hangup handler of an"
+        " agent's call), AGI(agi://HOST:PORT/optout[,<number>]) and"
+        " AGI(agi://HOST:PORT/callback). See dialplan/pbx/extensions.conf.",
     )
     p.add_argument("--host", help="address to listen on (default [agi] host, 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default [agi] port, 4573)")

@@ -1,5 +1,9 @@
 """FastAGI through the real sandbox: agents' manual calls through the gate, the callback line
-and the opt-out line, with the far end and the agents' phones as the other parties."""
+and the opt-out line, with the far end and the agents' phones as the other parties.
+
+Issue 13: an agent's allowed call is an attempt whose outcome comes from the dialplan's hangup
+handler (finding 7), a dial string with a comma is refused (finding 11), and the PBX's Log()
+lines hold no plain number (finding 9)."""
 
 from __future__ import annotations
 
@@ -13,9 +17,11 @@ from typing import Any
 
 import pytest
 
+from agi.server import KonformAgi
 from agi.service import start_agi
 from ari_app.demo import CALLER_ID, DEMO_CLOCK, build_demo_store
 from konform.config import Config
+from konform.numbers import masked
 from konform.sandbox.farend import voiced_seconds
 from konform.sandbox.sandbox import Sandbox
 from konform.store import donotcall
@@ -27,6 +33,8 @@ pytestmark = pytest.mark.integration
 ALLOWED = "+49301110010"  # consent given below; the far end answers as a person
 BLOCKED = "+49301110007"  # no consent
 OPTING_OUT = "+49301110001"  # the far end's caller on the opt-out line
+CALLING_BACK = "+49301110002"  # the far end's caller on the callback line
+WITH_COMMA = "0301110011"  # dialled by agent1 as "0301110011,60"
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float = 30) -> Any:
@@ -62,11 +70,12 @@ def agi_db(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     started = threading.Event()
     failure: list[BaseException] = []
     servers: list[asyncio.Server] = []
+    apps: list[KonformAgi] = []
 
     def run() -> None:
         asyncio.set_event_loop(loop)
         try:
-            server, _ = loop.run_until_complete(
+            server, app = loop.run_until_complete(
                 start_agi(
                     store,
                     Config(),
@@ -76,6 +85,7 @@ def agi_db(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterat
                 )
             )
             servers.append(server)
+            apps.append(app)
         except BaseException as exc:  # reported to the test thread
             failure.append(exc)
         started.set()
@@ -93,6 +103,8 @@ def agi_db(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         for server in servers:
             server.close()
             await server.wait_closed()
+        for app in apps:
+            await app.close()
 
     asyncio.run_coroutine_threadsafe(shut_down(), loop).result(10)
     loop.call_soon_threadsafe(loop.stop)
@@ -114,6 +126,7 @@ def calls(sandbox: Sandbox, agi_db: Path) -> dict[str, Any]:
         f"channel originate Local/{sandbox.settings.optout_line}@call-pbx-press9"
         " application Wait 25"
     )
+    phones.cli(f"channel originate Local/{WITH_COMMA}@agent1-comma application Wait 8")
     return {"heard": sandbox.host_path(heard), "db": agi_db}
 
 
@@ -129,9 +142,51 @@ def test_agent_call_reaches_far_end_with_campaign_number(
     assert not entry[-1]["privacy"]
     gate = wait_for(
         "the gate's log line",
-        lambda: [e for e in sandbox.pbx_log("KONFORM_GATE") if e.get("number") == ALLOWED],
+        lambda: [e for e in sandbox.pbx_log("KONFORM_GATE") if e.get("number") == masked(ALLOWED)],
     )
     assert gate[-1]["decision"] == "allow" and gate[-1]["cid"] == CALLER_ID
+    assert gate[-1]["attempt"]
+
+
+def test_agent_call_is_an_attempt_with_its_outcome_from_the_hangup_handler(
+    sandbox: Sandbox, calls: dict[str, Any]
+) -> None:
+    """finding 7: the allowed manual dial is an agent's attempt on the agent's channel; when
+    the phone hangs up after talking, the hangup handler gives it the outcome human."""
+
+    def finished() -> list[tuple[Any, ...]]:
+        store = open_store(calls["db"])
+        try:
+            return store.conn.execute(
+                "SELECT id, source, channel_id, outcome, state FROM call_attempts"
+                " WHERE number = ? AND outcome IS NOT NULL",
+                (ALLOWED,),
+            ).fetchall()
+        finally:
+            store.close()
+
+    ((attempt, source, channel, outcome, state),) = wait_for(
+        "the attempt's outcome from the hangup handler", finished, timeout=40
+    )
+    assert (source, outcome, state) == ("agent", "human", "bridged")
+    assert channel
+    gate = [e for e in sandbox.pbx_log("KONFORM_GATE") if e.get("number") == masked(ALLOWED)]
+    assert gate[-1]["attempt"] == str(attempt)
+
+
+def test_dial_string_with_a_comma_is_refused(sandbox: Sandbox, calls: dict[str, Any]) -> None:
+    """finding 11: "0301110011,60" is not judged as +49301110011 and dialled raw: refused."""
+    gate = wait_for(
+        "the gate's refusal of the dial string with a comma",
+        lambda: [
+            e
+            for e in sandbox.pbx_log("KONFORM_GATE")
+            if e.get("agent") == "agent1" and e.get("reasons") == "invalid_number"
+        ],
+    )
+    assert gate[-1]["decision"] == "block" and not gate[-1]["attempt"]
+    time.sleep(2)  # time for a call that should not happen to arrive
+    assert not [e for e in sandbox.farend_log() if WITH_COMMA[1:] in e.get("number", "")]
 
 
 def test_blocked_agent_call_never_reaches_far_end_and_agent_hears_why(
@@ -139,7 +194,7 @@ def test_blocked_agent_call_never_reaches_far_end_and_agent_hears_why(
 ) -> None:
     gate = wait_for(
         "the gate's decision",
-        lambda: [e for e in sandbox.pbx_log("KONFORM_GATE") if e.get("number") == BLOCKED],
+        lambda: [e for e in sandbox.pbx_log("KONFORM_GATE") if e.get("number") == masked(BLOCKED)],
     )
     assert gate[-1]["decision"] == "block" and gate[-1]["reasons"] == "no_consent"
     heard: Path = calls["heard"]
@@ -171,3 +226,28 @@ def test_pressing_9_on_the_optout_line_lists_the_number(calls: dict[str, Any]) -
             store.close()
 
     wait_for(f"{OPTING_OUT} on the internal objection list", listed, timeout=40)
+
+
+def test_pbx_log_lines_hold_no_plain_number(sandbox: Sandbox, calls: dict[str, Any]) -> None:
+    """finding 9: the Log() lines konform's dialplan writes show every caller and callee
+    masked (the numbers appear, masked, so the lines were written); nothing else in the PBX's
+    messages.log shows them either."""
+    wait_for(
+        "every scenario's log line",
+        lambda: (
+            sandbox.pbx_log("KONFORM_OPTOUT_LINE")
+            and [e for e in sandbox.pbx_log("KONFORM_CALLBACK") if e.get("route")]
+            and len(sandbox.pbx_log("KONFORM_GATE")) >= 3
+        ),
+        timeout=40,
+    )
+    assert sandbox.pbx_log("KONFORM_OPTOUT_LINE")[-1]["caller"] == masked(OPTING_OUT)
+    callback = [e for e in sandbox.pbx_log("KONFORM_CALLBACK") if e.get("route")]
+    assert callback[-1]["caller"] == masked(CALLING_BACK)
+    log = sandbox.pbx().log_dir / "messages.log"
+    lines = log.read_text(errors="replace").splitlines()
+    assert any("KONFORM_GATE|" in line for line in lines)
+    for number in (ALLOWED, BLOCKED, OPTING_OUT, CALLING_BACK, WITH_COMMA):
+        national = number[3:] if number.startswith("+49") else number[1:]
+        leaks = [line for line in lines if national in line]
+        assert not leaks, leaks

@@ -85,6 +85,7 @@ async def agi(store: Store) -> AsyncIterator[tuple[KonformAgi, int]]:
     yield app, port
     server.close()
     await server.wait_closed()
+    await app.close()
 
 
 async def test_precheck_allows_and_sets_the_campaign_caller_id(
