@@ -32,7 +32,7 @@ from agi import variables as v
 from agi.server import AgiHangup, AgiRequest, KonformAgi
 from konform import gate
 from konform.numbers import InvalidNumber, masked, normalize
-from konform.reasons import Language
+from konform.reasons import CODES, Language, group_of
 from konform.store import audit, callerids, campaigns, manual_dials
 from konform.store.database import Store
 from konform.store.objection import OptOuts
@@ -50,21 +50,22 @@ PRECHECK_SOURCE = "fastagi precheck"
 PLAIN_DIAL_STRING = re.compile(r"\+?[0-9]+")
 
 # What an agent hears when the gate blocks: the first matching prompt per reason group.
-REASON_PROMPTS = (
-    ({"invalid_number"}, "konform/blocked-invalid"),
-    ({"dnc_internal", "robinson", "belmeniet"}, "konform/blocked-dnc"),
-    ({"no_consent", "consent_unconfirmed", "consent_revoked", "consent_purpose_mismatch",
-      "customer_relationship_expired"}, "konform/blocked-consent"),
-    ({"sunday", "public_holiday", "outside_hours"}, "konform/blocked-time"),
-    ({"caller_id_not_owned"}, "konform/blocked-callerid"),
-    ({"attempts_exhausted", "retry_too_soon", "call_in_progress"}, "konform/blocked-attempts"),
-)  # fmt: skip
+# The prompt per reason group (konform.reasons.GROUPS), in the order an agent hears them.
+GROUP_PROMPTS = (
+    ("invalid", "konform/blocked-invalid"),
+    ("dnc", "konform/blocked-dnc"),
+    ("consent", "konform/blocked-consent"),
+    ("time", "konform/blocked-time"),
+    ("callerid", "konform/blocked-callerid"),
+    ("attempts", "konform/blocked-attempts"),
+)
 
 
 def prompts_for(codes: list[str]) -> str:
     """``Playback`` argument for a blocked call: the general prompt, then one per reason."""
     names = ["konform/blocked"]
-    names += [prompt for group, prompt in REASON_PROMPTS if group & set(codes)]
+    groups = {group_of(code) for code in codes if code in CODES}
+    names += [prompt for group, prompt in GROUP_PROMPTS if group in groups]
     return "&".join(names)
 
 
