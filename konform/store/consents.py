@@ -15,7 +15,15 @@ from datetime import UTC, datetime
 from konform.policy import Consent, ConsentEvent, consent_state
 from konform.store.database import Store, utc_text
 
-__all__ = ["ConsentRow", "consents_of", "event_from_columns", "events_of", "record_consents"]
+__all__ = [
+    "ConsentRow",
+    "consents_of",
+    "event_from_columns",
+    "events_of",
+    "latest_revocations",
+    "record_consent",
+    "record_consents",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +67,43 @@ def record_consents(store: Store, rows: Iterable[ConsentRow], via: str = "import
         ),
     )
     return store.conn.total_changes - before
+
+
+def record_consent(
+    store: Store, row: ConsentRow, via: str = "import", key: bytes | None = None
+) -> int:
+    """Append the events of one row inside the caller's transaction; return how many were new.
+
+    ``key``: the number's list key when the caller has it already.
+    """
+    now = utc_text(datetime.now(UTC))
+    key = key if key is not None else store.keyer.number_key(row.number)
+    before = store.conn.total_changes
+    store.conn.executemany(
+        "INSERT OR IGNORE INTO consent_events (number_key, number, purpose, event, at, source,"
+        " via, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            (key, row.number, e.purpose, e.kind, utc_text(e.at), row.source, via, now)
+            for e in row.events()
+        ),
+    )
+    return store.conn.total_changes - before
+
+
+def latest_revocations(store: Store, keys: Iterable[bytes]) -> dict[tuple[bytes, str], datetime]:
+    """The newest revocation held per (number key, purpose) for the given number keys."""
+    found: dict[tuple[bytes, str], datetime] = {}
+    wanted = list(dict.fromkeys(keys))
+    for start in range(0, len(wanted), 500):
+        part = wanted[start : start + 500]
+        rows = store.conn.execute(
+            "SELECT number_key, purpose, max(at) FROM consent_events WHERE event = 'revoked'"
+            f" AND number_key IN ({','.join('?' * len(part))}) GROUP BY number_key, purpose",
+            part,
+        )
+        for key, purpose, at in rows:
+            found[(bytes(key), purpose)] = datetime.fromisoformat(at)
+    return found
 
 
 def event_from_columns(purpose: str, kind: str, at: str) -> ConsentEvent:
