@@ -125,6 +125,9 @@ def optout_agi(db: Path, port: int, number: str) -> tuple[float, float, str]:
         sock.sendall("".join(f"{k}: {v}\n" for k, v in headers.items()).encode() + b"\n")
         buffer = bytearray()
         command = _agi_line(sock, buffer)
+        while command.startswith("SET VARIABLE"):  # what the route sets before its menu
+            sock.sendall(b"200 result=1\n")
+            command = _agi_line(sock, buffer)
         if not command.startswith("GET DATA"):
             return float("inf"), float("inf"), f"unexpected {command!r}"
         started = time.perf_counter()
