@@ -7,7 +7,6 @@ import argparse
 import asyncio
 import contextlib
 
-from agi.service import serve_forever
 from konform.cli.context import Context, UserError
 
 __all__ = ["register"]
@@ -34,6 +33,8 @@ def agi_serve(args: argparse.Namespace, ctx: Context) -> int:
     port = args.port or ctx.config.agi.port
     try:
         with contextlib.suppress(KeyboardInterrupt):
+            from agi.service import serve_forever  # heavy: only for this command
+
             asyncio.run(serve_forever(ctx.store, ctx.config, host, port))
     except OSError as exc:
         raise UserError(f"cannot listen on {host}:{port}: {exc.strerror}") from None

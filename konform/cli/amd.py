@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from konform.amd.evaluate import CorpusError, evaluate_corpus
 from konform.cli.context import Context, UserError
 
 __all__ = ["register"]
@@ -28,6 +27,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def amd_eval(args: argparse.Namespace, ctx: Context) -> int:
+    from konform.amd.evaluate import CorpusError, evaluate_corpus  # numpy, webrtcvad
+
     try:
         evaluation = evaluate_corpus(args.corpus)
     except CorpusError as exc:

@@ -12,7 +12,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ari_app.demo import run_demo
 from konform.cli.context import Context, UserError
 from konform.sandbox.root import SandboxError
 from konform.sandbox.sandbox import Sandbox
@@ -37,6 +36,8 @@ def demo(args: argparse.Namespace, ctx: Context) -> int:
     if not args.json:
         ctx.warn("starting the sandbox (PBX, far end, phones) and calling; about a minute …")
     try:
+        from ari_app.demo import run_demo  # heavy (ARI client): only for this command
+
         result = run_demo(folder, Sandbox())
     except SandboxError as exc:
         raise UserError(f"demo: the Asterisk sandbox failed: {exc}") from None

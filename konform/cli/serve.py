@@ -15,13 +15,15 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
+from typing import TYPE_CHECKING
 
-from ari_app.ari import AriClient
-from ari_app.dialer import Dialer
 from konform.cli.context import Context, UserError
 from konform.config import require_secret
 from konform.service_lock import LockHeld, ServiceLock, pbx_lock_path, serve_lock_path
 from konform.store import campaigns, retention
+
+if TYPE_CHECKING:
+    from ari_app.dialer import Dialer
 
 __all__ = ["register"]
 
@@ -66,6 +68,9 @@ def serve(args: argparse.Namespace, ctx: Context) -> int:
 
 
 async def _serve(args: argparse.Namespace, ctx: Context) -> None:
+    from ari_app.ari import AriClient  # heavy (aiohttp): only for this command
+    from ari_app.dialer import Dialer
+
     config = ctx.config
     async with (
         AriClient(config.ari.url, config.ari.username, config.ari.password, config.ari.app) as ari,

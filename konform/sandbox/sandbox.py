@@ -12,16 +12,17 @@ source address. Credentials are generated once per cache folder into ``secrets.j
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
 import secrets
 import shutil
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 from konform.sandbox.instance import AsteriskInstance, dialplan_dir
 from konform.sandbox.root import SandboxError, cache_dir, ensure_root
@@ -187,17 +188,16 @@ class Sandbox:
 
     def ari_info(self, timeout: float = 10) -> dict[str, Any]:
         """``GET /ari/asterisk/info`` with the sandbox's credentials."""
+        request = urllib.request.Request(f"{self.ari_url}/ari/asterisk/info")
+        token = base64.b64encode(f"{self.settings.ari_user}:{self.ari_password}".encode())
+        request.add_header("Authorization", "Basic " + token.decode("ascii"))
         try:
-            response = httpx.get(
-                f"{self.ari_url}/ari/asterisk/info",
-                auth=(self.settings.ari_user, self.ari_password),
-                timeout=timeout,
-            )
-        except httpx.HTTPError as exc:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                info: dict[str, Any] = json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            raise SandboxError(f"ARI answered {exc.code}: {exc.read()[:200]!r}") from None
+        except (OSError, ValueError) as exc:
             raise SandboxError(f"ARI at {self.ari_url} did not answer: {exc}") from None
-        if response.status_code != 200:
-            raise SandboxError(f"ARI answered {response.status_code}: {response.text[:200]}")
-        info: dict[str, Any] = response.json()
         return info
 
     def farend_log(self) -> list[dict[str, str]]:

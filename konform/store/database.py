@@ -19,8 +19,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import sqlite_utils
-
 from konform.numbers import Keyer
 from konform.store.schema import migrate
 
@@ -53,9 +51,8 @@ def utc_text(moment: datetime) -> str:
 class Store:
     """An open konform database and the secret that keys its do-not-call lists."""
 
-    def __init__(self, db: sqlite_utils.Database, secret: bytes, path: Path) -> None:
-        self.db = db
-        self.conn: sqlite3.Connection = db.conn
+    def __init__(self, conn: sqlite3.Connection, secret: bytes, path: Path) -> None:
+        self.conn = conn
         self.secret = secret
         self.keyer = Keyer(secret)
         self.path = path
@@ -285,7 +282,7 @@ def open_store(path: str | Path, key_file: str | Path | None = None) -> Store:
         conn.close()
         raise
     _restrict_files(path)
-    store = Store(sqlite_utils.Database(conn), secret, path)
+    store = Store(conn, secret, path)
     _key_migrated_consents(store)
     return store
 

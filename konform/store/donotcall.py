@@ -12,8 +12,6 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Literal
 
-import numpy as np
-
 from konform.store.database import Store, utc_text
 
 __all__ = [
@@ -72,6 +70,8 @@ def sorted_unique(blob: bytes | bytearray) -> bytes:
         raise ValueError("do-not-call keys are 32-byte HMAC-SHA256 digests")
     if not blob:
         return b""
+    import numpy as np  # only bulk loads need it; kept off every CLI call's start-up
+
     keys = np.sort(np.frombuffer(bytes(blob), dtype=f"S{KEY_SIZE}"))
     if len(keys) > 1:  # drop repeats: sorted, so they are neighbours
         keep = np.empty(len(keys), dtype=bool)
