@@ -8,12 +8,13 @@ Only an invalid number is judged alone, since nothing else can be judged of it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from konform.calling_time import LEGAL_WINDOW, CallingWindow, holiday_at, places
+from konform.calling_time import LEGAL_WINDOW, CallingWindow, Places, holiday_at, places
 from konform.jurisdictions import DEFAULT, Profile, profile
 from konform.reasons import Language, Reason
 
@@ -260,7 +261,20 @@ def _time_reasons(
     envelope = law.envelope
     effective = window if window.within(envelope) else envelope
     region = facts.contact.region if facts.contact else None
-    where = places(facts.number, region)
+    # Windows and holidays are whole minutes: judging the minute is exact, and a round's many
+    # checks in the same minute and place share one answer.
+    minute = at.replace(second=0, microsecond=0)
+    return list(
+        _time_reasons_at(law.code, effective, places(facts.number, region), minute, language)
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _time_reasons_at(
+    code: str, effective: CallingWindow, where: Places, at: datetime, language: Language
+) -> tuple[Reason, ...]:
+    law = profile(code)
+    envelope = law.envelope
     codes: dict[str, Reason] = {}
     for zone in where.zones:
         local = at.astimezone(zone)
@@ -295,7 +309,7 @@ def _time_reasons(
                 law.reason("outside_hours", language, window=allowed, local=shown),
             )
     order = ("sunday", "public_holiday", "outside_hours")
-    return [codes[c] for c in order if c in codes]
+    return tuple(codes[c] for c in order if c in codes)
 
 
 def _attempt_reasons(
