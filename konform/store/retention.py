@@ -121,36 +121,23 @@ def run(store: Store, now: datetime, settings: RetentionConfig) -> RetentionRepo
         conn.execute("DELETE FROM meta WHERE key = 'audit_retention_cutoff'")
 
         deletions = gdpr.queue_deletions(store, files, why="retention", checkpoint=True)
-        _audit(
-            store,
-            as_of,
-            settings,
-            recordings=recordings,
-            attempts_anonymised=anonymised,
-            attempts_deleted=attempts_deleted,
-            consent_proofs_ended=len(ended),
-            consent_events_deleted=events_deleted,
-            erasure_markers_deleted=markers,
-            audit_deleted=audit_deleted,
-        )
-    files_deleted = gdpr.delete_files(deletions)
-    return RetentionReport(
-        as_of=as_of,
-        recordings_deleted=recordings,
-        files_deleted=files_deleted,
-        attempts_anonymised=anonymised,
-        attempts_deleted=attempts_deleted,
-        consent_proofs_ended=len(ended),
-        consent_events_deleted=events_deleted,
-        erasure_markers_deleted=markers,
-        audit_deleted=audit_deleted,
-    )
+        counts = {
+            "recordings_deleted": recordings,
+            "attempts_anonymised": anonymised,
+            "attempts_deleted": attempts_deleted,
+            "consent_proofs_ended": len(ended),
+            "consent_events_deleted": events_deleted,
+            "erasure_markers_deleted": markers,
+            "audit_deleted": audit_deleted,
+        }
+        _audit(store, as_of, settings, **counts)
+    return RetentionReport(as_of=as_of, files_deleted=gdpr.delete_files(deletions), **counts)
 
 
 def _audit(store: Store, as_of: str, settings: RetentionConfig, **counts: int) -> None:
     """One audit row per kind that deleted something (written after the deletions)."""
     kinds = {
-        "recordings": (("recordings",), settings.recordings),
+        "recordings": (("recordings_deleted",), settings.recordings),
         "attempts": (("attempts_anonymised", "attempts_deleted"), settings.attempts),
         "consent_proofs": (
             ("consent_proofs_ended", "consent_events_deleted"),

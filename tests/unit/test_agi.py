@@ -18,45 +18,10 @@ from konform.policy import Campaign
 from konform.store import audit, callerids, campaigns, donotcall
 from konform.store.consents import ConsentRow, record_consents
 from konform.store.database import Store
+from tests.agi_fake import FakeAsterisk
 
 CLOCK = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # Tuesday 10:00 in Berlin
 CALLER_ID = "+4930555000100"
-
-
-class FakeAsterisk:
-    """Asterisk's side of one FastAGI session: headers out, commands in, scripted answers."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
-        self.commands: list[str] = []
-        self.variables: dict[str, str] = {}
-
-    @classmethod
-    async def call(cls, port: int, script: str, **headers: str) -> FakeAsterisk:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        fake = cls(reader, writer)
-        lines = {"agi_network_script": script, "agi_channel": "PJSIP/agent1-0001", **headers}
-        writer.write("".join(f"{k}: {val}\n" for k, val in lines.items()).encode() + b"\n")
-        await writer.drain()
-        return fake
-
-    async def run(self, digits: str = "") -> None:
-        """Answer every command until the server closes; GET DATA gets ``digits``."""
-        while True:
-            line = await asyncio.wait_for(self.reader.readline(), timeout=10)
-            if not line:
-                break
-            command = line.decode().strip()
-            self.commands.append(command)
-            if command.startswith("SET VARIABLE"):
-                _, _, rest = command.partition("SET VARIABLE ")
-                name, _, value = rest.partition(" ")
-                self.variables[name] = value.strip('"')
-            answer = f"200 result={digits}" if command.startswith("GET DATA") else "200 result=0"
-            self.writer.write((answer + "\n").encode())
-            await self.writer.drain()
-        self.writer.close()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import logging
 import re
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,50 +30,12 @@ from konform.store.consents import ConsentRow, record_consents
 from konform.store.database import Store
 from konform.store.objection import OptOuts
 from konform.store.worker import StoreWorker
+from tests.agi_fake import FakeAsterisk
 
 CLOCK = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # Tuesday 10:00 in Berlin
 CALLER_ID = "+4930555000100"
 CONSENTED = ("+49301110002", "+49301110003")
 DIALPLAN = Path(__file__).resolve().parents[2] / "dialplan" / "pbx" / "extensions.conf"
-
-
-class FakeAsterisk:
-    """Asterisk's side of one FastAGI session; ``on_command`` sees each command as it comes."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
-        self.commands: list[str] = []
-        self.variables: dict[str, str] = {}
-        self.on_command: Callable[[str], None] = lambda command: None
-
-    @classmethod
-    async def call(cls, port: int, script: str, **headers: str) -> FakeAsterisk:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        fake = cls(reader, writer)
-        lines = {"agi_network_script": script, "agi_channel": "PJSIP/agent1-0001", **headers}
-        writer.write("".join(f"{k}: {val}\n" for k, val in lines.items()).encode() + b"\n")
-        await writer.drain()
-        return fake
-
-    async def run(self, digits: str = "") -> FakeAsterisk:
-        while True:
-            line = await asyncio.wait_for(self.reader.readline(), timeout=10)
-            if not line:
-                break
-            command = line.decode().strip()
-            self.commands.append(command)
-            self.on_command(command)
-            if command.startswith("SET VARIABLE"):
-                _, _, rest = command.partition("SET VARIABLE ")
-                name, _, value = rest.partition(" ")
-                self.variables[name] = value.strip('"')
-            answer = f"200 result={digits}" if command.startswith("GET DATA") else "200 result=0"
-            self.writer.write((answer + "\n").encode())
-            await self.writer.drain()
-        self.writer.close()
-        await self.writer.wait_closed()
-        return self
 
 
 @dataclass

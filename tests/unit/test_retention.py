@@ -41,7 +41,7 @@ def test_recordings_go_after_their_limit_rows_and_files(store: Store, tmp_path: 
     assert store.conn.execute("SELECT count(*) FROM recordings").fetchone()[0] == 1
     assert store.conn.execute("SELECT count(*) FROM pending_deletions").fetchone()[0] == 0
     rows = _retention_rows(store)
-    assert rows["recordings"]["recordings"] == 1 and rows["recordings"]["limit_days"] == 90
+    assert rows["recordings"]["recordings_deleted"] == 1 and rows["recordings"]["limit_days"] == 90
     assert set(rows) == {"recordings"}
 
 
@@ -201,4 +201,4 @@ async def test_run_daily_runs_at_once_on_the_worker(store: Store, tmp_path: Path
         await task
     worker.close()
     assert not old.exists()
-    assert _retention_rows(store)["recordings"]["recordings"] == 1
+    assert _retention_rows(store)["recordings"]["recordings_deleted"] == 1
