@@ -1,10 +1,10 @@
 """A small keep-alive HTTP/1.1 client for ARI's REST calls on a trusted link (loopback or LAN).
 
-Why not aiohttp for these (it stays for the event WebSocket): at a hundred concurrent calls each
-call makes nine REST requests, and aiohttp's general machinery (URL objects, header multidicts,
-response objects, timers, hooks) cost about a fifth of the app's CPU; this client writes one
-request in one ``write`` and parses the answer in place (measured with ``bench/calls.py``: the
-app's share of the PBX's CPU went from 0.31-0.33 to 0.26-0.28).
+Why not aiohttp for these (it stays for the event WebSocket): every call makes several REST
+requests, and at a hundred concurrent calls aiohttp's general machinery (URL objects, header
+multidicts, response objects, timers, hooks) is a large share of the app's CPU; this client
+writes one request in one ``write`` and parses the answer in place
+(docs/decisions/own-ari-client.md).
 
 What it does: a pool of at most ``size`` connections, reused while the server keeps them open;
 ``Content-Length`` and chunked bodies; ``Connection: close``; a body ended by the server closing
@@ -144,9 +144,9 @@ class HttpPool:
         # backlog (Asterisk's is 10), and a dropped SYN is retried only after a second; a
         # burst after a quiet spell (idle connections are dropped) still ramps up quickly.
         # A connect completes before the server has accepted it, so this alone does not
-        # bound the listen queue (a burst of connects still overflowed it, measured as
-        # ListenOverflows): warm() opens connections ahead of a burst and counts each new
-        # one until its first answer, when it is surely accepted.
+        # bound the listen queue (the kernel's ListenOverflows counter shows it): warm()
+        # opens connections ahead of a burst and counts each new one until its first answer,
+        # when it is surely accepted.
         self._connecting = asyncio.Semaphore(connect_at_once)
         self.opened = 0
         self._busy = 0  # requests under way (each has or is getting a connection)

@@ -33,10 +33,10 @@ __all__ = ["DRAIN_INTERVAL_S", "AmdListener", "MediaHub"]
 logger = logging.getLogger(__name__)
 
 DRAIN_INTERVAL_S = 0.08
-"""How often the hub reads all sockets: four packets per call each time, 12.5 wake-ups a second.
-Shorter costs more per call (every drain reads each socket until it is empty); 40 ms cost a
-tenth more of the app's CPU at 100 calls. At most this much is added to a decision, 40 ms on
-average, against the 800 ms of silence that end a person's greeting."""
+"""How often the hub reads all sockets: four packets per call each time. Shorter costs more
+per call (every drain reads each socket until it is empty; see docs/benchmarks.md). At most this
+much is added to a decision, small against the second of silence that ends a person's
+greeting."""
 
 MAX_DATAGRAM = 2048
 

@@ -3,14 +3,12 @@ the calls already answered wait until it has taken them.
 
 At a campaign's start the far end answers the first calls while the PBX is still working
 through the later originates; each answered call then asks for a snoop channel, an
-externalMedia channel and a bridge. Measured on two cores, that work delayed the later
-originates' INVITEs by up to 200 ms. A tap waits (at most ``max_wait`` seconds) while
-originates are under way and ``settle`` seconds after the last one was answered: the PBX
-answers the originate request before its INVITE has left (far-end INVITEs came 110-190 ms
-after the request), so a tap started at the answer still competed with it. Measured with
-``bench/calls.py`` at 80 and 100 calls: p99 setup +24..+76 ms over the baseline without the
-settle time, -52..+11 ms with 0.1 s. A tap loses nothing a person says (people answer and
-then speak), at most the first moment of a mailbox's greeting.
+externalMedia channel and a bridge, and that work delays the later originates' INVITEs. A tap
+waits (at most ``max_wait`` seconds) while originates are under way and ``settle`` seconds
+after the last one was answered: the PBX answers the originate request before its INVITE has
+left, so a tap started at the answer still competes with it. A tap loses nothing a person says
+(people answer and then speak), at most the first moment of a mailbox's greeting. The
+measurements: docs/decisions/originate-window.md.
 """
 
 from __future__ import annotations

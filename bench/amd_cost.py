@@ -1,6 +1,6 @@
 """Benchmark: what one answering machine detector stream costs.
 
-    .venv/bin/python bench/amd_cost.py [--corpus DIR]
+    python -m bench.amd_cost [--corpus DIR]
 
 Feeds the corpus's audio through the detector with the decision rules off (so every frame is
 analysed, the worst case), once 20 ms at a time (as the offline evaluator does) and once in the

@@ -1,11 +1,11 @@
 """Benchmark: konform's AMD side by side with Asterisk's app_amd, on the same files, in one run.
 
-    .venv/bin/python bench/amd_vs_app_amd.py [--corpus DIR] [--parallel 10]
+    python -m bench.amd_vs_app_amd [--corpus DIR] [--parallel 10]
 
 Every file of the corpus is played into the sandbox PBX through a Local channel twice: once
 into Asterisk's own ``AMD()`` (default amd.conf), once into konform's live path (snoop +
 externalMedia RTP + the detector). The offline evaluator runs on the same files. Without
---corpus a held-out corpus is made first (tools/make_amd_corpus.py, seed 23, voices the
+--corpus a held-out corpus is made first (tools.make_amd_corpus, seed 23, voices the
 detector was not tuned on: espeak-ng German and English voices and Asterisk's German prompts).
 Prints accuracy, humans dropped, machines missed, median and p90 decision time per row, and how
 often the live decision equals the offline one.

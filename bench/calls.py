@@ -1,6 +1,6 @@
 """Benchmark: concurrent calls through the real sandbox, baseline against konform.
 
-    .venv/bin/python bench/calls.py [--levels 10 20 40 60 80 100]
+    python -m bench.calls [--levels 10 20 40 60 80 100]
 
 Both rows place the same legs over the PBX's trunk to the far end, which answers half of them
 as a person ("Hallo?", then silence) and half as a mailbox (a 9 s greeting, then a beep), at

@@ -1,6 +1,6 @@
 """Benchmark: how long an import holds SQLite's write lock at most (its longest batch).
 
-    .venv/bin/python bench/import_batches.py [--rows 1000000] [--folder DIR]
+    python -m bench.import_batches [--rows 1000000] [--folder DIR]
 
 Writes a contacts file of ``--rows`` valid German numbers, imports it into a fresh store
 through ``konform import``'s code path and prints the rows per second, the number of write

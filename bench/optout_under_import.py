@@ -10,7 +10,7 @@ time until the route answered (the CLI exits; the AGI route sends its next comma
 does only after the commit). The two routes run side by side, each one opt-out after another.
 Prints median / p99 / max per route and the import's own time.
 
-    python bench/optout_under_import.py --rows 5000000 --optouts 20
+    python -m bench.optout_under_import --rows 5000000 --optouts 20
 """
 
 from __future__ import annotations

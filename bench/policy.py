@@ -1,7 +1,7 @@
 """Benchmark: policy checks per second with 1 and 10 million numbers on the lists, and list
 import rows per second.
 
-    .venv/bin/python bench/policy.py [--sizes 1000000 10000000] [--checks 50000]
+    python -m bench.policy [--sizes 1000000 10000000] [--checks 50000]
 
 For each size it writes a Robinson file of SHA-256 digests (the usual delivery form) and one of
 plain E.164 numbers, imports both through ``konform import``'s code path, adds 1 % of the

@@ -65,12 +65,9 @@ MAX_LINE = 65_536
 and it keeps every field under the csv module's own limit (128 KiB)."""
 
 # One write transaction should hold the write lock for about TARGET_BATCH_S, so that an opt-out
-# committed by another process waits well under a second. Measured on the development machine
-# (SQLite 3.40, WAL, synchronous=FULL, 1 million contacts and 5 million Robinson keys already
-# in the store; bench/import_batches.py): 2,000 contact upserts take ~50 ms, 1,000 consent rows
-# with their audit entries ~75 ms, 1,000 list keys merged into a list of 5 million ~50 ms, but
-# 50,000 sorted keys appended to an empty list only ~65 ms. The cost per row varies that much
-# with the data, so a batch starts at the measured size and then follows the time the last
+# committed by another process waits well under a second. The cost per row varies widely with
+# the data (merging into a large list, appending to an empty one), so a batch starts at a size
+# measured for its kind (docs/decisions/batched-imports.md) and then follows the time the last
 # transaction held the lock (at most doubling or halving per batch).
 TARGET_BATCH_S = 0.05
 START_ROWS: dict[str, int] = {"contacts": 2_000, "consents": 1_000, "list": 1_000}

@@ -1,16 +1,15 @@
 #!/usr/bin/env python3
 """Make labelled AMD corpora from speech clips: what an outbound call hears from the answer.
 
-Built on the development corpus's generator (shared/amd-corpus/make_corpus.py: same 8 kHz
-mu-law WAV, same human and machine patterns, noise at 15-40 dB SNR and level -12..0 dB), with
-the cases konform must also survive:
+Corpora are made like the development corpus (8 kHz mu-law WAV, the same human and machine
+patterns, noise at 15-40 dB SNR and level -12..0 dB), with the cases konform must also survive:
 
 - ``human/business-long``: a person answering with a long company greeting (4-6 words);
 - ``machine/mailbox-short``: a one-phrase mailbox greeting, with a beep or without;
 - ``human/silence`` and ``human/noise``: someone picks up and says nothing (on a noisy line);
 - ``machine/music``: an announcement with music (notes with harmonics).
 
-    python3 tools/make_amd_corpus.py --out DIR --n 200 --seed 23 [--extra-only |
+    python -m tools.make_amd_corpus --out DIR --n 200 --seed 23 [--extra-only |
         --extra-share 0] [--espeak DIR [--voices V,..] [--phrases FILE]] SRC_DIR ...
 
 Sources are folders of clips sox can read; ``--espeak DIR`` first speaks a set of German and

@@ -120,8 +120,8 @@ class Detector:
         rms = math.sqrt(energy / self.frame_samples)
         dbfs = 20.0 * math.log10(max(rms, 1.0) / 32768.0)
         if self._t == 0 and dbfs < DIGITAL_SILENCE_DBFS:
-            # Exact zeros before the line's first sound (a live tap delivers ~0.6 s of them
-            # while its bridge starts): nothing to analyse yet, and not counted toward the
+            # Exact zeros before the line's first sound (a live tap delivers some while its
+            # bridge starts): nothing to analyse yet, and not counted toward the
             # deadline, so live and offline judge the same audio. The call flow keeps its own
             # wall-clock guard for a line that never sends anything.
             self._skipped += FRAME_MS
@@ -129,8 +129,7 @@ class Detector:
         floor = self._track_floor(dbfs)
         loud = dbfs > floor + cfg.speech_margin_db and dbfs > cfg.min_speech_dbfs
         # The VAD hears every frame, quiet ones too: it adapts its noise model to what it is
-        # fed, and fed only the loud frames it lost weak speech on noisy or quiet lines (tuning
-        # seed 211 at -15 dB with 15 dB SNR: 88.7 % -> 96.4 %; at its own level no change).
+        # fed, and fed only the loud frames it loses weak speech on noisy or quiet lines.
         speech = self._vad.is_speech(frame, self.rate) and loud
         self._t += FRAME_MS
         self._features_floor = floor

@@ -162,8 +162,8 @@ def swap_in_staging(store: Store, name: ListName) -> None:
 def drain_leftovers(store: Store, name: ListName, rows_per_commit: int = 10_000) -> None:
     """Empty and drop what a replacement left behind (the old list, a half-loaded staging
     table), ``rows_per_commit`` rows per transaction so no opt-out waits behind it."""
-    # Measured: deleting 20,000 keys from the front of a list of 2 million holds the write
-    # lock up to ~80 ms; half that keeps each transaction near the imports' 50 ms.
+    # Sized so each transaction holds the write lock about as briefly as an import's batch
+    # (docs/decisions/batched-imports.md).
     for table in (_old_table(name), stage_table(name)):
         while _exists(store, table):
             with store.transaction() as conn:

@@ -1,6 +1,6 @@
 """Gathering the policy's :class:`~konform.policy.Facts` for one number from the store.
 
-One SQL statement per check: the policy gate is on every call's path and in the benchmark.
+One SQL statement per check: the policy gate is on every call's path.
 """
 
 from __future__ import annotations
