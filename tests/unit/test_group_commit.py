@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ari_app.group_commit import GroupCommit
+from konform.store.group_commit import GroupCommit
 from konform.store.database import Store, open_store
 from konform.store.worker import StoreWorker
 

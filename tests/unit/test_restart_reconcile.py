@@ -14,7 +14,7 @@ from ari_app.dialer import Dialer
 from konform import gate
 from konform.store import attempts, audit, campaigns
 from konform.store.database import Store
-from tests.unit.fake_ari import FakeAri
+from tests.fake_ari import FakeAri
 from tests.unit.test_dialer_runtime import CAMPAIGN, PEOPLE, TUESDAY, config, seed
 
 STATES = [None, "ringing", "answered", "human", "bridged"]
@@ -36,7 +36,7 @@ def open_attempts(store: Store) -> dict[str | None, int]:
 
 def start_dialer(store: Store, ari: FakeAri, tmp_path: Path) -> None:
     async def main() -> None:
-        async with Dialer(ari, store, config(tmp_path), clock=lambda: TUESDAY):  # type: ignore[arg-type]
+        async with Dialer(ari, store, config(tmp_path), clock=lambda: TUESDAY):
             pass
 
     asyncio.run(main())
