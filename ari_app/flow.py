@@ -61,6 +61,7 @@ __all__ = [
     "outcome_for_cause",
 ]  # fmt: skip
 
+
 # --- events in -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Answered:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ari_app.ari import AriError
 from konform.amd.detector import AmdDecision
@@ -43,7 +43,7 @@ class FakeTap:
     ) -> None:
         self.running = True
         number = self.ari.number_of.get(self.call_id)
-        label = "machine" if number in self.ari.machines else "human"
+        label: Literal["human", "machine"] = "machine" if number in self.ari.machines else "human"
         self.ari.decisions[self.call_id] = label
         asyncio.get_running_loop().call_soon(on_decision, AmdDecision(label, 1200, "fake"))
 

@@ -88,9 +88,7 @@ def admit(
         raise KeyError(campaign.name)
     if number is None or reasons:
         return _refuse(store, campaign, campaign_id, number or raw_number, reasons, at)
-    attempt_id = attempts.start(
-        store, campaign_id, number, at, channel_id=call_id, state="ringing"
-    )
+    attempt_id = attempts.start(store, campaign_id, number, at, channel_id=call_id, state="ringing")
     return Attempt(campaign.name, number, attempt_id, call_id)
 
 

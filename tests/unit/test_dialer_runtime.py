@@ -100,7 +100,7 @@ def test_a_call_records_its_call_id_and_how_far_it_got(store: Store, tmp_path: P
     )
     [result] = asyncio.run(run_round(store, ari, config(tmp_path), [PEOPLE[0]]))
     assert result.outcome == "human" and result.detail["agent"] == "agent1"
-    call_id = ari.number_of and next(iter(ari.number_of))
+    call_id = next(iter(ari.number_of))
     # committed before the originate left
     assert seen_at_originate == [(call_id, "ringing", None, "dialer")]
     states = [s for (s,) in read(store, "SELECT state FROM state_log ORDER BY rowid")]
