@@ -110,7 +110,10 @@ def test_batches_commit_in_the_order_they_were_formed(store: Store) -> None:
     commits = GroupCommit(StoreWorker(store))
 
     def insert(v: int) -> Callable[[], None]:
-        return lambda: store.conn.execute("INSERT INTO t VALUES (?)", (v,)) and None
+        def write() -> None:
+            store.conn.execute("INSERT INTO t VALUES (?)", (v,))
+
+        return write
 
     async def main() -> None:
         tasks = [asyncio.ensure_future(commits.run(insert(v))) for v in range(3)]
