@@ -219,10 +219,9 @@ class Dialer:
             admitted = await self.writes.admit(
                 campaign,
                 raw_number,
-                call_id,
-                self.clock(),
-                self.config.language,
-                self.config.policy.default_region,
+                call_id=call_id,
+                at=self.clock(),
+                config=self.config,
             )
             if isinstance(admitted, Refused):
                 return CallResult(

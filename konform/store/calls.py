@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from konform import gate
+from konform.config import Config
 from konform.numbers import masked
 from konform.outcomes import CallOutcome, CallState
 from konform.policy import Campaign
-from konform.reasons import TEMPORARY, Language, Reason
+from konform.reasons import TEMPORARY, Reason
 from konform.store import attempts, audit, campaigns, recordings
 from konform.store.database import Store
 from konform.store.group_commit import GroupCommit
@@ -40,6 +42,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,17 +72,20 @@ def admit(
     store: Store,
     campaign: Campaign,
     raw_number: str,
+    *,
     call_id: str,
     at: datetime,
-    language: Language = "de",
-    region: str = "DE",
+    config: Config,
 ) -> Attempt | Refused:
     """Judge a contact right before it is called, in the same transaction as what follows.
 
     Blocked only for now: skipped with nothing written (it is judged again next round).
     Otherwise the verdict is audited, and either the attempt opens (``ringing``) or the block
-    is written as a finished attempt and, if it is permanent, the contact is done."""
-    verdict = gate.judge(store, campaign, raw_number, at, language, region=region)
+    is written as a finished attempt and, if it is permanent, the contact is done. ``config``
+    gives the reasons' language and the region of numbers without a country code."""
+    verdict = gate.judge(
+        store, campaign, raw_number, at, config.language, region=config.policy.default_region
+    )
     number = verdict.number
     reasons = verdict.decision.reasons
     if number is not None and reasons and {r.code for r in reasons} <= TEMPORARY:
@@ -113,26 +121,22 @@ def _refuse(
 def consent_given(store: Store, call: Attempt) -> None:
     """The callee pressed 1: consent to recording this call (§ 201 StGB), the evidence a
     recording and its adoption after a restart rely on."""
-    audit.record(
-        store,
-        "recording_consent",
-        campaign=call.campaign,
-        number=call.number,
-        attempt=call.attempt_id,
-        call=call.call_id,
-        answer="yes",
-        digit="1",
-    )
+    _record(store, call, "recording_consent", answer="yes", digit="1")
 
 
 def recording_started(store: Store, call: Attempt) -> None:
+    _record(store, call, "recording_started")
+
+
+def _record(store: Store, call: Attempt, event: str, **detail: Any) -> None:
     audit.record(
         store,
-        "recording_started",
+        event,
         campaign=call.campaign,
         number=call.number,
         attempt=call.attempt_id,
         call=call.call_id,
+        **detail,
     )
 
 
@@ -154,6 +158,20 @@ def finish(store: Store, call: Attempt, outcome: CallOutcome, detail: dict[str, 
 
 
 # --- on the event loop -----------------------------------------------------------------------
+def _in_group(
+    write: Callable[Concatenate[Store, _P], _T],
+) -> Callable[Concatenate[CallWrites, _P], Awaitable[_T]]:
+    """``write`` as a method of :class:`CallWrites`: run in the group commit, its result
+    once committed."""
+
+    async def run(self: CallWrites, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        store = self.store
+        return await self.commits.run(lambda: write(store, *args, **kwargs))
+
+    run.__doc__ = write.__doc__
+    return run
+
+
 class CallWrites:
     """The one path of the dialer's writes: the functions above, batched in the group commit
     on the store's worker thread, and opt-outs through :class:`OptOuts`."""
@@ -164,20 +182,11 @@ class CallWrites:
         self.commits = GroupCommit(worker)
         self.optouts = optouts or OptOuts(worker)
 
-    async def admit(
-        self,
-        campaign: Campaign,
-        raw_number: str,
-        call_id: str,
-        at: datetime,
-        language: Language = "de",
-        region: str = "DE",
-    ) -> Attempt | Refused:
-        """See :func:`admit`; committed before it returns."""
-        store = self.store
-        return await self.commits.run(
-            lambda: admit(store, campaign, raw_number, call_id, at, language, region)
-        )
+    admit = _in_group(admit)
+    consent_given = _in_group(consent_given)
+    recording_started = _in_group(recording_started)
+    keep_recording = _in_group(keep_recording)
+    finish = _in_group(finish)
 
     def set_state(self, call: Attempt, state: CallState) -> None:
         """How far the call got: queued in order with the call's other writes, not waited for
@@ -185,21 +194,6 @@ class CallWrites:
         store = self.store
         job = self.commits.submit(lambda: attempts.set_state(store, call.attempt_id, state))
         job.add_done_callback(lambda done: _log_failed_state(done, call))
-
-    async def consent_given(self, call: Attempt) -> None:
-        """See :func:`consent_given`; committed before it returns."""
-        await self.commits.run(lambda: consent_given(self.store, call))
-
-    async def recording_started(self, call: Attempt) -> None:
-        await self.commits.run(lambda: recording_started(self.store, call))
-
-    async def keep_recording(self, call: Attempt, spool: Path, folder: Path) -> str | None:
-        """See :func:`keep_recording`."""
-        return await self.commits.run(lambda: keep_recording(self.store, call, spool, folder))
-
-    async def finish(self, call: Attempt, outcome: CallOutcome, detail: dict[str, Any]) -> None:
-        """See :func:`finish`; committed before it returns."""
-        await self.commits.run(lambda: finish(self.store, call, outcome, detail))
 
     async def opt_out(self, call: Attempt, wait_s: float) -> bool:
         """The callee's objection (Art. 21 (3) GDPR); True once committed. A failed commit

@@ -111,7 +111,9 @@ def test_a_machine_is_hung_up_at_once_and_hears_nothing(store: Store, tmp_path: 
     async def main() -> CallResult:
         worker = StoreWorker(store)
         writes = CallWrites(worker)
-        admitted = await writes.admit(CAMPAIGN, PEOPLE[0], "kmachine", TUESDAY)
+        admitted = await writes.admit(
+            CAMPAIGN, PEOPLE[0], call_id="kmachine", at=TUESDAY, config=config(tmp_path)
+        )
         assert isinstance(admitted, Attempt)
         call = OutboundCall(
             call=admitted,
