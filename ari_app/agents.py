@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from ari_app.ari import AriClient, AriError
+from ari_app.ari import Ari, AriError
 
 __all__ = ["AgentPool"]
 
@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 
 class AgentPool:
-    def __init__(self, ari: AriClient, agents: list[str], technology: str = "PJSIP") -> None:
+    def __init__(self, ari: Ari, agents: list[str], technology: str = "PJSIP") -> None:
         self.ari = ari
         self.agents = list(agents)
         self.technology = technology

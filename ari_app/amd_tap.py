@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from ari_app.ari import AriClient, AriError
+from ari_app.ari import Ari, AriError
 from ari_app.media import AmdListener, MediaHub
 from konform.amd.config import AmdConfig
 from konform.amd.detector import AmdDecision
@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 
 class AmdTap:
-    def __init__(self, ari: AriClient, call_id: str, channel: str) -> None:
+    def __init__(self, ari: Ari, call_id: str, channel: str) -> None:
         self.ari = ari
         self.call_id = call_id
         self.channel = channel

@@ -1,13 +1,11 @@
-"""A thin asyncio ARI client: REST calls and one event WebSocket (aiohttp) that reconnects
-with backoff. REST over plain http goes through :class:`~ari_app.http.HttpPool`, a small
-keep-alive client that costs a fraction of aiohttp's per request; https falls back to aiohttp.
+"""What konform needs of ARI: a dozen REST calls and a stream of JSON events.
 
-Why not asyncari (see README): it does not reconnect, its dispatcher holds the WebSocket
-reader until each listener has taken the event (with a 0.5 s watchdog that logs errors under
-load), and it leaves memory streams unclosed on disconnect. Why aiohttp and not httpx: at 100
-concurrent calls httpx's connection pool spent about 4 ms of CPU per request (measured with
-bench/calls.py), more than the PBX itself; aiohttp's is several times cheaper. What konform
-needs of ARI is small: a dozen REST calls and a stream of JSON events, typed here.
+:class:`Ari` is that need as a protocol: the dialer, its calls, the agent pool and the AMD tap
+take any ``Ari``, so they run on the in-memory fake of the tests as on :class:`AriClient`, the
+real client. AriClient sends REST over plain http through :class:`~ari_app.http.HttpPool`, a
+small keep-alive client much cheaper per request than a general one (https falls back to
+aiohttp), and reads the events from one WebSocket that reconnects with backoff. Why an own
+client and not asyncari or httpx: see docs/decisions.
 """
 
 from __future__ import annotations
@@ -18,14 +16,14 @@ import json
 import logging
 import random
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote, urlencode, urlsplit
 
 import aiohttp
 
 from ari_app.http import HttpError, HttpPool
 
-__all__ = ["AriClient", "AriError"]
+__all__ = ["Ari", "AriClient", "AriError"]
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +36,36 @@ class AriError(RuntimeError):
     def __init__(self, method: str, path: str, status: int, message: str) -> None:
         super().__init__(f"ARI {method} {path}: {status} {message}")
         self.status = status
+
+
+class Ari(Protocol):
+    """The REST calls and the event stream of one ARI application."""
+
+    @property
+    def app(self) -> str:
+        """The application's name (``app`` of originates, snoops, externalMedia)."""
+
+    @property
+    def url(self) -> str:
+        """Base URL of ARI (its host is the PBX's, when ARI names no RTP address)."""
+
+    async def request(
+        self, method: str, path: str, body: dict[str, Any] | None = None, **params: Any
+    ) -> Any:
+        """One REST call: ``params`` as the query string, ``body`` as JSON; the answer's JSON
+        (None if empty); an error status raises :class:`AriError`."""
+
+    async def get(self, path: str, **params: Any) -> Any: ...
+
+    async def post(self, path: str, body: dict[str, Any] | None = None, **params: Any) -> Any: ...
+
+    async def delete(self, path: str, **params: Any) -> Any: ...
+
+    async def warm(self, count: int) -> int:
+        """Open connections ahead of a burst of ``count`` requests; how many were opened."""
+
+    def events(self, connected: asyncio.Event | None = None) -> AsyncIterator[Event]:
+        """The application's events, forever; ``connected`` is set while they flow."""
 
 
 class AriClient:
@@ -54,8 +82,8 @@ class AriClient:
         self._base_path = parts.path.rstrip("/")
         self._rest: HttpPool | None = None
         if parts.scheme == "http" and parts.hostname:
-            # Asterisk's HTTP server takes 100 sessions (http.conf sessionlimit); with 128
-            # connections it dropped some under a burst of originates.
+            # Below Asterisk's HTTP session limit (http.conf sessionlimit, 100 by default):
+            # past it, the PBX drops connections under a burst of originates.
             self._rest = HttpPool(parts.hostname, parts.port or 80, self._headers, size=64)
 
     @property

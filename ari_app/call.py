@@ -1,9 +1,11 @@
 """One outbound call's shell: carries out :class:`~ari_app.flow.CallFlow` commands over ARI and
 feeds ARI events back to it, in order, one at a time.
 
-Store work runs on the store's worker thread, never on the event loop. How far the call got is
-written to its attempt as it goes (ringing, answered, human, bridged), so that a restart after a
-crash knows whether a person was reached. Numbers appear in logs only masked.
+No rule lives here: what happens next is the flow's to say; this module only turns each command
+into ARI requests and store writes. Every write goes through
+:class:`~konform.store.calls.CallWrites` (committed on the store's worker thread, never on the
+event loop), including how far the call got (:attr:`CallFlow.reached`), so that a restart after
+a crash knows whether a person was reached. Numbers appear in logs only masked.
 
 Channel, bridge, playback and recording ids all start with the call id (``<call>-snoop``,
 ``<call>-p3``, ``konform-<call>``), so the router can hand every event to its call.
@@ -15,13 +17,14 @@ import asyncio
 import contextlib
 import logging
 import traceback
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ari_app.agents import AgentPool
 from ari_app.amd_tap import AmdTap
-from ari_app.ari import AriClient, AriError
+from ari_app.ari import Ari, AriError
 from ari_app.flow import (
     AgentAnswered,
     AgentGone,
@@ -54,17 +57,16 @@ from ari_app.flow import (
     StopRecording,
     TimerFired,
 )
-from ari_app.group_commit import GroupCommit
 from ari_app.originates import OriginateWindow
 from konform.amd.detector import AmdDecision
 from konform.config import DialerConfig
 from konform.numbers import masked
+from konform.outcomes import CallState
 from konform.policy import Campaign
-from konform.store import attempts, audit, recordings
-from konform.store.objection import OptOuts
-from konform.store.worker import StoreWorker
+from konform.store import recordings
+from konform.store.calls import Attempt, CallWrites
 
-__all__ = ["CallResult", "OutboundCall", "describe_error"]
+__all__ = ["CallResult", "OutboundCall", "Tap", "TapFactory", "describe_error"]
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +95,29 @@ class CallResult:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+class Tap(Protocol):
+    """Answering machine detection on a call's incoming audio (:class:`AmdTap`)."""
+
+    stats: dict[str, int]
+
+    @property
+    def running(self) -> bool: ...
+
+    def stasis_started(self, channel: str) -> None: ...
+
+    async def start(
+        self, host: str, media_format: str, on_decision: Callable[[AmdDecision], None]
+    ) -> None: ...
+
+    async def stop(self, snoop_gone: bool = False) -> None: ...
+
+
+TapFactory = Callable[[Ari, str, str], Tap]
+"""(ari, call id, channel) -> the call's tap."""
+
+_Handler = Callable[["OutboundCall", Any], Awaitable[Event | None]]
+
+
 class OutboundCall:
     """Everything about one call to one number, from originate to the last cleanup."""
 
@@ -103,29 +128,24 @@ class OutboundCall:
     def __init__(
         self,
         *,
-        call_id: str,
-        number: str,
+        call: Attempt,
         campaign: Campaign,
-        attempt_id: int,
-        ari: AriClient,
-        worker: StoreWorker,
-        commits: GroupCommit,
-        optouts: OptOuts,
+        ari: Ari,
+        writes: CallWrites,
         agents: AgentPool,
         config: DialerConfig,
         flow: CallFlow,
         language: str,
         originates: OriginateWindow | None = None,
+        tap_factory: TapFactory = AmdTap,
     ) -> None:
-        self.call_id = call_id
-        self.number = number
+        self.call = call
+        self.call_id = call.call_id
+        self.number = call.number
+        self.attempt_id = call.attempt_id
         self.campaign = campaign
-        self.attempt_id = attempt_id
         self.ari = ari
-        self.worker = worker
-        self.store = worker.store
-        self.commits = commits
-        self.optouts = optouts
+        self.writes = writes
         self.agents = agents
         self.config = config
         self.flow = flow
@@ -133,6 +153,7 @@ class OutboundCall:
         self.originates = originates or OriginateWindow()
         self.queue: asyncio.Queue[Event] = asyncio.Queue()
         self.result: CallResult | None = None
+        self._saved_state: CallState = flow.reached
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._playback: str | None = None
         self._playback_tokens: dict[str, int] = {}
@@ -143,7 +164,7 @@ class OutboundCall:
         self._recording: str | None = None
         self._recording_done: asyncio.Event | None = None
         self._recording_path: str | None = None
-        self._tap = AmdTap(ari, call_id, call_id)
+        self._tap = tap_factory(ari, self.call_id, self.call_id)
         # What exists on the PBX, so that cleaning up asks only for what is still there.
         self._callee_up = True
         self._agent_up = False
@@ -207,27 +228,14 @@ class OutboundCall:
                 describe_error(exc, self.number),
             )
             if self.result is None:
-                await self._finish_after_error(exc)
+                await self._finish_after_error()
         finally:
             await self._cleanup()
         assert self.result is not None
         return self.result
 
-    def _outcome_after_error(self) -> Finished:
-        """The outcome of a call an internal error ended. Once the callee answered, a person may
-        have been reached: ``human`` (its spacing applies), never a retryable ``failed`` (the
-        side of not calling sooner, § 7 (1) UWG); a detected machine stays ``machine``."""
-        detail: dict[str, object] = {"error": "internal", "state": self.flow.state}
-        if self.flow.opt_out_pending:
-            detail["opt_out_pending"] = True
-        if self.flow.state == "dialing":
-            return Finished("failed", detail)
-        if self.flow.amd is not None and self.flow.amd.label == "machine":
-            return Finished("machine", detail)
-        return Finished("human", detail)
-
-    async def _finish_after_error(self, exc: Exception) -> None:
-        finished = self._outcome_after_error()
+    async def _finish_after_error(self) -> None:
+        finished = self.flow.outcome_after_error()
         try:
             await self._finish(finished)
         except Exception as again:
@@ -242,14 +250,22 @@ class OutboundCall:
                 self.number, finished.outcome, self.attempt_id, detail=dict(finished.detail)
             )
 
-    def _set_state(self, state: str) -> None:
-        """How far the call got, written on the store's thread in order, not waited for."""
-        job = self.worker.submit(attempts.set_state, self.store, self.attempt_id, state)
-        job.add_done_callback(self._state_written)
+    async def _dispatch(self, event: Event) -> None:
+        pending: list[Event] = [event]
+        while pending:
+            commands = self.flow.handle(pending.pop(0))
+            if self.flow.reached != self._saved_state:
+                self._saved_state = self.flow.reached
+                self.writes.set_state(self.call, self.flow.reached)
+            for command in commands:
+                follow_up = await self._execute(command)
+                if follow_up is not None:
+                    pending.append(follow_up)
 
-    def _state_written(self, job: asyncio.Future[None]) -> None:
-        if not job.cancelled() and job.exception() is not None:
-            logger.error("call %s: attempt state not stored: %s", self.call_id, job.exception())
+    async def _execute(self, command: Command) -> Event | None:
+        """Carry out one command; an event it yields at once (a committed write) or None."""
+        handler = _HANDLERS[type(command)]
+        return await handler(self, command)
 
     async def _ring(
         self, endpoint: str, role: str, channel: str, number: str, timeout: int
@@ -291,144 +307,129 @@ class OutboundCall:
             )
             self.queue.put_nowait(CalleeGone(cause=-1))
 
-    async def _dispatch(self, event: Event) -> None:
-        pending: list[Event] = [event]
-        while pending:
-            current = pending.pop(0)
-            amd_before = self.flow.amd
-            commands = self.flow.handle(current)
-            if isinstance(current, Answered) and self.flow.state == "detecting":
-                self._set_state("answered")
-            elif (
-                self.flow.amd is not amd_before
-                and self.flow.amd is not None
-                and self.flow.amd.label == "human"
-            ):
-                self._set_state("human")
-            for command in commands:
-                follow_up = await self._execute(command)
-                if follow_up is not None:
-                    pending.append(follow_up)
-
-    async def _execute(self, command: Command) -> Event | None:
-        match command:
-            case StartAmd():
-                await self._start_amd()
-            case StopAmd():
-                await self._stop_amd()
-            case Play(token=token, media=media):
-                playback = f"{self.call_id}-p{token}"
-                self._playback_tokens[playback] = token
-                self._playback = playback
-                await self._quiet(
-                    self.ari.post(
-                        f"/channels/{self.call_id}/play",
-                        media=list(media),
-                        lang=self.language,
-                        playbackId=playback,
-                    )
-                )
-            case StopPlayback():
-                if self._playback is not None:
-                    self._playback_tokens.pop(self._playback, None)
-                    await self._quiet(self.ari.delete(f"/playbacks/{self._playback}"))
-                    self._playback = None
-            case StartTimer(name=name, seconds=seconds):
-                old = self._timers.pop(name, None)
-                if old is not None:
-                    old.cancel()
-                loop = asyncio.get_running_loop()
-                self._timers[name] = loop.call_later(
-                    seconds, self.queue.put_nowait, TimerFired(name)
-                )
-            case PersistConsent():
-                await self.worker.run(
-                    audit.record,
-                    self.store,
-                    "recording_consent",
-                    campaign=self.campaign.name,
-                    number=self.number,
-                    attempt=self.attempt_id,
-                    call=self.call_id,
-                    answer="yes",
-                    digit="1",
-                )
-                return ConsentPersisted()  # committed: the autocommit write returned
-            case RequestAgent():
-                self._agent_task = asyncio.create_task(self._request_agent())
-            case CancelAgentRequest():
-                await self._cancel_agent_request()
-            case Bridge(agent=agent):
-                await self.ari.post("/bridges", type="mixing", bridgeId=self.talk_bridge)
-                self._talk_bridge_up = True
-                await self.ari.post(
-                    f"/bridges/{self.talk_bridge}/addChannel",
-                    channel=f"{self.call_id},{self.agent_channel}",
-                )
-                self._agent_bridged = True
-                self._set_state("bridged")
-                logger.info("call %s: bridged with %s", self.call_id, agent)
-            case StartRecording():
-                await self._start_recording()
-            case StopRecording():
-                if self._recording is not None:
-                    await self._quiet(self.ari.post(f"/recordings/live/{self._recording}/stop"))
-            case LeaveBridge():
-                await self._quiet(
-                    self.ari.post(
-                        f"/bridges/{self.talk_bridge}/removeChannel", channel=self.call_id
-                    )
-                )
-                await self._quiet(self.ari.delete(f"/bridges/{self.talk_bridge}"))
-                self._talk_bridge_up = False
-                self._release_agent()
-            case HangupAgent():
-                await self._quiet(self.ari.delete(f"/channels/{self.agent_channel}"))
-            case OptOut():
-                await self._wait_for_recording()
-                if await self._opt_out():
-                    return OptOutCommitted()  # committed before the confirmation plays
-                return OptOutPending()  # blocked in memory, retried: no confirmation
-            case Hangup():
-                await self._quiet(self.ari.delete(f"/channels/{self.call_id}"))
-                self._callee_up = False
-            case Finished():
-                await self._finish(command)
-        return None
-
-    async def _opt_out(self) -> bool:
-        """Take the objection (Art. 21 (3) GDPR); True once it is committed. A failed commit
-        blocks the number in memory at once and is retried (OptOuts); the caller waits a few
-        seconds for the retry before the flow says goodbye without a confirmation."""
-        if await self.optouts.take(
-            self.number, source="dialer IVR key 9", campaign=self.campaign.name
-        ):
-            return True
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.optout_commit_wait_s
-        while loop.time() < deadline:
-            await asyncio.sleep(0.1)
-            if self.number not in self.store.unsaved_objections:
-                return True
-        logger.critical(
-            "call %s: opt-out of %s not committed yet; no confirmation played",
-            self.call_id,
-            masked(self.number),
-        )
-        return False
-
-    # --- answering machine detection ---------------------------------------------------------
-    async def _start_amd(self) -> None:
+    # --- commands ----------------------------------------------------------------------------
+    async def _start_amd(self, _: StartAmd) -> None:
         cfg = self.config
         await self.originates.wait_clear()
         await self._tap.start(cfg.rtp_host, cfg.media_format, self._amd_decided)
 
-    async def _stop_amd(self) -> None:
+    async def _stop_amd(self, _: StopAmd | None = None) -> None:
         # A snoop channel ends with the channel it snoops on: nothing to ask for then.
         await self._tap.stop(snoop_gone=not self._callee_up)
 
+    async def _play(self, command: Play) -> None:
+        playback = f"{self.call_id}-p{command.token}"
+        self._playback_tokens[playback] = command.token
+        self._playback = playback
+        await self._quiet(
+            self.ari.post(
+                f"/channels/{self.call_id}/play",
+                media=list(command.media),
+                lang=self.language,
+                playbackId=playback,
+            )
+        )
+
+    async def _stop_playback(self, _: StopPlayback) -> None:
+        if self._playback is not None:
+            self._playback_tokens.pop(self._playback, None)
+            await self._quiet(self.ari.delete(f"/playbacks/{self._playback}"))
+            self._playback = None
+
+    async def _start_timer(self, command: StartTimer) -> None:
+        old = self._timers.pop(command.name, None)
+        if old is not None:
+            old.cancel()
+        self._timers[command.name] = asyncio.get_running_loop().call_later(
+            command.seconds, self.queue.put_nowait, TimerFired(command.name)
+        )
+
+    async def _persist_consent(self, _: PersistConsent) -> Event:
+        await self.writes.consent_given(self.call)
+        return ConsentPersisted()  # committed
+
+    async def _opt_out(self, _: OptOut) -> Event:
+        await self._wait_for_recording()
+        if await self.writes.opt_out(self.call, self.optout_commit_wait_s):
+            return OptOutCommitted()  # committed before the confirmation plays
+        return OptOutPending()  # blocked in memory, retried: no confirmation
+
+    async def _request_agent(self, _: RequestAgent) -> None:
+        self._agent_task = asyncio.create_task(self._ring_agents())
+
+    async def _cancel_agent_request(self, _: CancelAgentRequest | None = None) -> None:
+        if self._agent_task is not None:
+            self._agent_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._agent_task
+            self._agent_task = None
+        if self._agent is not None and not self._agent_bridged:
+            await self._quiet(self.ari.delete(f"/channels/{self.agent_channel}"))
+            self._agent_up = False
+            self._release_agent()
+
+    async def _bridge(self, command: Bridge) -> None:
+        await self.ari.post("/bridges", type="mixing", bridgeId=self.talk_bridge)
+        self._talk_bridge_up = True
+        await self.ari.post(
+            f"/bridges/{self.talk_bridge}/addChannel",
+            channel=f"{self.call_id},{self.agent_channel}",
+        )
+        self._agent_bridged = True
+        logger.info("call %s: bridged with %s", self.call_id, command.agent)
+
+    async def _start_recording(self, _: StartRecording) -> None:
+        name = recordings.name_of(self.call_id)
+        self._recording_done = asyncio.Event()
+        await self.ari.post(
+            f"/bridges/{self.talk_bridge}/record",
+            name=name,
+            format="wav",
+            ifExists="overwrite",
+            beep=False,
+            terminateOn="none",
+            maxDurationSeconds=3600,
+        )
+        self._recording = name
+        await self.writes.recording_started(self.call)
+
+    async def _stop_recording(self, _: StopRecording) -> None:
+        if self._recording is not None:
+            await self._quiet(self.ari.post(f"/recordings/live/{self._recording}/stop"))
+
+    async def _leave_bridge(self, _: LeaveBridge) -> None:
+        await self._quiet(
+            self.ari.post(f"/bridges/{self.talk_bridge}/removeChannel", channel=self.call_id)
+        )
+        await self._quiet(self.ari.delete(f"/bridges/{self.talk_bridge}"))
+        self._talk_bridge_up = False
+        self._release_agent()
+
+    async def _hangup_agent(self, _: HangupAgent) -> None:
+        await self._quiet(self.ari.delete(f"/channels/{self.agent_channel}"))
+
+    async def _hangup(self, _: Hangup) -> None:
+        await self._quiet(self.ari.delete(f"/channels/{self.call_id}"))
+        self._callee_up = False
+
+    async def _finish(self, finished: Finished) -> None:
+        if self._recording is not None:
+            await self._wait_for_recording()
+        detail: dict[str, Any] = {**finished.detail, "amd_media": self._tap.stats}
+        await self.writes.finish(self.call, finished.outcome, detail)
+        self.result = CallResult(
+            number=self.number,
+            outcome=finished.outcome,
+            attempt_id=self.attempt_id,
+            recording=self._recording_path,
+            recording_consent=self.flow.recording_consent,
+            opted_out=self.flow.opted_out,
+            detail=detail,
+        )
+
     # --- agents ------------------------------------------------------------------------------
-    async def _request_agent(self) -> None:
+    async def _ring_agents(self) -> None:
+        """Ring free agents one after another until one answers (cancelled by the flow)."""
         while True:
             agent = await self.agents.acquire()
             if agent is None:
@@ -462,17 +463,6 @@ class OutboundCall:
             self._release_agent()
             await asyncio.sleep(0.2)
 
-    async def _cancel_agent_request(self) -> None:
-        if self._agent_task is not None:
-            self._agent_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._agent_task
-            self._agent_task = None
-        if self._agent is not None and not self._agent_bridged:
-            await self._quiet(self.ari.delete(f"/channels/{self.agent_channel}"))
-            self._agent_up = False
-            self._release_agent()
-
     def _release_agent(self) -> None:
         """Give the agent back, once: released twice, it could be freed under another call."""
         if self._agent is not None:
@@ -480,29 +470,6 @@ class OutboundCall:
             self._agent = None
 
     # --- recording ---------------------------------------------------------------------------
-    async def _start_recording(self) -> None:
-        name = f"konform-{self.call_id}"
-        self._recording_done = asyncio.Event()
-        await self.ari.post(
-            f"/bridges/{self.talk_bridge}/record",
-            name=name,
-            format="wav",
-            ifExists="overwrite",
-            beep=False,
-            terminateOn="none",
-            maxDurationSeconds=3600,
-        )
-        self._recording = name
-        await self.worker.run(
-            audit.record,
-            self.store,
-            "recording_started",
-            campaign=self.campaign.name,
-            number=self.number,
-            attempt=self.attempt_id,
-            call=self.call_id,
-        )
-
     async def _wait_for_recording(self) -> None:
         """Let a stopped recording land (and be registered) before anything is erased."""
         if self._recording is None or self._recording_done is None:
@@ -510,38 +477,12 @@ class OutboundCall:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._recording_done.wait(), timeout=5)
         if self._recording_path is None:
-            self._recording_path = await self.worker.run(self._register_recording)
-
-    def _register_recording(self) -> str | None:
-        """On the store's thread: move the file into konform's folder and register it."""
-        if self._recording is None:
-            return None
-        source = Path(self.config.asterisk_recordings_dir) / f"{self._recording}.wav"
-        if not source.is_file():
-            logger.error("call %s: recording %s not found", self.call_id, source.name)
-            return None
-        target = recordings.move_into(source, Path(self.config.recordings_dir))
-        recordings.register(self.store, self.attempt_id, target)
-        return str(target)
+            cfg = self.config
+            self._recording_path = await self.writes.keep_recording(
+                self.call, Path(cfg.asterisk_recordings_dir), Path(cfg.recordings_dir)
+            )
 
     # --- the end -----------------------------------------------------------------------------
-    async def _finish(self, finished: Finished) -> None:
-        if self._recording is not None:
-            await self._wait_for_recording()
-        detail: dict[str, Any] = {**finished.detail, "amd_media": self._tap.stats}
-        await self.commits.run(
-            lambda: attempts.finish(self.store, self.attempt_id, finished.outcome, **detail)
-        )
-        self.result = CallResult(
-            number=self.number,
-            outcome=finished.outcome,
-            attempt_id=self.attempt_id,
-            recording=self._recording_path,
-            recording_consent=self.flow.recording_consent,
-            opted_out=self.flow.opted_out,
-            detail=detail,
-        )
-
     async def _cleanup(self) -> None:
         for timer in self._timers.values():
             timer.cancel()
@@ -559,10 +500,31 @@ class OutboundCall:
         self._release_agent()
 
     @staticmethod
-    async def _quiet(request: Any) -> None:
+    async def _quiet(request: Awaitable[Any]) -> None:
         """Run an ARI request whose 404 (already gone) is expected and harmless."""
         try:
             await request
         except AriError as exc:
             if exc.status not in (404, 409, 422):
                 logger.warning("%s", exc)
+
+
+_HANDLERS: dict[type[Command], _Handler] = {
+    StartAmd: OutboundCall._start_amd,
+    StopAmd: OutboundCall._stop_amd,
+    Play: OutboundCall._play,
+    StopPlayback: OutboundCall._stop_playback,
+    StartTimer: OutboundCall._start_timer,
+    PersistConsent: OutboundCall._persist_consent,
+    RequestAgent: OutboundCall._request_agent,
+    CancelAgentRequest: OutboundCall._cancel_agent_request,
+    Bridge: OutboundCall._bridge,
+    StartRecording: OutboundCall._start_recording,
+    StopRecording: OutboundCall._stop_recording,
+    LeaveBridge: OutboundCall._leave_bridge,
+    HangupAgent: OutboundCall._hangup_agent,
+    OptOut: OutboundCall._opt_out,
+    Hangup: OutboundCall._hangup,
+    Finished: OutboundCall._finish,
+}
+"""Each command of the flow and the method that carries it out."""

@@ -1,11 +1,11 @@
 """The campaign dialer: the gate before every call, a concurrency limit per trunk, and the
 router that hands each ARI event to the call it belongs to (a thin adapter: no rule lives here).
 
-All store work runs on one worker thread (:class:`~konform.store.worker.StoreWorker`), never on
-the event loop. At start it reconciles what a stopped run left: attempts without an outcome,
-konform's channels and bridges on the PBX, recordings in Asterisk's spool. One bad contact never
-stops a round, and a contact blocked only for now (the time of day, its retry spacing, a call in
-progress) is skipped without writing anything. Numbers appear in logs only masked.
+Every write goes through :class:`~konform.store.calls.CallWrites` on the store's worker thread,
+never on the event loop; a contact is judged and its attempt opened in one transaction
+(:func:`konform.store.calls.admit`). At start the dialer reconciles what a stopped run left:
+attempts without an outcome, konform's channels and bridges on the PBX, recordings in
+Asterisk's spool. One bad contact never stops a round. Numbers appear in logs only masked.
 """
 
 from __future__ import annotations
@@ -20,20 +20,18 @@ from pathlib import Path
 from typing import Any
 
 from ari_app.agents import AgentPool
-from ari_app.ari import AriClient, AriError
-from ari_app.call import CallResult, OutboundCall, describe_error
+from ari_app.amd_tap import AmdTap
+from ari_app.ari import Ari, AriError
+from ari_app.call import CallResult, OutboundCall, TapFactory, describe_error
 from ari_app.flow import CallFlow, FlowSettings
-from ari_app.group_commit import GroupCommit
 from ari_app.originates import OriginateWindow
-from konform import gate
 from konform.calling_time import holiday_name
 from konform.config import Config
 from konform.numbers import is_valid_german, masked, national_digits
 from konform.policy import Campaign
-from konform.reasons import TEMPORARY, Reason, reason
-from konform.store import attempts, callerids, campaigns, gdpr, recordings
+from konform.store import attempts, campaigns, gdpr, recordings
+from konform.store.calls import Attempt, CallWrites, Refused
 from konform.store.database import Store
-from konform.store.objection import OptOuts
 from konform.store.worker import StoreWorker
 
 __all__ = ["Dialer"]
@@ -45,10 +43,6 @@ EVENTS = (
     "StasisStart", "ChannelDestroyed", "ChannelDtmfReceived", "PlaybackFinished",
     "RecordingFinished", "RecordingFailed",
 )  # fmt: skip
-
-# A contact blocked for a reason outside konform.reasons.TEMPORARY is done for the campaign;
-# one blocked only by those is skipped each round without writing an attempt or an audit row
-# (nothing is done; the decision that acts is written when it is made).
 
 
 def call_id_of(event: dict[str, Any]) -> str | None:
@@ -70,32 +64,34 @@ class Dialer:
 
     def __init__(
         self,
-        ari: AriClient,
+        ari: Ari,
         store: Store,
         config: Config,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         flow_factory: Callable[[FlowSettings], CallFlow] = CallFlow,
+        tap_factory: TapFactory = AmdTap,
     ) -> None:
         """``clock`` is the instant the policy judges; only demos, tests and benchmarks set
-        another, as they do ``flow_factory``."""
+        another, as they do ``flow_factory`` and ``tap_factory``."""
         self.clock = clock
         self.flow_factory = flow_factory
+        self.tap_factory = tap_factory
         self.ari = ari
         self.store = store
         self.config = config
         self.agents = AgentPool(ari, config.dialer.agent_list)
         self.slots = asyncio.Semaphore(config.dialer.max_concurrent)
         self.worker = StoreWorker(store)
-        self.commits = GroupCommit(self.worker)
-        self.optouts = OptOuts(self.worker)
+        self.writes = CallWrites(self.worker)
+        self.optouts = self.writes.optouts
         self.originates = OriginateWindow()
         self.calls: dict[str, OutboundCall] = {}
         self.connected = asyncio.Event()
         self._pump: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Dialer:
-        # Build this year's holiday tables and the number patterns now (about 150 ms and
-        # 20 ms), not on the first call's setup path.
+        # Build this year's holiday tables and the number patterns now, not on the first
+        # call's setup path.
         holiday_name(self.clock().date(), "DE", None, self.config.language)
         is_valid_german("")
         finished = await self.worker.run(gdpr.finish_pending_deletions, self.store)
@@ -175,7 +171,7 @@ class Dialer:
             self._pump.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._pump
-        await self.optouts.close()
+        await self.writes.close()
         await asyncio.to_thread(self.worker.close)
 
     async def _route_events(self) -> None:
@@ -220,65 +216,30 @@ class Dialer:
         """Gate, then place one call and see it through to its outcome."""
         async with self.slots:
             call_id = "k" + uuid.uuid4().hex[:20]
-            admitted = await self.commits.run(lambda: self._admit(campaign, raw_number, call_id))
-            if isinstance(admitted, CallResult):
-                return admitted
-            number, attempt_id = admitted
-            call = self._new_call(call_id, campaign, number, attempt_id)
-            self.calls[call.call_id] = call
+            admitted = await self.writes.admit(
+                campaign,
+                raw_number,
+                call_id=call_id,
+                at=self.clock(),
+                config=self.config,
+            )
+            if isinstance(admitted, Refused):
+                return CallResult(
+                    admitted.number,
+                    "blocked",
+                    admitted.attempt_id,
+                    detail={"reasons": [r.to_dict() for r in admitted.reasons]},
+                )
+            call = self._new_call(admitted, campaign)
+            self.calls[call_id] = call
             try:
                 result = await call.run()
             finally:
-                del self.calls[call.call_id]
-            if result.outcome == "human":
-                await self.commits.run(
-                    lambda: campaigns.mark_done(self.store, campaign.name, number)
-                )
-            logger.info("call %s to %s: %s", call.call_id, masked(number), result.outcome)
+                del self.calls[call_id]
+            logger.info("call %s to %s: %s", call_id, masked(admitted.number), result.outcome)
             return result
 
-    def _admit(
-        self, campaign: Campaign, raw_number: str, call_id: str
-    ) -> CallResult | tuple[str, int]:
-        """On the store's thread, in the group's transaction: judge; a contact blocked only for
-        now is skipped with nothing written; otherwise the verdict is audited and the attempt it
-        starts (or the blocked result) written, all committed before the call goes on."""
-        at = self.clock()
-        verdict = gate.judge(
-            self.store,
-            campaign,
-            raw_number,
-            at,
-            self.config.language,
-            region=self.config.policy.default_region,
-        )
-        number = verdict.number
-        reasons = list(verdict.decision.reasons)
-        if number is not None and reasons and {r.code for r in reasons} <= TEMPORARY:
-            return CallResult(
-                number, "blocked", 0, detail={"reasons": [r.to_dict() for r in reasons]}
-            )
-        gate.record(self.store, campaign, verdict, at, source="dialer")
-        if (
-            number is not None
-            and not reasons
-            and not callerids.is_owned(self.store, campaign.caller_id)
-        ):  # checked again right before originating: never an unowned number
-            reasons.append(
-                reason("caller_id_not_owned", self.config.language, caller_id=campaign.caller_id)
-            )
-        campaign_id = campaigns.campaign_id(self.store, campaign.name)
-        assert campaign_id is not None
-        if number is None or reasons:
-            return self._blocked(campaign, campaign_id, number or raw_number, reasons)
-        attempt = attempts.start(
-            self.store, campaign_id, number, at, channel_id=call_id, state="ringing"
-        )
-        return number, attempt
-
-    def _new_call(
-        self, call_id: str, campaign: Campaign, number: str, attempt_id: int
-    ) -> OutboundCall:
+    def _new_call(self, admitted: Attempt, campaign: Campaign) -> OutboundCall:
         cfg = self.config.dialer
         settings = FlowSettings(
             callback_digits=national_digits(campaign.caller_id),
@@ -287,31 +248,14 @@ class Dialer:
             optout_wait_s=cfg.optout_wait,
         )
         return OutboundCall(
-            call_id=call_id,
-            number=number,
+            call=admitted,
             campaign=campaign,
-            attempt_id=attempt_id,
             ari=self.ari,
-            worker=self.worker,
-            commits=self.commits,
-            optouts=self.optouts,
+            writes=self.writes,
             agents=self.agents,
             config=cfg,
             flow=self.flow_factory(settings),
             language=self.config.language,
             originates=self.originates,
-        )
-
-    def _blocked(
-        self, campaign: Campaign, campaign_id: int, number: str, reasons: list[Reason]
-    ) -> CallResult:
-        codes = [r.code for r in reasons]
-        attempt_id = 0
-        if number.startswith("+"):
-            attempt_id = attempts.start(self.store, campaign_id, number, self.clock())
-            attempts.finish(self.store, attempt_id, "blocked", reasons=codes)
-            if not set(codes) <= TEMPORARY:
-                campaigns.mark_done(self.store, campaign.name, number)
-        return CallResult(
-            number, "blocked", attempt_id, detail={"reasons": [r.to_dict() for r in reasons]}
+            tap_factory=self.tap_factory,
         )

@@ -14,12 +14,17 @@ make a call compliant live here and only here:
 - after the agent hangs up the callee gets the opt-out menu; "9" is committed
   (:class:`OptOut` → :class:`OptOutCommitted`) before the confirmation plays; a commit that
   has not landed (:class:`OptOutPending`) gets a goodbye, never a false confirmation.
+
+How far the call got (:attr:`CallFlow.reached`) is for the shell to write to the attempt as it
+changes, so that a restart after a crash knows whether a person may have been reached.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal
+
+from konform.outcomes import CallOutcome, CallState
 
 __all__ = [
     "AgentAnswered",
@@ -55,8 +60,6 @@ __all__ = [
     "TimerFired",
     "outcome_for_cause",
 ]  # fmt: skip
-
-Outcome = Literal["human", "machine", "no_answer", "busy", "failed"]
 
 
 # --- events in -------------------------------------------------------------------------------
@@ -213,7 +216,7 @@ class Hangup:
 
 @dataclass(frozen=True)
 class Finished:
-    outcome: Outcome
+    outcome: CallOutcome
     detail: dict[str, object] = field(default_factory=dict)
 
 
@@ -254,7 +257,7 @@ class FlowSettings:
     """Wall-clock guard: no decision by then (no audio arrived) means human."""
 
 
-def outcome_for_cause(cause: int) -> Outcome:
+def outcome_for_cause(cause: int) -> CallOutcome:
     """The outcome of a call that ended before it was answered, by Q.850 cause."""
     if cause == 17:
         return "busy"
@@ -274,6 +277,7 @@ class CallFlow:
         self.opt_out_pending = False
         self.agent: str | None = None
         self.amd: AmdDecided | None = None
+        self.reached: CallState = "ringing"
         self.recording = False
         self._token = 0
         self._playing: int | None = None
@@ -281,6 +285,21 @@ class CallFlow:
     @property
     def done(self) -> bool:
         return self.state == "done"
+
+    def outcome_after_error(self) -> Finished:
+        """The outcome of a call an internal error of the shell ended. Once the callee
+        answered, a person may have been reached: ``human`` (its spacing applies), never a
+        retryable ``failed`` (the side of not calling sooner, § 7 (1) UWG); a detected machine
+        stays ``machine``."""
+        detail: dict[str, object] = {"error": "internal", "state": self.state}
+        self.state = "done"
+        if self.opt_out_pending:
+            detail["opt_out_pending"] = True
+        if self.reached == "ringing":
+            return Finished("failed", detail)
+        if self.amd is not None and self.amd.label == "machine":
+            return Finished("machine", detail)
+        return Finished("human", detail)
 
     # --- helpers -----------------------------------------------------------------------------
     def _play(self, *media: str) -> Play:
@@ -297,7 +316,7 @@ class CallFlow:
     def _callback(self) -> str:
         return f"digits:{self.settings.callback_digits}"
 
-    def _finish(self, outcome: Outcome, *before: Command) -> list[Command]:
+    def _finish(self, outcome: CallOutcome, *before: Command) -> list[Command]:
         self.state = "done"
         detail: dict[str, object] = {
             "recording_consent": self.recording_consent,
@@ -358,12 +377,13 @@ class CallFlow:
             before.append(HangupAgent())
         if self.state == "connecting":
             before.append(CancelAgentRequest())
-        outcome: Outcome = "machine" if self.amd and self.amd.label == "machine" else "human"
+        outcome: CallOutcome = "machine" if self.amd and self.amd.label == "machine" else "human"
         return self._finish(outcome, *before)
 
     def _on_dialing(self, event: Event) -> list[Command]:
         if isinstance(event, Answered):
             self.state = "detecting"
+            self.reached = "answered"
             return [StartAmd(), StartTimer("amd_deadline", self.settings.amd_deadline_s)]
         return []
 
@@ -377,6 +397,7 @@ class CallFlow:
             # Hung up first: at once, and its snoop channel ends with it.
             return self._finish("machine", Hangup(), StopAmd())
         self.state = "identifying"
+        self.reached = "human"
         return [StopAmd(), self._play("sound:konform/identification", self._callback())]
 
     def _on_identifying(self, event: Event) -> list[Command]:
@@ -421,6 +442,7 @@ class CallFlow:
         if isinstance(event, AgentAnswered):
             self.agent = event.agent
             self.state = "talking"
+            self.reached = "bridged"
             commands: list[Command] = [*self._stop_playback(), Bridge(event.agent)]
             if self.recording_consent:
                 self.recording = True

@@ -10,18 +10,13 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from konform.outcomes import OUTCOMES, REACHED, STATES, CallState, Outcome
 from konform.policy import Attempts
 from konform.store import audit
 from konform.store.database import Store, utc_text
 
+# OUTCOMES and STATES are konform.outcomes' names, re-exported for the store's readers.
 __all__ = ["OUTCOMES", "STATES", "close_orphans", "finish", "resolve_open", "set_state", "start"]
-
-OUTCOMES = ("human", "machine", "no_answer", "busy", "failed", "blocked")
-STATES = ("ringing", "answered", "human", "bridged")
-
-# States in which a person may have been reached: resolved as ``human`` at a restart, so the
-# human spacing applies (the side of not calling sooner, § 7 (1) UWG: no unreasonable nuisance).
-REACHED = ("answered", "human", "bridged")
 
 
 def start(
@@ -31,7 +26,7 @@ def start(
     at: datetime | None = None,
     *,
     channel_id: str | None = None,
-    state: str | None = None,
+    state: CallState | None = None,
     source: str = "dialer",
 ) -> int:
     """Record that a call to ``number`` starts now; return the attempt id."""
@@ -53,8 +48,8 @@ def start(
     return int(cursor.lastrowid or 0)
 
 
-def set_state(store: Store, attempt_id: int, state: str) -> None:
-    """How far the call of an open attempt got (autocommit: one statement)."""
+def set_state(store: Store, attempt_id: int, state: CallState) -> None:
+    """How far the call of an open attempt got; a finished attempt keeps its state."""
     if state not in STATES:
         raise ValueError(f"unknown call state {state!r}")
     store.conn.execute(
@@ -62,7 +57,7 @@ def set_state(store: Store, attempt_id: int, state: str) -> None:
     )
 
 
-def finish(store: Store, attempt_id: int, outcome: str, **detail: Any) -> None:
+def finish(store: Store, attempt_id: int, outcome: Outcome, **detail: Any) -> None:
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown call outcome {outcome!r}")
     store.conn.execute(

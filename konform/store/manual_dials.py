@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from konform.outcomes import CallOutcome
 from konform.store import attempts
 from konform.store.database import Store, utc_text
 
@@ -17,7 +18,7 @@ __all__ = ["DIAL_OUTCOMES", "finish", "outcome_of", "start"]
 
 # Asterisk's DIALSTATUS -> konform's call outcome. An agent who hangs up while it rings
 # (CANCEL) reached nobody: no_answer. Anything unknown or empty is a failed call.
-DIAL_OUTCOMES = {
+DIAL_OUTCOMES: dict[str, CallOutcome] = {
     "ANSWER": "human",
     "NOANSWER": "no_answer",
     "CANCEL": "no_answer",
@@ -27,7 +28,7 @@ DIAL_OUTCOMES = {
 }
 
 
-def outcome_of(dialstatus: str) -> str:
+def outcome_of(dialstatus: str) -> CallOutcome:
     """The call outcome for a ``DIALSTATUS`` value (``failed`` for anything unknown)."""
     return DIAL_OUTCOMES.get(dialstatus.strip().upper(), "failed")
 
@@ -42,7 +43,7 @@ def start(store: Store, campaign_id: int, number: str, channel_id: str, at: date
     return int(cursor.lastrowid or 0)
 
 
-def finish(store: Store, attempt_id: int, dialstatus: str) -> str | None:
+def finish(store: Store, attempt_id: int, dialstatus: str) -> CallOutcome | None:
     """Give an open agent's attempt its outcome; the outcome, or None if there was no such
     open attempt (unknown id, a dialer's attempt, or resolved already: left as it is)."""
     outcome = outcome_of(dialstatus)

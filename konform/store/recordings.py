@@ -20,7 +20,7 @@ from pathlib import Path
 from konform.store import audit
 from konform.store.database import Store, utc_text
 
-__all__ = ["SpoolResult", "adopt_spool", "move_into", "register"]
+__all__ = ["SpoolResult", "adopt_spool", "keep", "move_into", "name_of", "register"]
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +28,13 @@ logger = logging.getLogger(__name__)
 _NAME = re.compile(r"^konform-(k[0-9a-f]+)\.wav$")
 
 
+def name_of(call_id: str) -> str:
+    """The name of a call's recording (Asterisk adds ``.wav``)."""
+    return f"konform-{call_id}"
+
+
 def register(store: Store, attempt_id: int, path: Path, at: datetime | None = None) -> int:
-    """Register a recording file of an attempt (one statement, committed on return)."""
+    """Register a recording file of an attempt (inside the caller's transaction, if any)."""
     cursor = store.conn.execute(
         "INSERT INTO recordings (attempt_id, path, created_at) VALUES (?, ?, ?)",
         (attempt_id, str(path), utc_text(at or datetime.now(UTC))),
@@ -46,6 +51,15 @@ def move_into(source: Path, folder: Path) -> Path:
     shutil.move(str(source), target)
     os.chmod(target, 0o600)
     return target
+
+
+def keep(store: Store, attempt_id: int, source: Path, folder: Path) -> Path:
+    """Register a finished recording with its attempt and move it into konform's folder, inside
+    the caller's transaction: registered first, so a failed move undoes the row and leaves the
+    file in the spool for the next start (:func:`adopt_spool`)."""
+    target = folder.resolve() / source.name
+    register(store, attempt_id, target)
+    return move_into(source, folder)
 
 
 def _attempt_of_call(store: Store, call_id: str) -> tuple[int, bytes] | None:
@@ -85,9 +99,8 @@ def adopt_spool(store: Store, spool: Path, folder: Path) -> SpoolResult:
         attempt = _attempt_of_call(store, call_id)
         if attempt is not None and _consent_on_record(store, call_id):
             attempt_id, key = attempt
-            target = move_into(file, folder)
             with store.transaction():
-                register(store, attempt_id, target)
+                keep(store, attempt_id, file, folder)
                 audit.record(
                     store,
                     "recording_registered_at_restart",

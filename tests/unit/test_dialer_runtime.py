@@ -22,7 +22,7 @@ from konform.policy import Campaign
 from konform.store import callerids, campaigns, objection
 from konform.store.consents import ConsentRow, record_consents
 from konform.store.database import Store
-from tests.unit.fake_ari import FakeAri, install_fake_tap
+from tests.fake_ari import FakeAri
 
 TUESDAY = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
 SUNDAY = datetime(2026, 11, 29, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
@@ -30,11 +30,6 @@ CALLER = "+49305550001"
 CAMPAIGN = Campaign("spring", CALLER, "sales")
 PEOPLE = ["+49301234561", "+49301234562", "+49301234563"]
 NO_CONSENT = "+49301234569"
-
-
-@pytest.fixture(autouse=True)
-def fake_tap(monkeypatch: pytest.MonkeyPatch) -> None:
-    install_fake_tap(monkeypatch)
 
 
 def seed(store: Store) -> None:
@@ -88,7 +83,7 @@ async def run_round(
     clock: datetime = TUESDAY,
     setup: Any = None,
 ) -> list[CallResult]:
-    async with Dialer(ari, store, cfg, clock=lambda: clock) as dialer:  # type: ignore[arg-type]
+    async with Dialer(ari, store, cfg, clock=lambda: clock, tap_factory=ari.tap) as dialer:
         if setup is not None:
             setup(dialer)
         return await dialer.run_campaign(CAMPAIGN.name, numbers)
@@ -105,7 +100,7 @@ def test_a_call_records_its_call_id_and_how_far_it_got(store: Store, tmp_path: P
     )
     [result] = asyncio.run(run_round(store, ari, config(tmp_path), [PEOPLE[0]]))
     assert result.outcome == "human" and result.detail["agent"] == "agent1"
-    call_id = ari.number_of and next(iter(ari.number_of))
+    call_id = next(iter(ari.number_of))
     # committed before the originate left
     assert seen_at_originate == [(call_id, "ringing", None, "dialer")]
     states = [s for (s,) in read(store, "SELECT state FROM state_log ORDER BY rowid")]
@@ -218,17 +213,13 @@ def test_an_error_before_the_answer_is_failed(
     assert result.outcome == "failed"
 
 
-def played(ari: FakeAri) -> list[str]:
-    return [m for method, path, a in ari.requests if path.endswith("/play") for m in a["media"]]
-
-
 def test_opt_out_is_committed_before_the_confirmation(store: Store, tmp_path: Path) -> None:
     seed(store)
     ari = FakeAri(press9={PEOPLE[0]})
     ari.on_bridge = None
     [result] = asyncio.run(run_round(store, ari, config(tmp_path, agents="agent9"), [PEOPLE[0]]))
     assert result.outcome == "human" and result.opted_out
-    assert "sound:konform/optout-confirmed" in played(ari)
+    assert "sound:konform/optout-confirmed" in ari.played()
     key = store.keyer.number_key(PEOPLE[0])
     assert read(store, "SELECT count(*) FROM dnc_internal WHERE key = ?", key) == [(1,)]
 
@@ -255,7 +246,8 @@ def test_an_opt_out_whose_commit_fails_is_blocked_and_retried_never_falsely_conf
     key = store.keyer.number_key(PEOPLE[0])
 
     async def main() -> tuple[CallResult, list[str], list[tuple[Any, ...]]]:
-        async with Dialer(ari, store, config(tmp_path, "agent9"), clock=lambda: TUESDAY) as d:  # type: ignore[arg-type]
+        cfg = config(tmp_path, "agent9")
+        async with Dialer(ari, store, cfg, clock=lambda: TUESDAY, tap_factory=ari.tap) as d:
             d.optouts.retry_s = 0.05
             [result] = await d.run_campaign(CAMPAIGN.name, [PEOPLE[0]])
             # Not committed yet, but the gate blocks the number from memory.
@@ -276,8 +268,8 @@ def test_an_opt_out_whose_commit_fails_is_blocked_and_retried_never_falsely_conf
     result, codes, listed = asyncio.run(main())
     assert result.outcome == "human" and result.detail["opt_out_pending"] is True
     assert not result.opted_out
-    assert "sound:konform/optout-confirmed" not in played(ari)
-    assert played(ari)[-1] == "sound:konform/goodbye"
+    assert "sound:konform/optout-confirmed" not in ari.played()
+    assert ari.played()[-1] == "sound:konform/goodbye"
     assert "dnc_internal" in codes
     assert listed == [(1,)], "the retry committed the objection"
     assert PEOPLE[0] not in store.unsaved_objections
@@ -308,7 +300,7 @@ def test_an_opt_out_retried_within_the_wait_is_confirmed(
         run_round(store, ari, config(tmp_path, "agent9"), [PEOPLE[0]], setup=fast_retry)
     )
     assert result.outcome == "human" and result.opted_out
-    assert "sound:konform/optout-confirmed" in played(ari)
+    assert "sound:konform/optout-confirmed" in ari.played()
 
 
 def test_no_plain_number_in_any_log_line(

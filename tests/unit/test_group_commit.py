@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from ari_app.group_commit import GroupCommit
 from konform.store.database import Store, open_store
+from konform.store.group_commit import GroupCommit
 from konform.store.worker import StoreWorker
 
 
@@ -60,8 +61,10 @@ def test_a_failing_write_is_undone_alone(store: Store, tmp_path: Path) -> None:
         store.conn.execute("INSERT INTO t VALUES (NULL)")  # NOT NULL: fails
 
     async def main() -> list[object]:
-        return await asyncio.gather(
-            commits.run(good), commits.run(bad), commits.run(good), return_exceptions=True
+        return list(
+            await asyncio.gather(
+                commits.run(good), commits.run(bad), commits.run(good), return_exceptions=True
+            )
         )
 
     results = asyncio.run(main())
@@ -106,19 +109,16 @@ def test_the_transaction_runs_on_the_worker_thread_not_the_event_loop(
 def test_batches_commit_in_the_order_they_were_formed(store: Store) -> None:
     commits = GroupCommit(StoreWorker(store))
 
+    def insert(v: int) -> Callable[[], None]:
+        def write() -> None:
+            store.conn.execute("INSERT INTO t VALUES (?)", (v,))
+
+        return write
+
     async def main() -> None:
-        first = [
-            commits.run(lambda v=v: store.conn.execute("INSERT INTO t VALUES (?)", (v,)))
-            for v in range(3)
-        ]
-        tasks = [asyncio.ensure_future(f) for f in first]
+        tasks = [asyncio.ensure_future(commits.run(insert(v))) for v in range(3)]
         await asyncio.sleep(0)  # the first batch is formed
-        second = [
-            asyncio.ensure_future(
-                commits.run(lambda v=v: store.conn.execute("INSERT INTO t VALUES (?)", (v,)))
-            )
-            for v in range(3, 6)
-        ]
+        second = [asyncio.ensure_future(commits.run(insert(v))) for v in range(3, 6)]
         await asyncio.gather(*tasks, *second)
 
     asyncio.run(main())

@@ -12,19 +12,20 @@ from pathlib import Path
 
 from ari_app.dialer import Dialer
 from konform import gate
+from konform.outcomes import CallState
 from konform.store import attempts, audit, campaigns
 from konform.store.database import Store
-from tests.unit.fake_ari import FakeAri
+from tests.fake_ari import FakeAri
 from tests.unit.test_dialer_runtime import CAMPAIGN, PEOPLE, TUESDAY, config, seed
 
-STATES = [None, "ringing", "answered", "human", "bridged"]
+STATES: list[CallState | None] = [None, "ringing", "answered", "human", "bridged"]
 
 
 def open_attempts(store: Store) -> dict[str | None, int]:
     cid = campaigns.campaign_id(store, CAMPAIGN.name)
     assert cid is not None
     numbers = [*PEOPLE, "+49301234564", "+49301234565"]
-    ids = {}
+    ids: dict[str | None, int] = {}
     with store.transaction():
         for number, state in zip(numbers, STATES, strict=False):
             ids[state] = attempts.start(
@@ -36,7 +37,7 @@ def open_attempts(store: Store) -> dict[str | None, int]:
 
 def start_dialer(store: Store, ari: FakeAri, tmp_path: Path) -> None:
     async def main() -> None:
-        async with Dialer(ari, store, config(tmp_path), clock=lambda: TUESDAY):  # type: ignore[arg-type]
+        async with Dialer(ari, store, config(tmp_path), clock=lambda: TUESDAY):
             pass
 
     asyncio.run(main())

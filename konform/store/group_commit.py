@@ -1,5 +1,5 @@
 """Group commit: store writes that arrive in the same turn of the event loop share one
-transaction, so a hundred calls starting together cost one fsync instead of a hundred.
+transaction, so calls starting together cost one fsync, not one each.
 
 The transaction runs on the store's worker thread (:class:`~konform.store.worker.StoreWorker`),
 never on the event loop: a write that waits on SQLite's lock (a bulk import in another process)
@@ -43,12 +43,17 @@ class GroupCommit:
     async def run(self, write: Callable[[], T]) -> T:
         """Run ``write`` (which must not open a transaction itself, and runs on the worker
         thread: it may use the store, never the event loop); its result once committed."""
+        return await self.submit(write)
+
+    def submit(self, write: Callable[[], T]) -> asyncio.Future[T]:
+        """Queue ``write`` at once, in order with every other write; a future of its result
+        once committed, for a write the caller need not wait for."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         if not self._queue:
             loop.call_soon(self._flush)
         self._queue.append((write, future))
-        return await future
+        return future
 
     def _flush(self) -> None:
         queue, self._queue = self._queue, []
