@@ -1,4 +1,4 @@
 """The ARI Stasis application: campaigns, originate, AMD on live audio, agents, recording after
-consent, the opt-out IVR. Built with the dialer issue; it calls :mod:`konform.gate` before every
-call and :mod:`konform.store.objection` for opt-outs.
+consent, the opt-out IVR. Every call passes :mod:`konform.gate` first; every write of a call goes
+through :mod:`konform.store.calls`.
 """
