@@ -27,12 +27,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ari_app.amd_probe import install_sounds, live_decisions  # noqa: E402
 from ari_app.ari import AriClient  # noqa: E402
-from ari_app.demo import sandbox_ari  # noqa: E402
 from konform.amd.audio import load_pcm  # noqa: E402
 from konform.amd.evaluate import read_labels, run_file  # noqa: E402
-from konform.sandbox.sandbox import Sandbox  # noqa: E402
+from konform_sandbox.amd_probe import install_sounds, live_decisions  # noqa: E402
+from konform_sandbox.demo import sandbox_ari  # noqa: E402
+from konform_sandbox.sandbox import Sandbox  # noqa: E402
 
 Row = dict[str, tuple[str, float]]  # file -> (decision, decision_ms)
 
@@ -90,7 +90,7 @@ async def app_amd_row(ari: AriClient, sandbox: Sandbox, ext: dict[str, str], par
                 priority=1,
                 channelId=uid_of[name],
                 timeout=10,
-                formats="ulaw",  # as a PSTN callee (see ari_app/amd_probe.py)
+                formats="ulaw",  # as a PSTN callee (see konform_sandbox/amd_probe.py)
             )
             deadline = time.time() + 30
             while time.time() < deadline and uid_of[name] not in results():

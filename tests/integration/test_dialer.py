@@ -9,10 +9,17 @@ from typing import Any
 
 import pytest
 
-from ari_app.demo import CALLER_ID, DEMO_NUMBERS, build_demo_store, call_all, demo_config, report
 from konform.cli.main import main
-from konform.sandbox.farend import voiced_seconds
-from konform.sandbox.sandbox import Sandbox
+from konform_sandbox.demo import (
+    CALLER_ID,
+    DEMO_NUMBERS,
+    build_demo_store,
+    call_all,
+    demo_config,
+    report,
+)
+from konform_sandbox.farend import voiced_seconds
+from konform_sandbox.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration
 
@@ -137,7 +144,7 @@ def test_nothing_of_the_calls_is_left_on_the_pbx(
 ) -> None:
     """Every channel (callee, snoop, externalMedia, agent) and bridge of the campaign is gone:
     a machine's snoop channel ends with the callee it snooped on, without being asked."""
-    from ari_app.demo import sandbox_ari
+    from konform_sandbox.demo import sandbox_ari
 
     async def leftovers() -> list[str]:
         async with sandbox_ari(sandbox) as ari:

@@ -19,14 +19,14 @@ import pytest
 
 from agi.server import KonformAgi
 from agi.service import start_agi
-from ari_app.demo import CALLER_ID, DEMO_CLOCK, build_demo_store
 from konform.config import Config
 from konform.numbers import masked
-from konform.sandbox.farend import voiced_seconds
-from konform.sandbox.sandbox import Sandbox
 from konform.store import donotcall
 from konform.store.consents import ConsentRow, record_consents
 from konform.store.database import open_store
+from konform_sandbox.demo import CALLER_ID, DEMO_CLOCK, build_demo_store
+from konform_sandbox.farend import voiced_seconds
+from konform_sandbox.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration
 

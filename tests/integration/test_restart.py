@@ -20,12 +20,12 @@ from typing import Any
 
 import pytest
 
-from ari_app.demo import CAMPAIGN, DEMO_CLOCK, build_demo_store, sandbox_ari
 from konform import gate
-from konform.sandbox.farend import far_end_calls
-from konform.sandbox.sandbox import Sandbox
 from konform.store import campaigns
 from konform.store.database import open_store
+from konform_sandbox.demo import CAMPAIGN, DEMO_CLOCK, build_demo_store, sandbox_ari
+from konform_sandbox.farend import far_end_calls
+from konform_sandbox.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ import asyncari
 import httpx
 import pytest
 
-from konform.sandbox.sandbox import Sandbox
+from konform_sandbox.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration
 
