@@ -1,6 +1,6 @@
 """Benchmark: what one answering machine detector stream costs.
 
-    .venv/bin/python bench/amd_cost.py [--corpus DIR]
+    python -m bench.amd_cost [--corpus DIR]
 
 Feeds the corpus's audio through the detector with the decision rules off (so every frame is
 analysed, the worst case), once 20 ms at a time (as the offline evaluator does) and once in the
@@ -12,12 +12,9 @@ Goal: >= 500 streams per core.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from konform.amd.audio import load_pcm
 from konform.amd.config import AmdConfig

@@ -1,6 +1,6 @@
 """Benchmark: concurrent calls through the real sandbox, baseline against konform.
 
-    .venv/bin/python bench/calls.py [--levels 10 20 40 60 80 100]
+    python -m bench.calls [--levels 10 20 40 60 80 100]
 
 Both rows place the same legs over the PBX's trunk to the far end, which answers half of them
 as a person ("Hallo?", then silence) and half as a mailbox (a 9 s greeting, then a beep), at
@@ -29,13 +29,10 @@ import argparse
 import asyncio
 import os
 import re
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ari_app.ari import AriClient
 from ari_app.dialer import Dialer

@@ -1,6 +1,6 @@
 """Benchmark: how long an import holds SQLite's write lock at most (its longest batch).
 
-    .venv/bin/python bench/import_batches.py [--rows 1000000] [--folder DIR]
+    python -m bench.import_batches [--rows 1000000] [--folder DIR]
 
 Writes a contacts file of ``--rows`` valid German numbers, imports it into a fresh store
 through ``konform import``'s code path and prints the rows per second, the number of write
@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 import tempfile
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from konform.importing import ImportKind, ImportResult, run_import
 from konform.store.database import open_store

@@ -10,7 +10,7 @@ time until the route answered (the CLI exits; the AGI route sends its next comma
 does only after the commit). The two routes run side by side, each one opt-out after another.
 Prints median / p99 / max per route and the import's own time.
 
-    python bench/optout_under_import.py --rows 5000000 --optouts 20
+    python -m bench.optout_under_import --rows 5000000 --optouts 20
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from pathlib import Path
 
 from konform.numbers import Keyer
 
-REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 TIMEOUT_S = 120.0
 
@@ -169,7 +168,6 @@ def main() -> int:
     if args.rows < 1 or args.optouts < 1:
         parser.error("--rows and --optouts must be at least 1")
     env = {k: v for k, v in os.environ.items() if not k.startswith("KONFORM_")}
-    env["PYTHONPATH"] = str(REPO)
     with tempfile.TemporaryDirectory(prefix="konform-optout-bench-") as tmp:
         folder = Path(tmp)
         db = folder / "konform.db"

@@ -1,7 +1,7 @@
 """Benchmark: policy checks per second with 1 and 10 million numbers on the lists, and list
 import rows per second.
 
-    .venv/bin/python bench/policy.py [--sizes 1000000 10000000] [--checks 50000]
+    python -m bench.policy [--sizes 1000000 10000000] [--checks 50000]
 
 For each size it writes a Robinson file of SHA-256 digests (the usual delivery form) and one of
 plain E.164 numbers, imports both through ``konform import``'s code path, adds 1 % of the
@@ -16,13 +16,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import random
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from konform import gate
 from konform.importing import run_import

@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 """How far timing rules can go on a corpus whose generator wrote down where each clip lies.
 
-Make the corpus with ``tools/make_amd_corpus.py ... --layout LAYOUT.json``, then
+Make the corpus with ``python -m tools.make_amd_corpus ... --layout LAYOUT.json``, then
 
-    python3 tools/amd_limits.py CORPUS_DIR LAYOUT.json
+    python -m tools.amd_limits CORPUS_DIR LAYOUT.json
 
 prints two things the README's AMD section cites:
 

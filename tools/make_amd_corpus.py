@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Make labelled AMD corpora from speech clips: what an outbound call hears from the answer.
 
 Built on the development corpus's generator (shared/amd-corpus/make_corpus.py: same 8 kHz
@@ -10,7 +9,7 @@ the cases konform must also survive:
 - ``human/silence`` and ``human/noise``: someone picks up and says nothing (on a noisy line);
 - ``machine/music``: an announcement with music (notes with harmonics).
 
-    python3 tools/make_amd_corpus.py --out DIR --n 200 --seed 23 [--extra-only |
+    python -m tools.make_amd_corpus --out DIR --n 200 --seed 23 [--extra-only |
         --extra-share 0] [--espeak DIR [--voices V,..] [--phrases FILE]] SRC_DIR ...
 
 Sources are folders of clips sox can read; ``--espeak DIR`` first speaks a set of German and

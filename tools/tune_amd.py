@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Coordinate search over the AMD thresholds on a tuning corpus (never the held-out one).
 
 Starts from the current defaults (konform/amd/config.py) and tries each listed value of each
@@ -6,11 +5,11 @@ threshold in turn, keeping a change when it raises the score; repeats until noth
 The score is accuracy, minus 2 per point of people called machine over 1 %, minus 0.03 per
 second of median decision time over 2.5 s and of p90 over 4.0 s (the issue's goals):
 
-    python3 tools/tune_amd.py CORPUS_DIR [--rounds 3]
+    python -m tools.tune_amd CORPUS_DIR [--rounds 3]
 
 Make the tuning corpus from other clips than the held-out one, e.g.
 
-    python3 tools/make_amd_corpus.py --out /tmp/tune --n 1200 --seed 103 --extra-share 0.1 \\
+    python -m tools.make_amd_corpus --out /tmp/tune --n 1200 --seed 103 --extra-share 0.1 \\
         --espeak /tmp/clips-alt --voices de+m1,de+f2,en-us+m3,de+m7,en-gb+f4,de+f4 \\
         --phrases tools/amd_phrases_alt.txt /usr/share/asterisk/sounds/en_US_f_Allison
 """

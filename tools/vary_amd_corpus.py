@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Copy an AMD corpus with its level and line noise changed, to check that decisions hold.
 
-    python3 tools/vary_amd_corpus.py CORPUS_DIR OUT_DIR [--gain-db -15] [--snr-db 15] [--seed 1]
+    python -m tools.vary_amd_corpus CORPUS_DIR OUT_DIR [--gain-db -15] [--snr-db 15] [--seed 1]
 
 Every file is scaled by ``--gain-db``; with ``--snr-db``, white noise is added at that ratio to
 the file's speech level (the RMS of its samples above -40 dBFS, as the corpus generator
