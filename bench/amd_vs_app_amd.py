@@ -91,7 +91,8 @@ async def app_amd_row(ari: AriClient, sandbox: Sandbox, ext: dict[str, str], par
                 formats="ulaw",  # as a PSTN callee (see konform_sandbox/amd_probe.py)
             )
             deadline = time.time() + 30
-            while time.time() < deadline and uid_of[name] not in results():
+            # The far end's log is a file: read it until the call shows up.
+            while time.time() < deadline and uid_of[name] not in results():  # noqa: ASYNC110
                 await asyncio.sleep(0.25)
 
     await asyncio.gather(*(one(n) for n in ext))

@@ -250,7 +250,7 @@ def test_foreign_number_uses_its_own_time_zone() -> None:
 
 
 def test_naive_instant_is_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="UTC offset"):
         evaluate(CAMPAIGN, GOOD, datetime(2026, 11, 23, 10))
 
 
