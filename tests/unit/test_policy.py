@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -72,7 +73,7 @@ def test_both_lists_are_reported_apart() -> None:
 # --- basis to call ------------------------------------------------------------------------------
 
 
-def _consent(**kw: object) -> Facts:
+def _consent(**kw: Any) -> Facts:
     return replace(GOOD, consents=replace(Consent("sales", GIVEN, CONFIRMED), **kw).events())
 
 
