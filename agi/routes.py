@@ -249,7 +249,8 @@ class KonformRoutes:
         unsaved = self.store.unsaved_objections
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.optout_confirm_wait_s
-        while number in unsaved and loop.time() < deadline:
+        # The set is shared with the store's retry of failed commits, which has no event to await.
+        while number in unsaved and loop.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         return number not in unsaved
 

@@ -184,22 +184,9 @@ class OutboundCall:
         kind = event.get("type")
         channel = (event.get("channel") or {}).get("id", "")
         if kind == "StasisStart":
-            self._tap.stasis_started(channel)
-            if channel == self.call_id:
-                self.queue.put_nowait(Answered())
-            elif channel == self.agent_channel and self._agent_answer is not None:
-                with contextlib.suppress(asyncio.InvalidStateError):
-                    self._agent_answer.set_result(True)
+            self._stasis_started(channel)
         elif kind == "ChannelDestroyed":
-            if channel == self.call_id:
-                self._callee_up = False
-                self.queue.put_nowait(CalleeGone(int(event.get("cause", 16))))
-            elif channel == self.agent_channel:
-                self._agent_up = False
-                if self._agent_answer is not None and not self._agent_answer.done():
-                    self._agent_answer.set_result(False)
-                elif self._agent_bridged:
-                    self.queue.put_nowait(AgentGone())
+            self._channel_destroyed(channel, int(event.get("cause", 16)))
         elif kind == "ChannelDtmfReceived" and channel == self.call_id:
             self.queue.put_nowait(Dtmf(str(event.get("digit", ""))))
         elif kind == "PlaybackFinished":
@@ -208,6 +195,25 @@ class OutboundCall:
                 self.queue.put_nowait(PlaybackFinished(token))
         elif kind in ("RecordingFinished", "RecordingFailed") and self._recording_done:
             self._recording_done.set()
+
+    def _stasis_started(self, channel: str) -> None:
+        self._tap.stasis_started(channel)
+        if channel == self.call_id:
+            self.queue.put_nowait(Answered())
+        elif channel == self.agent_channel and self._agent_answer is not None:
+            with contextlib.suppress(asyncio.InvalidStateError):
+                self._agent_answer.set_result(True)
+
+    def _channel_destroyed(self, channel: str, cause: int) -> None:
+        if channel == self.call_id:
+            self._callee_up = False
+            self.queue.put_nowait(CalleeGone(cause))
+        elif channel == self.agent_channel:
+            self._agent_up = False
+            if self._agent_answer is not None and not self._agent_answer.done():
+                self._agent_answer.set_result(False)
+            elif self._agent_bridged:
+                self.queue.put_nowait(AgentGone())
 
     def _amd_decided(self, decision: AmdDecision) -> None:
         self.queue.put_nowait(AmdDecided(decision.label, decision.at_ms, decision.reason))
@@ -267,9 +273,7 @@ class OutboundCall:
         handler = _HANDLERS[type(command)]
         return await handler(self, command)
 
-    async def _ring(
-        self, endpoint: str, role: str, channel: str, number: str, timeout: int
-    ) -> None:
+    async def _ring(self, endpoint: str, role: str, channel: str, number: str, ring_s: int) -> None:
         """Originate ``endpoint`` into the application, showing ``number`` with our name."""
         name = self.config.company or self.campaign.name
         with self.originates.originating():
@@ -284,7 +288,7 @@ class OutboundCall:
                     "channelId": channel,
                     "otherChannelId": f"{channel}-o",
                     "callerId": f'"{name}" <{number}>',
-                    "timeout": timeout,
+                    "timeout": ring_s,
                 },
             )
 

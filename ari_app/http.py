@@ -77,24 +77,8 @@ class _Connection(asyncio.Protocol):
         keep = headers.get("connection", "").lower() != "close"
         start = end + 4
         if "chunked" in headers.get("transfer-encoding", "").lower():
-            body = bytearray()
-            position = start
-            while True:
-                line_end = buffer.find(b"\r\n", position)
-                if line_end < 0:
-                    return None
-                size = int(bytes(buffer[position:line_end]).split(b";", 1)[0], 16)
-                if size == 0:  # then optional trailers, ended by an empty line
-                    trailer_end = buffer.find(b"\r\n\r\n", line_end)
-                    if trailer_end < 0:
-                        return None
-                    del buffer[: trailer_end + 4]
-                    return status, bytes(body), keep
-                chunk_start = line_end + 2
-                if len(buffer) < chunk_start + size + 2:
-                    return None
-                body += buffer[chunk_start : chunk_start + size]
-                position = chunk_start + size + 2
+            chunked = _take_chunked(buffer, start)
+            return None if chunked is None else (status, chunked, keep)
         if "content-length" in headers:
             length = int(headers["content-length"])
             if len(buffer) < start + length:
@@ -115,6 +99,28 @@ class _Connection(asyncio.Protocol):
         self.closed = True
         if self.transport is not None:
             self.transport.close()
+
+
+def _take_chunked(buffer: bytearray, start: int) -> bytes | None:
+    """The chunked body from ``start`` once the buffer holds all of it (taken out), else None."""
+    body = bytearray()
+    position = start
+    while True:
+        line_end = buffer.find(b"\r\n", position)
+        if line_end < 0:
+            return None
+        size = int(bytes(buffer[position:line_end]).split(b";", 1)[0], 16)
+        if size == 0:  # then optional trailers, ended by an empty line
+            trailer_end = buffer.find(b"\r\n\r\n", line_end)
+            if trailer_end < 0:
+                return None
+            del buffer[: trailer_end + 4]
+            return bytes(body)
+        chunk_start = line_end + 2
+        if len(buffer) < chunk_start + size + 2:
+            return None
+        body += buffer[chunk_start : chunk_start + size]
+        position = chunk_start + size + 2
 
 
 class HttpPool:

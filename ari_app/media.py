@@ -97,19 +97,9 @@ class AmdListener:
                 logger.debug("call %s: receive error %s", self.call_id, exc)
                 break
             if source != peer:
-                if peer is None and source[0] == self.peer_host:
-                    self.peer = peer = source  # the PBX's sending port, locked from now on
-                else:
-                    self.bad_packets += 1
-                    self.foreign_packets += 1
-                    if self.foreign_packets == 1:
-                        logger.warning(
-                            "call %s: RTP from %s:%d, not from the PBX: dropped",
-                            self.call_id,
-                            source[0],
-                            source[1],
-                        )
+                if not self._from_pbx(source):
                     continue
+                peer = self.peer
             try:
                 payloads += reassembler.push_datagram(data)
             except RtpError as exc:
@@ -130,6 +120,23 @@ class AmdListener:
             if decision is not None:
                 self.on_decision(decision)
                 self.close()  # what still arrives until the tap is torn down is not read
+
+    def _from_pbx(self, source: tuple[str, int]) -> bool:
+        """Whether a datagram from an address other than the locked one is the PBX's: the first
+        one from the PBX's host locks its sending port; anything else is counted and dropped."""
+        if self.peer is None and source[0] == self.peer_host:
+            self.peer = source
+            return True
+        self.bad_packets += 1
+        self.foreign_packets += 1
+        if self.foreign_packets == 1:
+            logger.warning(
+                "call %s: RTP from %s:%d, not from the PBX: dropped",
+                self.call_id,
+                source[0],
+                source[1],
+            )
+        return False
 
     def stats(self) -> dict[str, int]:
         r = self.reassembler

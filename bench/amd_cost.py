@@ -12,12 +12,9 @@ Goal: >= 500 streams per core.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from konform.amd.audio import load_pcm
 from konform.amd.config import AmdConfig

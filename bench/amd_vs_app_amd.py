@@ -5,7 +5,7 @@
 Every file of the corpus is played into the sandbox PBX through a Local channel twice: once
 into Asterisk's own ``AMD()`` (default amd.conf), once into konform's live path (snoop +
 externalMedia RTP + the detector). The offline evaluator runs on the same files. Without
---corpus a held-out corpus is made first (tools.make_amd_corpus, seed 23, voices the
+--corpus a held-out corpus is made first (``python -m tools.make_amd_corpus``, seed 23, voices the
 detector was not tuned on: espeak-ng German and English voices and Asterisk's German prompts).
 Prints accuracy, humans dropped, machines missed, median and p90 decision time per row, and how
 often the live decision equals the offline one.
@@ -24,15 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from ari_app.amd_probe import install_sounds, live_decisions  # noqa: E402
-from ari_app.ari import AriClient  # noqa: E402
-from ari_app.demo import sandbox_ari  # noqa: E402
-from konform.amd.audio import load_pcm  # noqa: E402
-from konform.amd.evaluate import read_labels, run_file  # noqa: E402
-from konform.sandbox.sandbox import Sandbox  # noqa: E402
+from ari_app.ari import AriClient
+from konform.amd.audio import load_pcm
+from konform.amd.evaluate import read_labels, run_file
+from konform_sandbox.amd_probe import install_sounds, live_decisions
+from konform_sandbox.demo import sandbox_ari
+from konform_sandbox.sandbox import Sandbox
 
 Row = dict[str, tuple[str, float]]  # file -> (decision, decision_ms)
 
@@ -43,7 +40,8 @@ def make_corpus(folder: Path, sandbox: Sandbox) -> Path:
     subprocess.run(
         [
             sys.executable,
-            str(ROOT / "tools" / "make_amd_corpus.py"),
+            "-m",
+            "tools.make_amd_corpus",
             "--out",
             str(corpus),
             "--n",
@@ -90,10 +88,11 @@ async def app_amd_row(ari: AriClient, sandbox: Sandbox, ext: dict[str, str], par
                 priority=1,
                 channelId=uid_of[name],
                 timeout=10,
-                formats="ulaw",  # as a PSTN callee (see ari_app/amd_probe.py)
+                formats="ulaw",  # as a PSTN callee (see konform_sandbox/amd_probe.py)
             )
             deadline = time.time() + 30
-            while time.time() < deadline and uid_of[name] not in results():
+            # The far end's log is a file: read it until the call shows up.
+            while time.time() < deadline and uid_of[name] not in results():  # noqa: ASYNC110
                 await asyncio.sleep(0.25)
 
     await asyncio.gather(*(one(n) for n in ext))

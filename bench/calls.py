@@ -29,25 +29,22 @@ import argparse
 import asyncio
 import os
 import re
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from ari_app.ari import AriClient
-from ari_app.demo import sandbox_ari
 from ari_app.dialer import Dialer
 from ari_app.flow import AmdDecided, CallFlow, Command, Event, Finished, Hangup, StopAmd
 from ari_app.media import MediaHub
 from konform.config import Config, DialerConfig
 from konform.policy import Campaign
-from konform.sandbox.sandbox import Sandbox
 from konform.store import callerids, campaigns
 from konform.store.consents import ConsentRow, record_consents
 from konform.store.database import Store, open_store
+from konform_sandbox.demo import sandbox_ari
+from konform_sandbox.sandbox import Sandbox
 
 CLOCK = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 CALLER_ID = "+4930555000100"

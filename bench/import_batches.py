@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 import tempfile
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from konform.importing import ImportKind, ImportResult, run_import
 from konform.store.database import open_store

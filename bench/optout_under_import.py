@@ -29,7 +29,6 @@ from pathlib import Path
 
 from konform.numbers import Keyer
 
-REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 TIMEOUT_S = 120.0
 
@@ -169,7 +168,6 @@ def main() -> int:
     if args.rows < 1 or args.optouts < 1:
         parser.error("--rows and --optouts must be at least 1")
     env = {k: v for k, v in os.environ.items() if not k.startswith("KONFORM_")}
-    env["PYTHONPATH"] = str(REPO)
     with tempfile.TemporaryDirectory(prefix="konform-optout-bench-") as tmp:
         folder = Path(tmp)
         db = folder / "konform.db"

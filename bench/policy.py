@@ -16,13 +16,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import random
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from konform import gate
 from konform.importing import run_import

@@ -3,10 +3,11 @@
 # Not built in CI: there is no Docker engine on the development machines.
 FROM python:3.11-slim-bookworm
 WORKDIR /opt/konform
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY konform ./konform
 COPY ari_app ./ari_app
 COPY agi ./agi
+COPY konform_sandbox ./konform_sandbox
 COPY dialplan ./dialplan
 COPY prompts ./prompts
 RUN python -m venv /opt/konform/.venv \
@@ -15,7 +16,7 @@ RUN python -m venv /opt/konform/.venv \
     && mkdir -p /var/lib/konform && chown konform /var/lib/konform
 USER konform
 ENV KONFORM_DB=/var/lib/konform/konform.db PATH=/opt/konform/.venv/bin:$PATH
-# ARI/AMI passwords come from the environment (KONFORM_ARI_PASSWORD, ...); konform refuses
-# empty or default ones.
+# The ARI password comes from the environment (KONFORM_ARI_PASSWORD); konform refuses
+# an empty or default one.
 ENTRYPOINT ["konform"]
 CMD ["--help"]

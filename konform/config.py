@@ -1,6 +1,6 @@
 """Configuration: one TOML file, overridden by ``KONFORM_<SECTION>_<KEY>`` environment variables.
 
-Secrets (ARI/AMI passwords, the do-not-call key) never live in the repository; services refuse to
+Secrets (the ARI password, the do-not-call key) never live in the repository; services refuse to
 start with an empty or well-known default password, and everything binds to loopback unless the
 file says otherwise.
 """
@@ -19,7 +19,6 @@ from konform.reasons import LANGUAGES, Language
 __all__ = [
     "CONSENT_PROOF_MIN_DAYS",
     "AgiConfig",
-    "AmiConfig",
     "AriConfig",
     "Config",
     "ConfigError",
@@ -59,14 +58,6 @@ class AriConfig:
     username: str = "konform"
     password: str = ""
     app: str = "konform"
-
-
-@dataclass(frozen=True)
-class AmiConfig:
-    host: str = "127.0.0.1"
-    port: int = 5038
-    username: str = "konform"
-    password: str = ""
 
 
 @dataclass(frozen=True)
@@ -134,7 +125,6 @@ class Config:
     store: StoreConfig = field(default_factory=StoreConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     ari: AriConfig = field(default_factory=AriConfig)
-    ami: AmiConfig = field(default_factory=AmiConfig)
     agi: AgiConfig = field(default_factory=AgiConfig)
     dialer: DialerConfig = field(default_factory=DialerConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)

@@ -36,7 +36,8 @@ def syllable(seconds: float, rng: np.random.Generator, level: float = 0.25) -> n
         out += gain * np.sin(k * phase)
     envelope = np.sin(np.pi * np.arange(n) / n) ** 0.5
     out *= envelope
-    return (level * out / (np.abs(out).max() + 1e-9)).astype(np.float32)
+    shaped: np.ndarray = (level * out / (np.abs(out).max() + 1e-9)).astype(np.float32)
+    return shaped
 
 
 def speech(seconds: float, rng: np.random.Generator, level: float = 0.25) -> np.ndarray:
@@ -59,7 +60,8 @@ def with_noise(signal: np.ndarray, snr_db: float, rng: np.random.Generator) -> n
     voiced = signal[np.abs(signal) > 1e-4]
     power = float(np.mean(voiced**2)) if voiced.size else 1e-4
     sigma = np.sqrt(power / 10 ** (snr_db / 10))
-    return (signal + sigma * rng.standard_normal(signal.size)).astype(np.float32)
+    noisy: np.ndarray = (signal + sigma * rng.standard_normal(signal.size)).astype(np.float32)
+    return noisy
 
 
 def pcm16(signal: np.ndarray) -> np.ndarray:

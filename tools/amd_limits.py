@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """How far timing rules can go on a corpus whose generator wrote down where each clip lies.
 
 Make the corpus with ``python -m tools.make_amd_corpus ... --layout LAYOUT.json``, then

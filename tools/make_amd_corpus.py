@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Make labelled AMD corpora from speech clips: what an outbound call hears from the answer.
 
 Corpora are made like the development corpus (8 kHz mu-law WAV, the same human and machine
@@ -134,7 +133,9 @@ class Tone(np.ndarray):
 
 def tone(freq: float, seconds: float, harmonics: int = 1) -> np.ndarray:
     t = np.arange(int(seconds * RATE)) / RATE
-    out = sum(np.sin(2 * np.pi * freq * k * t) / k for k in range(1, harmonics + 1))
+    out = np.zeros(t.size)
+    for k in range(1, harmonics + 1):
+        out += np.sin(2 * np.pi * freq * k * t) / k
     return (0.4 * out / max(1.0, float(np.abs(out).max()))).astype(np.float32).view(Tone)
 
 
@@ -157,7 +158,10 @@ def beep(rng: random.Random) -> list[np.ndarray]:
     ]
 
 
-def human(rng, short, long_):
+Parts = tuple[str, list[np.ndarray]]
+
+
+def human(rng: random.Random, short: list[np.ndarray], long_: list[np.ndarray]) -> Parts:
     kind = rng.choice(["hello", "hello-again", "business", "late"])
     parts = [silence(rng, 0.0, 0.6)]
     if kind == "late":
@@ -172,7 +176,7 @@ def human(rng, short, long_):
     return kind, parts
 
 
-def machine(rng, short, long_):
+def machine(rng: random.Random, short: list[np.ndarray], long_: list[np.ndarray]) -> Parts:
     kind = rng.choice(["greeting", "greeting", "announcement", "short-greeting"])
     parts = [silence(rng, 0.0, 0.6)]
     if kind == "short-greeting":
@@ -186,7 +190,9 @@ def machine(rng, short, long_):
     return kind, parts
 
 
-def extra(rng, short, long_, label: str):
+def extra(
+    rng: random.Random, short: list[np.ndarray], long_: list[np.ndarray], label: str
+) -> Parts:
     if label == "human":
         kind = rng.choice(["business-long", "silence", "noise"])
         parts = [silence(rng, 0.0, 0.6)]
@@ -220,7 +226,8 @@ def finish(rng: random.Random, parts: list[np.ndarray], kind: str) -> np.ndarray
         noise.astype(np.float32) * speech_rms / (np.sqrt(np.mean(noise**2)) * 10 ** (snr_db / 20))
     )
     audio = (audio + noise) * 10 ** (rng.uniform(-12, 0) / 20)
-    return np.clip(audio, -1, 1)
+    clipped: np.ndarray = np.clip(audio, -1, 1)
+    return clipped
 
 
 def main() -> None:

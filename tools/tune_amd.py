@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Coordinate search over the AMD thresholds on a tuning corpus (never the held-out one).
 
 Starts from the current defaults (konform/amd/config.py) and tries each listed value of each

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Copy an AMD corpus with its level and line noise changed, to check that decisions hold.
 
     python -m tools.vary_amd_corpus CORPUS_DIR OUT_DIR [--gain-db -15] [--snr-db 15] [--seed 1]

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from konform.cli.context import Context, UserError
-from konform.sandbox.root import SandboxError
-from konform.sandbox.sandbox import Sandbox
+from konform_sandbox.root import SandboxError
+from konform_sandbox.sandbox import Sandbox
 
 __all__ = ["register"]
 
@@ -36,7 +36,7 @@ def demo(args: argparse.Namespace, ctx: Context) -> int:
     if not args.json:
         ctx.warn("starting the sandbox (PBX, far end, phones) and calling; about a minute …")
     try:
-        from ari_app.demo import run_demo  # heavy (ARI client): only for this command
+        from konform_sandbox.demo import run_demo  # heavy (ARI client): only for this command
 
         result = run_demo(folder, Sandbox())
     except SandboxError as exc:

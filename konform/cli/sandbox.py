@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from konform.cli.context import Context, UserError
-from konform.sandbox.root import SandboxError
-from konform.sandbox.sandbox import Sandbox
+from konform_sandbox.root import SandboxError
+from konform_sandbox.sandbox import Sandbox
 
 __all__ = ["register"]
 

@@ -326,7 +326,7 @@ def processing_record(config: Config, db_path: Path, store: Store | None) -> dic
             )
     r = config.retention
     key_file = config.store.secret_file or str(db_path.with_name(db_path.name + ".key"))
-    hosts = {"ARI": config.ari.url, "AMI": config.ami.host, "FastAGI": config.agi.host}
+    hosts = {"ARI": config.ari.url, "FastAGI": config.agi.host}
     exposed = [name for name, host in hosts.items() if not _is_loopback(host)]
     return {
         "record": "record of processing activities, GDPR Art. 30 (1)",

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from konform.sandbox.root import SandboxError
-from konform.sandbox.sandbox import Sandbox
+from konform_sandbox.root import SandboxError
+from konform_sandbox.sandbox import Sandbox
 
 
 @pytest.fixture(scope="session")

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from ari_app.amd_probe import install_sounds, live_decisions
-from ari_app.demo import sandbox_ari
 from konform.amd.audio import load_pcm
 from konform.amd.evaluate import read_labels, run_file
-from konform.sandbox.sandbox import Sandbox
+from konform_sandbox.amd_probe import install_sounds, live_decisions
+from konform_sandbox.demo import sandbox_ari
+from konform_sandbox.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration
 
@@ -35,6 +35,7 @@ def test_live_decisions_equal_offline(sandbox: Sandbox) -> None:
     for name in FILES:
         live = decided[name]
         media = stats[name]
-        assert media["packets"] > 20 and media["wrong_payload_type"] == 0, (name, media)
+        assert media["packets"] > 20, (name, media)
+        assert media["wrong_payload_type"] == 0, (name, media)
         assert media["bad"] == 0, (name, media)
         assert live.label == offline[name].label == labels[name], (name, live, offline[name])  # type: ignore[attr-defined]

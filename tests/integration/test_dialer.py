@@ -9,10 +9,17 @@ from typing import Any
 
 import pytest
 
-from ari_app.demo import CALLER_ID, DEMO_NUMBERS, build_demo_store, call_all, demo_config, report
 from konform.cli.main import main
-from konform.sandbox.farend import voiced_seconds
-from konform.sandbox.sandbox import Sandbox
+from konform_sandbox.demo import (
+    CALLER_ID,
+    DEMO_NUMBERS,
+    build_demo_store,
+    call_all,
+    demo_config,
+    report,
+)
+from konform_sandbox.farend import voiced_seconds
+from konform_sandbox.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration
 
@@ -49,14 +56,17 @@ def test_every_call_that_reached_the_far_end_showed_the_campaign_number(
         assert far["caller_id"] == CALLER_ID, c
         assert far["presentation"].startswith("allowed"), c
         assert far["privacy"] is None, c
-        assert far["pai"] and CALLER_ID in far["pai"], c
+        assert far["pai"], c
+        assert CALLER_ID in far["pai"], c
 
 
 def test_person_who_presses_1_is_recorded(campaign: dict[str, Any]) -> None:
     c = call(campaign, "+49301110001")
-    assert c["outcome"] == "human" and c["recording_consent"] is True
+    assert c["outcome"] == "human"
+    assert c["recording_consent"] is True
     recording = Path(c["recording"])
-    assert recording.is_absolute() and recording.is_file()
+    assert recording.is_absolute()
+    assert recording.is_file()
     assert recording.parent.stat().st_mode & 0o777 == 0o700
     assert voiced_seconds(recording) > 1.0, "the recording holds the conversation"
 
@@ -64,12 +74,14 @@ def test_person_who_presses_1_is_recorded(campaign: dict[str, Any]) -> None:
 def test_person_who_presses_nothing_is_not_recorded(campaign: dict[str, Any]) -> None:
     c = call(campaign, "+49301110002")
     assert c["outcome"] == "human"
-    assert c["recording_consent"] is False and c["recording"] is None
+    assert c["recording_consent"] is False
+    assert c["recording"] is None
 
 
 def test_opt_out_after_the_agent_hangs_up(campaign: dict[str, Any]) -> None:
     c = call(campaign, "+49301110003")
-    assert c["outcome"] == "human" and c["opted_out"] is True
+    assert c["outcome"] == "human"
+    assert c["opted_out"] is True
     assert c["recording"] is None
 
 
@@ -100,7 +112,8 @@ def test_opted_out_number_is_then_blocked(
 def test_mailbox_is_hung_up_on_and_gets_nothing(campaign: dict[str, Any]) -> None:
     c = call(campaign, "+49301110004")
     assert c["outcome"] == "machine"
-    assert c["recording"] is None and c["recording_consent"] is False
+    assert c["recording"] is None
+    assert c["recording_consent"] is False
     assert c["far_end"]["voicemail_left"] is False
 
 
@@ -118,7 +131,8 @@ def test_blocked_numbers_never_reach_the_far_end(campaign: dict[str, Any]) -> No
     }
     for number, code in expected.items():
         c = call(campaign, number)
-        assert c["outcome"] == "blocked" and code in c["reasons"], c
+        assert c["outcome"] == "blocked", c
+        assert code in c["reasons"], c
         assert c["far_end"] is None, c
 
 
@@ -137,7 +151,7 @@ def test_nothing_of_the_calls_is_left_on_the_pbx(
 ) -> None:
     """Every channel (callee, snoop, externalMedia, agent) and bridge of the campaign is gone:
     a machine's snoop channel ends with the callee it snooped on, without being asked."""
-    from ari_app.demo import sandbox_ari
+    from konform_sandbox.demo import sandbox_ari
 
     async def leftovers() -> list[str]:
         async with sandbox_ari(sandbox) as ari:

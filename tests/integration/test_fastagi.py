@@ -19,14 +19,14 @@ import pytest
 
 from agi.server import KonformAgi
 from agi.service import start_agi
-from ari_app.demo import CALLER_ID, DEMO_CLOCK, build_demo_store
 from konform.config import Config
 from konform.numbers import masked
-from konform.sandbox.farend import voiced_seconds
-from konform.sandbox.sandbox import Sandbox
 from konform.store import donotcall
 from konform.store.consents import ConsentRow, record_consents
 from konform.store.database import open_store
+from konform_sandbox.demo import CALLER_ID, DEMO_CLOCK, build_demo_store
+from konform_sandbox.farend import voiced_seconds
+from konform_sandbox.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration
 
@@ -144,7 +144,8 @@ def test_agent_call_reaches_far_end_with_campaign_number(
         "the gate's log line",
         lambda: [e for e in sandbox.pbx_log("KONFORM_GATE") if e.get("number") == masked(ALLOWED)],
     )
-    assert gate[-1]["decision"] == "allow" and gate[-1]["cid"] == CALLER_ID
+    assert gate[-1]["decision"] == "allow"
+    assert gate[-1]["cid"] == CALLER_ID
     assert gate[-1]["attempt"]
 
 
@@ -184,7 +185,8 @@ def test_dial_string_with_a_comma_is_refused(sandbox: Sandbox, calls: dict[str, 
             if e.get("agent") == "agent1" and e.get("reasons") == "invalid_number"
         ],
     )
-    assert gate[-1]["decision"] == "block" and not gate[-1]["attempt"]
+    assert gate[-1]["decision"] == "block"
+    assert not gate[-1]["attempt"]
     time.sleep(2)  # time for a call that should not happen to arrive
     assert not [e for e in sandbox.farend_log() if WITH_COMMA[1:] in e.get("number", "")]
 
@@ -196,7 +198,8 @@ def test_blocked_agent_call_never_reaches_far_end_and_agent_hears_why(
         "the gate's decision",
         lambda: [e for e in sandbox.pbx_log("KONFORM_GATE") if e.get("number") == masked(BLOCKED)],
     )
-    assert gate[-1]["decision"] == "block" and gate[-1]["reasons"] == "no_consent"
+    assert gate[-1]["decision"] == "block"
+    assert gate[-1]["reasons"] == "no_consent"
     heard: Path = calls["heard"]
     wait_for(
         "the agent's recording of what it heard",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from konform.outcomes import Outcome
 from konform.policy import Campaign
 from konform.store import attempts, callerids, campaigns
 from konform.store.consents import ConsentRow, record_consents
@@ -34,7 +35,7 @@ def call(
     store: Store,
     cid: int,
     at: datetime,
-    outcome: str,
+    outcome: Outcome,
     number: str = NUMBER,
     recording: Path | None = None,
 ) -> int:

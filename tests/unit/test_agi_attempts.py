@@ -238,10 +238,12 @@ async def test_precheck_refuses_a_dial_string_that_is_not_plain(
     fake = await service.dial(extension)
     assert fake.variables[v.DECISION] == "block"
     assert fake.variables[v.REASONS] == "invalid_number"
-    assert v.NUMBER not in fake.variables and v.ATTEMPT not in fake.variables
+    assert v.NUMBER not in fake.variables
+    assert v.ATTEMPT not in fake.variables
     assert attempt_rows(store) == []
     (entry,) = [e for e in audit.entries(store) if e["event"] == "policy_check"]
-    assert entry["detail"]["allowed"] is False and entry["number_key"] is None
+    assert entry["detail"]["allowed"] is False
+    assert entry["number_key"] is None
 
 
 # --- finding 2: store work off the event loop, opt-outs never confirmed before commit -------
@@ -258,7 +260,8 @@ async def test_store_work_runs_on_the_store_worker(
 
     monkeypatch.setattr(gate, "check", spying_check)
     await service.dial("+49301110002")
-    assert len(threads) == 1 and threads[0].startswith("konform-store")
+    assert len(threads) == 1
+    assert threads[0].startswith("konform-store")
 
 
 class FlakyOptOut:
@@ -398,7 +401,8 @@ def test_shipped_log_lines_print_no_plain_number() -> None:
         if "KONFORM_CALLBACK|" in line:
             names -= {"EXTEN"}
         if "KONFORM_GATE|" in line:
-            assert "?${CALLERID(num)}:-)" in line and '"${KONFORM_DECISION}" = "allow"' in line
+            assert "?${CALLERID(num)}:-)" in line
+            assert '"${KONFORM_DECISION}" = "allow"' in line
             names -= {"CALLERID(num)"}
         assert not names, (line, names)
 

@@ -45,10 +45,12 @@ def test_silence_and_noise_are_people(cli: CliRunner) -> None:
 
 def test_bad_corpus_is_one_line(cli: CliRunner, tmp_path: Path) -> None:
     missing = cli("amd", "eval", "--corpus", str(tmp_path / "none"))
-    assert missing.code == 2 and missing.err.count("\n") == 1
+    assert missing.code == 2
+    assert missing.err.count("\n") == 1
     (tmp_path / "labels.csv").write_text("file,label\nx.wav,robot\n")
     bad_label = cli("amd", "eval", "--corpus", str(tmp_path))
-    assert bad_label.code == 2 and "human/machine" in bad_label.err
+    assert bad_label.code == 2
+    assert "human/machine" in bad_label.err
 
 
 def test_unreadable_file_is_reported_and_skipped(cli: CliRunner, tmp_path: Path) -> None:
@@ -58,4 +60,5 @@ def test_unreadable_file_is_reported_and_skipped(cli: CliRunner, tmp_path: Path)
     result = cli("amd", "eval", "--corpus", str(tmp_path), "--json")
     assert result.code == 1
     data = json.loads(result.out)
-    assert len(data["per_file"]) == 1 and data["errors"]
+    assert len(data["per_file"]) == 1
+    assert data["errors"]

@@ -1,28 +1,20 @@
 """The AMD corpus tools: a corpus is the same every time it is made, its layout says where each
-clip and tone lies, and the oracle of tools/amd_limits.py applies the rules to that layout."""
+clip and tone lies, and the oracle of tools.amd_limits applies the rules to that layout."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-TOOLS = Path(__file__).resolve().parents[2] / "tools"
+from tools import amd_limits, make_amd_corpus
 
-
-def _tool(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, TOOLS / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +37,8 @@ def _make(out: Path, sources: Path) -> dict[str, list[list[object]]]:
     subprocess.run(
         [
             sys.executable,
-            str(TOOLS / "make_amd_corpus.py"),
+            "-m",
+            "tools.make_amd_corpus",
             "--out",
             str(out),
             "--n",
@@ -58,6 +51,7 @@ def _make(out: Path, sources: Path) -> dict[str, list[list[object]]]:
             str(out / "layout.json"),
             str(sources),
         ],
+        cwd=ROOT,
         check=True,
         capture_output=True,
     )
@@ -88,16 +82,17 @@ def test_corpus_is_the_same_every_time_and_its_layout_marks_clips_and_tones(
         if kinds[name] in ("silence", "noise"):
             assert spans == []
         if kinds[name] == "music":
-            assert spans and all(what == "tone" for what, _, _ in spans)
+            assert spans
+            assert all(what == "tone" for what, _, _ in spans)
 
 
 def test_konform_prompts_are_not_a_source(sources: Path) -> None:
-    short, long_ = _tool("make_amd_corpus").load_sources([sources])
+    short, long_ = make_amd_corpus.load_sources([sources])
     assert (len(short), len(long_)) == (5, 5)
 
 
 def test_oracle_applies_the_rules_to_true_clip_boundaries() -> None:
-    oracle = _tool("amd_limits").oracle
+    oracle = amd_limits.oracle
     hello = [("clip", 200.0, 800.0)]
     assert oracle(hello, 1000.0) == ("human", 1800.0)
     sentence = [("clip", 300.0, 2500.0), ("tone", 3000.0, 3500.0)]

@@ -88,12 +88,14 @@ def test_a_person_who_consents_is_recorded_only_after_the_consent_is_committed(
     result, _ = dial(store, ari, tmp_path)
     call_id = call_id_of(ari)
     assert consent_at_record == [("recording_consent",)], "committed before the recording"
-    assert result.outcome == "human" and result.recording_consent
+    assert result.outcome == "human"
+    assert result.recording_consent
     assert result.detail["agent"] == "agent1"
     bridged = [a["channel"] for m, p, a in ari.requests if p.endswith("-talk/addChannel")]
     assert bridged == [f"{call_id},{call_id}-agent"]
     assert ari.asked("POST", "/record") == [f"/bridges/{call_id}-talk/record"]
-    assert result.recording is not None and Path(result.recording).is_file()
+    assert result.recording is not None
+    assert Path(result.recording).is_file()
     assert read(store, "SELECT attempt_id, path FROM recordings") == [
         (result.attempt_id, result.recording)
     ]
@@ -168,7 +170,8 @@ def test_an_opt_out_after_the_agent_is_committed_before_the_confirmation(
 
     ari.on_request = on_request
     result, _ = dial(store, ari, tmp_path)
-    assert result.outcome == "human" and result.opted_out
+    assert result.outcome == "human"
+    assert result.opted_out
     assert result.detail["agent"] == "agent1"
     assert listed_at_confirmation == [(1,)]
     # The menu came after the agent had left the bridge, and 9 was confirmed.
@@ -234,7 +237,8 @@ def test_an_agent_who_never_answers_leaves_no_silent_call(store: Store, tmp_path
     ]
     assert f"/channels/{call_id}-agent" in ari.asked("DELETE")
     assert dialer.agents.busy == frozenset(), "the agent is released"
-    assert result.outcome == "human" and result.detail["agent"] is None
+    assert result.outcome == "human"
+    assert result.detail["agent"] is None
     assert ari.leftovers() == []
 
 
@@ -246,7 +250,8 @@ def test_a_callee_who_never_answers_hears_nothing(
     ari = FakeAri(busy={PEOPLE[0]}) if script == "busy" else FakeAri(no_answer={PEOPLE[0]})
     result, _ = dial(store, ari, tmp_path)
     assert result.outcome == outcome
-    assert ari.decisions == {} and ari.played() == []
+    assert ari.decisions == {}
+    assert ari.played() == []
     assert read(store, "SELECT outcome, state FROM call_attempts") == [(outcome, "ringing")]
 
 

@@ -99,7 +99,7 @@ def test_parse_window_forms() -> None:
     ],
 )
 def test_parse_window_refuses_nonsense(text: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"calling window|day range|weekday|time of day"):
         parse_window(text)
 
 

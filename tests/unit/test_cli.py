@@ -23,7 +23,8 @@ def test_callerid_add_list_remove(cli: CliRunner) -> None:
     assert cli("callerid", "remove", "+49 30 5550001").code == 0
     assert cli("callerid", "list").out == ""
     removed_again = cli("callerid", "remove", "+49 30 5550001")
-    assert removed_again.code == 2 and "not an owned" in removed_again.err
+    assert removed_again.code == 2
+    assert "not an owned" in removed_again.err
 
 
 def test_campaign_refuses_unowned_anonymous_invalid_caller_id(cli: CliRunner) -> None:
@@ -38,7 +39,8 @@ def test_campaign_refuses_unowned_anonymous_invalid_caller_id(cli: CliRunner) ->
         result = cli("campaign", "add", "x", "--caller-id", caller_id, "--purpose", "sales")
         assert result.code == 2, caller_id
         assert words in result.err
-        assert result.err.count("\n") == 1 and "Traceback" not in result.err
+        assert result.err.count("\n") == 1
+        assert "Traceback" not in result.err
 
 
 def test_campaign_window_must_be_narrower(cli: CliRunner) -> None:
@@ -54,7 +56,8 @@ def test_campaign_window_must_be_narrower(cli: CliRunner) -> None:
         "--window",
         "Mon-Sun 09:00-18:00",
     )
-    assert wide.code == 2 and "wider than the legal" in wide.err
+    assert wide.code == 2
+    assert "wider than the legal" in wide.err
     ok = cli(
         "campaign",
         "add",
@@ -127,24 +130,29 @@ def test_policy_check_invalid_number_single_reason(cli: CliRunner) -> None:
 
 def test_reading_commands_without_a_database_create_none(cli: CliRunner, tmp_path: Path) -> None:
     result = cli("policy", "check", "--campaign", "spring", "--number", "030 1234567")
-    assert result.code == 2 and "no database at" in result.err
+    assert result.code == 2
+    assert "no database at" in result.err
     assert not (tmp_path / "konform.db").exists()
     for command in (["audit"], ["campaign", "list"], ["gdpr", "export", "030 1234567"]):
         result = cli(*command)
-        assert result.code == 2 and "no database at" in result.err, command
+        assert result.code == 2, command
+        assert "no database at" in result.err, command
     result = cli("import", "contacts", "contacts.csv", "--campaign", "nope")
-    assert result.code == 2 and "no campaign named 'nope'" in result.err
+    assert result.code == 2
+    assert "no campaign named 'nope'" in result.err
     assert not (tmp_path / "konform.db").exists()
 
 
 def test_policy_check_errors_are_one_line(cli: CliRunner) -> None:
     _campaign(cli)
     unknown = cli("policy", "check", "--campaign", "nope", "--number", "030 1234567")
-    assert unknown.code == 2 and unknown.err.strip() == "konform: error: no campaign named 'nope'"
+    assert unknown.code == 2
+    assert unknown.err.strip() == "konform: error: no campaign named 'nope'"
     bad_at = cli(
         "policy", "check", "--campaign", "spring", "--number", "030 1234567", "--at", "tomorrow"
     )
-    assert bad_at.code == 2 and "ISO 8601" in bad_at.err
+    assert bad_at.code == 2
+    assert "ISO 8601" in bad_at.err
 
 
 def test_import_exit_codes_and_line_numbers(cli: CliRunner, tmp_path: Path) -> None:
@@ -157,12 +165,14 @@ def test_import_exit_codes_and_line_numbers(cli: CliRunner, tmp_path: Path) -> N
     assert f"{contacts}:3: '112' is an emergency number" in partial.err
     assert "1 rows accepted" in partial.out
     strict = cli("import", "contacts", str(contacts), "--strict")
-    assert strict.code == 1 and "nothing written" in strict.out
+    assert strict.code == 1
+    assert "nothing written" in strict.out
     clean = tmp_path / "clean.csv"
     clean.write_text("number,name,region,kind,customer_until\n030 1234567,Anna,DE-BE,b2c,\n")
     assert cli("import", "contacts", str(clean)).code == 0
     missing = cli("import", "robinson", str(tmp_path / "nope.txt"))
-    assert missing.code == 2 and missing.err.count("\n") == 1
+    assert missing.code == 2
+    assert missing.err.count("\n") == 1
 
 
 def test_optout_and_gdpr(cli: CliRunner) -> None:
@@ -237,7 +247,8 @@ def test_import_contacts_onto_a_campaign(cli: CliRunner, tmp_path: Path) -> None
 def test_serve_refuses_default_password(cli: CliRunner, monkeypatch: object) -> None:
     _campaign(cli)
     result = cli("serve", "--campaign", "spring", "--once")
-    assert result.code == 2 and "password" in result.err
+    assert result.code == 2
+    assert "password" in result.err
 
 
 def test_campaign_retry_spacing_per_outcome(cli: CliRunner) -> None:
@@ -253,7 +264,8 @@ def test_campaign_retry_spacing_per_outcome(cli: CliRunner) -> None:
         "--retry",
         "busy=soon",
     )
-    assert bad.code == 2 and "duration" in bad.err
+    assert bad.code == 2
+    assert "duration" in bad.err
     unknown = cli(
         "campaign",
         "add",
@@ -265,7 +277,8 @@ def test_campaign_retry_spacing_per_outcome(cli: CliRunner) -> None:
         "--retry",
         "angry=1h",
     )
-    assert unknown.code == 2 and "unknown outcome" in unknown.err
+    assert unknown.code == 2
+    assert "unknown outcome" in unknown.err
     ok = cli(
         "campaign",
         "add",
@@ -279,4 +292,6 @@ def test_campaign_retry_spacing_per_outcome(cli: CliRunner) -> None:
     )
     assert ok.code == 0
     listed = cli("campaign", "list").out
-    assert "busy=2h" in listed and "no_answer=1d" in listed and "machine=4h" in listed
+    assert "busy=2h" in listed
+    assert "no_answer=1d" in listed
+    assert "machine=4h" in listed

@@ -99,7 +99,8 @@ def test_a_call_records_its_call_id_and_how_far_it_got(store: Store, tmp_path: P
         read(store, "SELECT channel_id, state, outcome, source FROM call_attempts")
     )
     [result] = asyncio.run(run_round(store, ari, config(tmp_path), [PEOPLE[0]]))
-    assert result.outcome == "human" and result.detail["agent"] == "agent1"
+    assert result.outcome == "human"
+    assert result.detail["agent"] == "agent1"
     call_id = next(iter(ari.number_of))
     # committed before the originate left
     assert seen_at_originate == [(call_id, "ringing", None, "dialer")]
@@ -195,7 +196,8 @@ def test_an_error_after_the_callee_answered_is_human_never_failed(
 
     monkeypatch.setattr(ari, "post", post)
     [result] = asyncio.run(run_round(store, ari, config(tmp_path), [PEOPLE[0]]))
-    assert result.outcome == "human" and result.detail["error"] == "internal"
+    assert result.outcome == "human"
+    assert result.detail["error"] == "internal"
     assert read(store, "SELECT outcome FROM call_attempts") == [("human",)]
 
 
@@ -218,7 +220,8 @@ def test_opt_out_is_committed_before_the_confirmation(store: Store, tmp_path: Pa
     ari = FakeAri(press9={PEOPLE[0]})
     ari.on_bridge = None
     [result] = asyncio.run(run_round(store, ari, config(tmp_path, agents="agent9"), [PEOPLE[0]]))
-    assert result.outcome == "human" and result.opted_out
+    assert result.outcome == "human"
+    assert result.opted_out
     assert "sound:konform/optout-confirmed" in ari.played()
     key = store.keyer.number_key(PEOPLE[0])
     assert read(store, "SELECT count(*) FROM dnc_internal WHERE key = ?", key) == [(1,)]
@@ -266,7 +269,8 @@ def test_an_opt_out_whose_commit_fails_is_blocked_and_retried_never_falsely_conf
             )
 
     result, codes, listed = asyncio.run(main())
-    assert result.outcome == "human" and result.detail["opt_out_pending"] is True
+    assert result.outcome == "human"
+    assert result.detail["opt_out_pending"] is True
     assert not result.opted_out
     assert "sound:konform/optout-confirmed" not in ari.played()
     assert ari.played()[-1] == "sound:konform/goodbye"
@@ -299,7 +303,8 @@ def test_an_opt_out_retried_within_the_wait_is_confirmed(
     [result] = asyncio.run(
         run_round(store, ari, config(tmp_path, "agent9"), [PEOPLE[0]], setup=fast_retry)
     )
-    assert result.outcome == "human" and result.opted_out
+    assert result.outcome == "human"
+    assert result.opted_out
     assert "sound:konform/optout-confirmed" in ari.played()
 
 
@@ -329,7 +334,8 @@ def test_no_plain_number_in_any_log_line(
 
     monkeypatch.setattr(gate, "judge", judge)
     results = asyncio.run(run_round(store, ari, config(tmp_path)))
-    assert len(results) == 4 and caplog.records
+    assert len(results) == 4
+    assert caplog.records
     text = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
     for number in [*PEOPLE, NO_CONSENT]:
         assert number[3:] not in text, number

@@ -71,15 +71,18 @@ def test_machine_is_hung_up_at_once_and_hears_nothing() -> None:
     assert kinds(commands) == ["Hangup", "StopAmd", "Finished"]
     assert not any(isinstance(c, Play) for c in commands)
     finished = commands[-1]
-    assert isinstance(finished, Finished) and finished.outcome == "machine"
-    assert flow.done and flow.handle(Dtmf("1")) == []
+    assert isinstance(finished, Finished)
+    assert finished.outcome == "machine"
+    assert flow.done
+    assert flow.handle(Dtmf("1")) == []
 
 
 def test_unanswered_outcomes_by_cause() -> None:
     for cause, outcome in ((17, "busy"), (19, "no_answer"), (18, "no_answer"), (34, "failed")):
         flow = CallFlow(SETTINGS)
         (finished,) = flow.handle(CalleeGone(cause))
-        assert isinstance(finished, Finished) and finished.outcome == outcome
+        assert isinstance(finished, Finished)
+        assert finished.outcome == outcome
     assert outcome_for_cause(21) == "failed"
 
 
@@ -104,14 +107,16 @@ def test_no_key_means_no_recording() -> None:
     assert commands == [StartTimer("consent_wait", SETTINGS.consent_wait_s)]
     flow.handle(TimerFired("consent_wait"))
     commands = flow.handle(AgentAnswered("agent2"))
-    assert StartRecording() not in commands and not flow.recording_consent
+    assert StartRecording() not in commands
+    assert not flow.recording_consent
 
 
 def test_another_key_means_no_recording() -> None:
     flow = CallFlow(SETTINGS)
     to_consent_question(flow)
     commands = flow.handle(Dtmf("5"))
-    assert PersistConsent() not in commands and RequestAgent() in commands
+    assert PersistConsent() not in commands
+    assert RequestAgent() in commands
     assert StartRecording() not in flow.handle(AgentAnswered("agent1"))
 
 
@@ -140,8 +145,10 @@ def test_agent_hangs_up_then_opt_out_is_committed_before_confirmation() -> None:
     commands = flow.handle(PlaybackFinished(confirmation.token))
     assert kinds(commands) == ["Hangup", "Finished"]
     finished = commands[-1]
-    assert isinstance(finished, Finished) and finished.outcome == "human"
-    assert finished.detail["opted_out"] is True and finished.detail["recording_consent"] is True
+    assert isinstance(finished, Finished)
+    assert finished.outcome == "human"
+    assert finished.detail["opted_out"] is True
+    assert finished.detail["recording_consent"] is True
 
 
 def test_opt_out_menu_times_out_to_goodbye() -> None:
@@ -178,15 +185,18 @@ def test_callee_hangs_up_while_talking() -> None:
     flow.handle(AgentAnswered("agent1"))
     commands = flow.handle(CalleeGone(16))
     assert commands[:2] == [StopRecording(), HangupAgent()]
-    assert isinstance(commands[-1], Finished) and commands[-1].outcome == "human"
+    assert isinstance(commands[-1], Finished)
+    assert commands[-1].outcome == "human"
 
 
 def test_no_audio_at_all_defaults_to_human() -> None:
     flow = CallFlow(SETTINGS)
     flow.handle(Answered())
     commands = flow.handle(TimerFired("amd_deadline"))
-    assert flow.amd is not None and flow.amd.reason == "no_audio"
-    assert isinstance(commands[0], StopAmd) and isinstance(commands[-1], Play)
+    assert flow.amd is not None
+    assert flow.amd.reason == "no_audio"
+    assert isinstance(commands[0], StopAmd)
+    assert isinstance(commands[-1], Play)
 
 
 def test_stale_playback_events_are_ignored() -> None:

@@ -28,8 +28,10 @@ def test_a_pending_opt_out_says_goodbye_without_confirmation() -> None:
     assert not flow.opted_out
     commands = flow.handle(PlaybackFinished(goodbye.token))
     finished = commands[-1]
-    assert isinstance(finished, Finished) and finished.outcome == "human"
-    assert finished.detail["opt_out_pending"] is True and finished.detail["opted_out"] is False
+    assert isinstance(finished, Finished)
+    assert finished.outcome == "human"
+    assert finished.detail["opt_out_pending"] is True
+    assert finished.detail["opted_out"] is False
     assert not any(
         isinstance(c, Play) and "sound:konform/optout-confirmed" in c.media for c in commands
     )

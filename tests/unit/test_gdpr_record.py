@@ -23,13 +23,16 @@ def test_record_names_what_art_30_asks_for(cli: CliRunner, tmp_path: Path) -> No
     assert data["controller"] == "Beispiel GmbH, Berlin"
     assert data["dpo_contact"].startswith("not configured")
     (spring,) = data["purposes"]
-    assert spring["campaign"] == "spring" and spring["purpose"] == "sales"
-    assert spring["jurisdiction"] == "de" and spring["caller_id"] == "+49305550001"
+    assert spring["campaign"] == "spring"
+    assert spring["purpose"] == "sales"
+    assert spring["jurisdiction"] == "de"
+    assert spring["caller_id"] == "+49305550001"
     assert "§ 7 Abs. 2 Nr. 1 UWG" in spring["legal_basis"]
     assert any("carrier-one" in r for r in data["recipients"])
     assert data["third_country_transfers"] == "none configured"
     days = {r["category"]: r["days"] for r in data["retention"]}
-    assert days["recordings"] == 30 and days["consent evidence"] == 1826
+    assert days["recordings"] == 30
+    assert days["consent evidence"] == 1826
     assert data["storage"]["database"].endswith("konform.db")
     assert any("0600" in m for m in data["measures"])
     assert {"data_subjects", "personal_data"} <= data.keys()

@@ -46,8 +46,10 @@ def test_writes_of_one_turn_share_one_transaction(store: Store, tmp_path: Path) 
         await one(50)
 
     asyncio.run(main())
-    assert commits.batches == 2 and commits.writes == 51
-    assert min(seen) == 50 and count(tmp_path / "k.db") == 51
+    assert commits.batches == 2
+    assert commits.writes == 51
+    assert min(seen) == 50
+    assert count(tmp_path / "k.db") == 51
 
 
 def test_a_failing_write_is_undone_alone(store: Store, tmp_path: Path) -> None:
@@ -68,7 +70,8 @@ def test_a_failing_write_is_undone_alone(store: Store, tmp_path: Path) -> None:
         )
 
     results = asyncio.run(main())
-    assert results[0] is None and results[2] is None
+    assert results[0] is None
+    assert results[2] is None
     assert isinstance(results[1], sqlite3.IntegrityError)
     assert [r[0] for r in store.conn.execute("SELECT v FROM t")] == [1, 1]
 
@@ -101,9 +104,11 @@ def test_the_transaction_runs_on_the_worker_thread_not_the_event_loop(
         await asyncio.gather(commits.run(slow), ticker())
 
     asyncio.run(main())
-    assert threads and threads[0].startswith("konform-store")
+    assert threads
+    assert threads[0].startswith("konform-store")
     assert threads[0] != threading.main_thread().name
-    assert ticks >= 20 and count(tmp_path / "k.db") == 1
+    assert ticks >= 20
+    assert count(tmp_path / "k.db") == 1
 
 
 def test_batches_commit_in_the_order_they_were_formed(store: Store) -> None:

@@ -61,7 +61,8 @@ def test_keep_alive_reuses_one_connection_and_sends_headers_and_body() -> None:
             assert (status, body) == (200, b'{"ok": true}')
         assert pool.opened == 1
         assert seen[0].startswith(b"POST /ari/x?a=%20b HTTP/1.1\r\n")
-        assert b"Authorization: Basic eDp5\r\n" in seen[0] and seen[0].endswith(b'{"k": 1}')
+        assert b"Authorization: Basic eDp5\r\n" in seen[0]
+        assert seen[0].endswith(b'{"k": 1}')
         pool.close()
         server.close()
         await server.wait_closed()
@@ -150,7 +151,8 @@ def test_warm_opens_the_missing_connections_a_few_unanswered_at_a_time() -> None
         server, port, seen = await serve(reply)
         pool = HttpPool("127.0.0.1", port, size=16, connect_at_once=3)
         assert await pool.warm(10, "/ari/asterisk/ping") == 10
-        assert pool.opened == 10 and len(seen) == 10
+        assert pool.opened == 10
+        assert len(seen) == 10
         assert seen[0].startswith(b"GET /ari/asterisk/ping HTTP/1.1\r\n")
         # Until its answer a new connection counts against connect_at_once: the server's
         # listen queue never holds more than that many of ours.

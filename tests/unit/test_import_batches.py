@@ -133,7 +133,8 @@ def test_a_killed_import_is_reported_and_completed(cli: CliRunner, tmp_path: Pat
     assert warning[0].startswith(f"import of {path.resolve()} (contacts) started ")
     assert warning[0].endswith(" stopped after 5 lines; run it again to complete it")
     again = cli("import", "contacts", str(path))
-    assert again.code == 0 and "this run completes it" in again.err
+    assert again.code == 0
+    assert "this run completes it" in again.err
     assert "10 rows accepted" in again.out
     with open_store(db) as store:
         assert all(contact_of(store, n) is not None for n in NUMBERS)
@@ -145,11 +146,13 @@ def test_strict_checks_first_then_writes_in_batches(store: Store, tmp_path: Path
     """finding 2: --strict stays all or nothing although the writes are batched."""
     clean = _contacts(tmp_path, NUMBERS)
     result = run_import(store, "contacts", clean, strict=True, batch_rows=3)
-    assert result.accepted == 10 and not result.strict_aborted
+    assert result.accepted == 10
+    assert not result.strict_aborted
     bad = tmp_path / "bad.csv"
     bad.write_text(clean.read_text() + "030 9876543,Y,DE-BE,b2c,\n112,X,,b2c,\n")
     result = run_import(store, "contacts", bad, strict=True, batch_rows=3)
-    assert result.strict_aborted and result.written == 0
+    assert result.strict_aborted
+    assert result.written == 0
     assert contact_of(store, "+49309876543") is None
     assert _runs(store)[-1] == ("aborted", 0)
 

@@ -38,7 +38,8 @@ def test_an_older_row_does_not_undo_a_revocation(store: Store, tmp_path: Path) -
     assert [(c.line, c.reason) for c in result.conflicts] == [
         (3, "consent for 'sales' was revoked on 2025-06-01; this row does not undo it")
     ]
-    assert result.accepted == 1 and result.written == 2  # the news row: given, confirmed
+    assert result.accepted == 1
+    assert result.written == 2
     assert consents_of(store, ANNA) == {"news": "valid", "sales": "revoked"}
     events = [e["event"] for e in audit.entries(store, ANNA)[recorded_before:]]
     assert events == ["consent_recorded"]  # only the row that wrote events
@@ -76,7 +77,8 @@ def test_strict_counts_conflicts_as_not_imported(store: Store, tmp_path: Path) -
     """finding 1: with --strict a conflicting row means nothing is written."""
     text = HEADER + f"{ANNA},sales,{GIVEN},,web\n{ANNA},sales,{GIVEN},2025-03-01T09:00Z,crm\n"
     result = run_import(store, "consents", _file(tmp_path, "k.csv", text), strict=True)
-    assert result.strict_aborted and [c.line for c in result.conflicts] == [2]
+    assert result.strict_aborted
+    assert [c.line for c in result.conflicts] == [2]
     assert consents_of(store, ANNA) == {}
 
 
@@ -108,15 +110,19 @@ def test_objecting_and_erased_numbers_are_not_imported_again(store: Store, tmp_p
     assert [(e.line, e.reason) for e in result.erased] == [
         (3, "erased on 2026-02-03 at the person's request: not imported")
     ]
-    assert result.accepted == 1 and result.written == 1
-    assert contact_of(store, ANNA) is None and contact_of(store, "+4989123456") is None
+    assert result.accepted == 1
+    assert result.written == 1
+    assert contact_of(store, ANNA) is None
+    assert contact_of(store, "+4989123456") is None
     consents = _file(
         tmp_path, "k.csv", HEADER + f"{ANNA},sales,{GIVEN},,web\n+4989123456,sales,{GIVEN},,web\n"
     )
     result = run_import(store, "consents", consents)
-    assert [e.line for e in result.objected] == [2] and [e.line for e in result.erased] == [3]
+    assert [e.line for e in result.objected] == [2]
+    assert [e.line for e in result.erased] == [3]
     assert result.written == 0
-    assert consents_of(store, ANNA) == {} and consents_of(store, "+4989123456") == {}
+    assert consents_of(store, ANNA) == {}
+    assert consents_of(store, "+4989123456") == {}
 
 
 def test_objecting_numbers_on_the_command_line(cli: CliRunner, tmp_path: Path) -> None:

@@ -43,16 +43,21 @@ def test_partly_bad_contacts_file(store: Store, tmp_path: Path) -> None:
         (9, "expected"),
     ]
     bernd = contact_of(store, "+4915123456789")
-    assert bernd is not None and bernd.region == "DE-BY" and bernd.customer_until == "active"
+    assert bernd is not None
+    assert bernd.region == "DE-BY"
+    assert bernd.customer_until == "active"
     firm = contact_of(store, "+49891234567")
-    assert firm is not None and firm.kind == "b2b" and firm.basis == "Messe"
+    assert firm is not None
+    assert firm.kind == "b2b"
+    assert firm.basis == "Messe"
 
 
 def test_strict_writes_nothing(store: Store, tmp_path: Path) -> None:
     result = run_import(
         store, "contacts", _write(tmp_path, "c.csv", PARTLY_BAD_CONTACTS), strict=True
     )
-    assert result.strict_aborted and result.written == 0
+    assert result.strict_aborted
+    assert result.written == 0
     assert contact_of(store, "+49301234567") is None
     assert audit.entries(store) == []
 
@@ -91,7 +96,8 @@ def test_robinson_with_hashed_and_plain_entries(store: Store, tmp_path: Path) ->
         f"number\n{hashed}\n0151 23456789\n\n# a comment\n+4989123456\nkaputt\n{hashed.upper()}\n"
     )
     result = run_import(store, "robinson", _write(tmp_path, "r.txt", text))
-    assert result.accepted == 4 and result.written == 3
+    assert result.accepted == 4
+    assert result.written == 3
     assert [e.line for e in result.errors] == [7]
     for number in ("+4930123456", "+4915123456789", "+4989123456"):
         assert donotcall.is_listed(store, "robinson", number)

@@ -158,11 +158,13 @@ def test_backup_is_private_exact_and_never_overwrites(cli: CliRunner, tmp_path: 
     assert read_key_file(out) == read_key_file(tmp_path / "konform.db.key")
     out.write_text("precious\n")
     again = cli("key", "backup", "--out", str(out))
-    assert again.code == 2 and "never overwrites" in again.err
+    assert again.code == 2
+    assert "never overwrites" in again.err
     assert again.err.count("\n") == 1
     assert out.read_text() == "precious\n"
     missing = cli("key", "backup", "--out", str(tmp_path / "no" / "such" / "dir.key"))
-    assert missing.code == 2 and missing.err.count("\n") == 1
+    assert missing.code == 2
+    assert missing.err.count("\n") == 1
 
 
 def test_restore_checks_the_fingerprint(cli: CliRunner, tmp_path: Path) -> None:
@@ -176,7 +178,8 @@ def test_restore_checks_the_fingerprint(cli: CliRunner, tmp_path: Path) -> None:
     wrong = tmp_path / "wrong.key"
     wrong.write_text("ab" * 32 + "\n")
     refused = cli("key", "restore", str(wrong))
-    assert refused.code == 2 and "not the key of database" in refused.err
+    assert refused.code == 2
+    assert "not the key of database" in refused.err
     assert not key.exists()
 
     restored = cli("key", "restore", str(backup))
@@ -189,7 +192,8 @@ def test_restore_checks_the_fingerprint(cli: CliRunner, tmp_path: Path) -> None:
     key.unlink()
     key.write_text("cd" * 32 + "\n")
     clobber = cli("key", "restore", str(backup))
-    assert clobber.code == 2 and "holds another key" in clobber.err
+    assert clobber.code == 2
+    assert "holds another key" in clobber.err
     assert key.read_text() == "cd" * 32 + "\n"
 
 
@@ -208,18 +212,22 @@ def test_recovery_with_the_right_and_a_wrong_passphrase(
     assert cli("key", "recovery-init", "--passphrase-stdin").code == 0
     sealed = sqlite3.connect(db).execute("SELECT value FROM meta WHERE key = 'key_sealed'")
     text = sealed.fetchone()[0]
-    assert secret.hex() not in text and '"kdf": "scrypt"' in text and '"n": 131072' in text
+    assert secret.hex() not in text
+    assert '"kdf": "scrypt"' in text
+    assert '"n": 131072' in text
 
     key.unlink()
     _stdin(monkeypatch, "wrong horse battery staple\n")
     wrong = cli("key", "recover", "--passphrase-stdin")
-    assert wrong.code == 2 and "wrong recovery passphrase" in wrong.err
+    assert wrong.code == 2
+    assert "wrong recovery passphrase" in wrong.err
     assert not key.exists()
 
     _stdin(monkeypatch, PASSPHRASE + "\n")
     right = cli("key", "recover", "--passphrase-stdin")
     assert right.code == 0, right.err
-    assert read_key_file(key) == secret and _mode(key) == 0o600
+    assert read_key_file(key) == secret
+    assert _mode(key) == 0o600
     with open_store(db) as store:
         assert donotcall.is_listed(store, "internal", NUMBER)
 
@@ -232,7 +240,8 @@ def test_weak_passphrases_are_refused(
     for weak in ("short pass", "a" * 40, "abababababababababab"):
         _stdin(monkeypatch, weak + "\n")
         result = cli("key", "recovery-init", "--passphrase-stdin")
-        assert result.code == 2 and "passphrase refused" in result.err, weak
+        assert result.code == 2, weak
+        assert "passphrase refused" in result.err, weak
     assert (
         sqlite3.connect(db).execute("SELECT 1 FROM meta WHERE key = 'key_sealed'").fetchone()
         is None
@@ -250,7 +259,8 @@ def test_generated_recovery_code_is_printed_once_and_opens_the_copy(
     code = result.out.splitlines()[0].removeprefix("recovery code: ")
     assert len(code) >= keys.MIN_PASSPHRASE
     again = cli("key", "recovery-init", "--generate")
-    assert again.code == 2 and "--replace" in again.err
+    assert again.code == 2
+    assert "--replace" in again.err
     (tmp_path / "konform.db.key").unlink()
     _stdin(monkeypatch, code + "\n")
     assert cli("key", "recover", "--passphrase-stdin").code == 0
@@ -282,13 +292,17 @@ def test_lost_key_without_recovery_is_a_clear_refusal(cli: CliRunner, tmp_path: 
     with pytest.raises(StoreError) as refused:
         open_store(db)
     message = str(refused.value)
-    assert "konform key restore" in message and "konform key recover" in message
+    assert "konform key restore" in message
+    assert "konform key recover" in message
     assert not key.exists()
     result = cli("audit")
-    assert result.code == 2 and "konform key restore" in result.err
-    assert result.err.count("\n") == 1 and not key.exists()
+    assert result.code == 2
+    assert "konform key restore" in result.err
+    assert result.err.count("\n") == 1
+    assert not key.exists()
     nothing = cli("key", "recover", "--passphrase-stdin")
-    assert nothing.code == 2 and "no sealed key copy" in nothing.err
+    assert nothing.code == 2
+    assert "no sealed key copy" in nothing.err
 
 
 @pytest.mark.parametrize("key_kept", [False, True])
@@ -364,6 +378,8 @@ def test_replaced_key_refuses_to_serve(
     key.unlink()
     key.write_text("ef" * 32 + "\n")
     result = cli("serve", "--campaign", "spring")
-    assert result.code == 2 and "does not belong" in result.err
+    assert result.code == 2
+    assert "does not belong" in result.err
     status = cli("key", "status")
-    assert status.code == 1 and "DOES NOT fit" in status.out
+    assert status.code == 1
+    assert "DOES NOT fit" in status.out

@@ -211,7 +211,7 @@ def test_contact_regions_are_validated() -> None:
     assert valid_region("nl") == "NL"
     assert valid_region("AT-9") == "AT-9"
     for bad in ("XX", "DE-XY", "AT-99", "Berlin", "DEU"):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=f"region '{bad}'"):
             valid_region(bad)
     row = {"number": "+436641234567", "name": "", "kind": "b2c", "customer_until": ""}
     assert parse_contact({**row, "region": "at"}).region == "AT"
@@ -355,7 +355,8 @@ def test_retry_spacing_of_zero_is_refused(cli: CliRunner, spacing: str) -> None:
     _owned(cli)
     code, err = _add(cli, "--retry", spacing)
     assert code == 2
-    assert len(err.strip().splitlines()) == 1 and "more than 0" in err
+    assert len(err.strip().splitlines()) == 1
+    assert "more than 0" in err
     assert cli("campaign", "list").out == ""
 
 
@@ -370,7 +371,9 @@ def test_campaign_jurisdiction_is_stored_and_listed(cli: CliRunner) -> None:
 def test_unknown_jurisdiction_is_a_one_line_error(cli: CliRunner) -> None:
     _owned(cli)
     code, err = _add(cli, "--jurisdiction", "fr")
-    assert code == 2 and len(err.strip().splitlines()) == 1 and "unknown jurisdiction" in err
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
+    assert "unknown jurisdiction" in err
 
 
 def test_campaign_window_within_its_profile(cli: CliRunner) -> None:

@@ -86,11 +86,14 @@ def test_two_calls_each_get_their_own_decision_and_the_hub_stops_when_idle() -> 
         return decided, hub, listeners
 
     decided, hub, listeners = asyncio.run(main())
-    assert decided["kbeep"].label == "machine" and decided["kbeep"].reason == "beep"
-    assert decided["kquiet"].label == "human" and decided["kquiet"].reason == "initial_silence"
+    assert decided["kbeep"].label == "machine"
+    assert decided["kbeep"].reason == "beep"
+    assert decided["kquiet"].label == "human"
+    assert decided["kquiet"].reason == "initial_silence"
     assert not hub.listeners  # both closed themselves at their decision
     assert all(listener.sock is None for listener in listeners)
-    assert listeners[0].stats()["packets"] > 0 and listeners[0].stats()["lost"] == 0
+    assert listeners[0].stats()["packets"] > 0
+    assert listeners[0].stats()["lost"] == 0
     assert hub.cpu_seconds > 0
 
 
@@ -107,7 +110,8 @@ def test_garbage_on_the_socket_is_counted_not_fatal() -> None:
         return listener
 
     listener = asyncio.run(main())
-    assert listener.bad_packets == 2 and listener.sock is None
+    assert listener.bad_packets == 2
+    assert listener.sock is None
 
 
 def quiet(seconds: float, rate: int) -> np.ndarray:
@@ -148,7 +152,8 @@ def test_packets_from_another_sender_are_counted_and_dropped() -> None:
 
     decided, listener = asyncio.run(main())
     assert [(d.label, d.reason) for d in decided] == [("human", "initial_silence")]
-    assert listener.foreign_packets == len(beep) and listener.bad_packets == len(beep)
+    assert listener.foreign_packets == len(beep)
+    assert listener.bad_packets == len(beep)
     assert listener.stats()["foreign"] == len(beep)
 
 
@@ -176,7 +181,8 @@ def test_only_the_expected_host_is_learned_and_then_locked() -> None:
         return listener
 
     listener = asyncio.run(main())
-    assert listener.foreign_packets == 4 and listener.reassembler.received == 3
+    assert listener.foreign_packets == 4
+    assert listener.reassembler.received == 3
 
 
 def test_nothing_is_read_before_the_pbx_address_is_known() -> None:
@@ -187,7 +193,8 @@ def test_nothing_is_read_before_the_pbx_address_is_known() -> None:
         listener = hub.open("127.0.0.1", "kwait", "ulaw", lambda d: None)
         await stream(listener.port, ulaw_packets(quiet(0.1, 8000), 3))
         await asyncio.sleep(0.05)
-        assert listener.reassembler.received == 0 and listener.bad_packets == 0
+        assert listener.reassembler.received == 0
+        assert listener.bad_packets == 0
         listener.expect("127.0.0.1")
         await settle(listener, lambda: listener.reassembler.received == 5)
         hub.close(listener)
@@ -201,7 +208,7 @@ def test_expect_refuses_what_is_not_a_pbx_address() -> None:
         hub = MediaHub(interval=0.01)
         listener = hub.open("127.0.0.1", "kbad", "ulaw", lambda d: None)
         for host in ("pbx.example", "0.0.0.0", "::1"):
-            with pytest.raises(ValueError):
+            with pytest.raises(ValueError, match="address"):
                 listener.expect(host)
         listener.expect("::ffff:127.0.0.1", 4000)
         assert listener.peer == ("127.0.0.1", 4000)
@@ -236,7 +243,8 @@ def test_odd_slin16_payload_is_counted_and_detection_goes_on() -> None:
 
     decided, listener, hub = asyncio.run(main())
     assert [(d.label, d.reason) for d in decided] == [("human", "initial_silence")]
-    assert listener.bad_packets == 1 and listener.foreign_packets == 0
+    assert listener.bad_packets == 1
+    assert listener.foreign_packets == 0
     assert not hub.listeners
 
 

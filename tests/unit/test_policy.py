@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -72,7 +73,7 @@ def test_both_lists_are_reported_apart() -> None:
 # --- basis to call ------------------------------------------------------------------------------
 
 
-def _consent(**kw: object) -> Facts:
+def _consent(**kw: Any) -> Facts:
     return replace(GOOD, consents=replace(Consent("sales", GIVEN, CONFIRMED), **kw).events())
 
 
@@ -250,7 +251,7 @@ def test_foreign_number_uses_its_own_time_zone() -> None:
 
 
 def test_naive_instant_is_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="UTC offset"):
         evaluate(CAMPAIGN, GOOD, datetime(2026, 11, 23, 10))
 
 

@@ -21,10 +21,12 @@ def test_proof_lists_events_and_uses_and_survives_erasure(store: Store) -> None:
     with store.transaction():
         gdpr.erase(store, NUMBER, why="data subject request")
     found = proofs.proof(store, NUMBER)
-    assert found is not None and found.erased_at is not None
+    assert found is not None
+    assert found.erased_at is not None
     (sales,) = found.purposes
     assert [e.kind for e in sales.events] == ["given", "confirmed"]
-    assert sales.events[0].source == "web form" and sales.events[0].via == "import"
+    assert sales.events[0].source == "web form"
+    assert sales.events[0].via == "import"
     assert [(u.campaign, u.outcome) for u in sales.uses] == [("spring", "busy")]
     # five years after the last use, which is later than the consent
     assert sales.keep_until == datetime(2031, 3, 1, 10, tzinfo=UTC)
@@ -49,7 +51,8 @@ def test_cli_consent_proof_after_optout(cli: CliRunner, tmp_path: Path) -> None:
     result = cli("consent", "proof", "030 1234567", "--json")
     assert result.code == 0, result.err
     data = result.json()
-    assert data["number"] == NUMBER and data["erased_at"]
+    assert data["number"] == NUMBER
+    assert data["erased_at"]
     (sales,) = data["purposes"]
     assert [e["event"] for e in sales["events"]] == ["given", "confirmed"]
     assert sales["uses"] == [
@@ -57,13 +60,17 @@ def test_cli_consent_proof_after_optout(cli: CliRunner, tmp_path: Path) -> None:
     ]
     assert sales["keep_until"] == "2031-03-01T10:00:00+00:00"
     text = cli("consent", "proof", NUMBER)
-    assert text.code == 0 and "keep until 2031-03-01" in text.out and "§ 7a" in text.out
+    assert text.code == 0
+    assert "keep until 2031-03-01" in text.out
+    assert "§ 7a" in text.out
 
 
 def test_cli_consent_proof_refusals(cli: CliRunner, tmp_path: Path) -> None:
     """Bad input: one line, exit 2; no evidence: exit 1."""
     open_store(tmp_path / "konform.db").close()
     bad = cli("consent", "proof", "not a number")
-    assert bad.code == 2 and bad.err.count("\n") == 1
+    assert bad.code == 2
+    assert bad.err.count("\n") == 1
     none = cli("consent", "proof", "+49301111111")
-    assert none.code == 1 and "no consent evidence for this number" in none.err
+    assert none.code == 1
+    assert "no consent evidence for this number" in none.err

@@ -64,7 +64,8 @@ def test_open_attempts_are_resolved_by_how_far_they_got(store: Store, tmp_path: 
             "SELECT detail FROM call_attempts WHERE id = ?", (ids["bridged"],)
         ).fetchone()[0]
     )
-    assert detail["error"] == "resolved at restart" and detail["state"] == "bridged"
+    assert detail["error"] == "resolved at restart"
+    assert detail["state"] == "bridged"
     assert any(e["event"] == "attempts_resolved_at_restart" for e in audit.entries(store))
     # A person reached before is not callable sooner than the human spacing.
     for state in ("answered", "human", "bridged"):
@@ -107,9 +108,11 @@ def test_recordings_left_in_the_spool_are_registered_or_deleted_per_consent(
     start_dialer(store, FakeAri(), tmp_path)
     assert sorted(p.name for p in spool.iterdir()) == ["other.wav"]
     rows = store.conn.execute("SELECT attempt_id, path FROM recordings").fetchall()
-    assert len(rows) == 1 and rows[0][0] == consented
+    assert len(rows) == 1
+    assert rows[0][0] == consented
     kept = Path(rows[0][1])
-    assert kept.is_file() and kept.parent == (tmp_path / "recordings").resolve()
+    assert kept.is_file()
+    assert kept.parent == (tmp_path / "recordings").resolve()
     assert kept.stat().st_mode & 0o777 == 0o600
     events = [e["event"] for e in audit.entries(store)]
     assert events.count("recording_registered_at_restart") == 1

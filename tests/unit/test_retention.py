@@ -36,12 +36,15 @@ def test_recordings_go_after_their_limit_rows_and_files(store: Store, tmp_path: 
     call(store, cid, AT, "human", recording=old)
     call(store, cid, AT + timedelta(days=95), "human", recording=fresh)
     report = retention.run(store, AT + timedelta(days=100), LIMITS)
-    assert report.recordings_deleted == 1 and report.files_deleted == 1
-    assert not old.exists() and fresh.exists()
+    assert report.recordings_deleted == 1
+    assert report.files_deleted == 1
+    assert not old.exists()
+    assert fresh.exists()
     assert store.conn.execute("SELECT count(*) FROM recordings").fetchone()[0] == 1
     assert store.conn.execute("SELECT count(*) FROM pending_deletions").fetchone()[0] == 0
     rows = _retention_rows(store)
-    assert rows["recordings"]["recordings_deleted"] == 1 and rows["recordings"]["limit_days"] == 90
+    assert rows["recordings"]["recordings_deleted"] == 1
+    assert rows["recordings"]["limit_days"] == 90
     assert set(rows) == {"recordings"}
 
 
@@ -53,7 +56,8 @@ def test_attempts_lose_their_plain_details_and_blocked_rows_go(store: Store) -> 
     call(store, cid, AT, "blocked")
     recent = call(store, cid, AT + timedelta(days=300), "busy")
     report = retention.run(store, AT + timedelta(days=400), LIMITS)
-    assert report.attempts_anonymised == 1 and report.attempts_deleted == 1
+    assert report.attempts_anonymised == 1
+    assert report.attempts_deleted == 1
     rows = dict(
         (i, (n, d, k is not None))
         for i, n, d, k in store.conn.execute(
@@ -64,7 +68,8 @@ def test_attempts_lose_their_plain_details_and_blocked_rows_go(store: Store) -> 
     assert rows[recent][0] == NUMBER
     assert len(rows) == 2
     detail = _retention_rows(store)["attempts"]
-    assert detail["attempts_anonymised"] == 1 and detail["attempts_deleted"] == 1
+    assert detail["attempts_anonymised"] == 1
+    assert detail["attempts_deleted"] == 1
 
 
 def test_keyed_attempts_go_when_they_can_no_longer_be_a_use(store: Store) -> None:
@@ -88,13 +93,16 @@ def test_consent_proofs_end_five_years_after_consent_and_last_use(store: Store) 
         retention.run(store, datetime(2030, 12, 31, tzinfo=UTC), LIMITS).consent_proofs_ended == 0
     )
     report = retention.run(store, datetime(2031, 3, 1, tzinfo=UTC), LIMITS)
-    assert report.consent_proofs_ended == 1 and report.consent_events_deleted == 2
+    assert report.consent_proofs_ended == 1
+    assert report.consent_events_deleted == 2
     assert proofs.proof(store, OTHER) is None
     assert proofs.proof(store, NUMBER) is not None
     detail = _retention_rows(store)["consent_proofs"]
-    assert detail["consent_events_deleted"] == 2 and detail["limit_days"] == 1826
+    assert detail["consent_events_deleted"] == 2
+    assert detail["limit_days"] == 1826
     report = retention.run(store, datetime(2032, 6, 2, tzinfo=UTC), LIMITS)
-    assert report.consent_proofs_ended == 1 and proofs.proof(store, NUMBER) is None
+    assert report.consent_proofs_ended == 1
+    assert proofs.proof(store, NUMBER) is None
 
 
 def test_old_audit_rows_go_but_consent_rows_stay_with_their_proof(store: Store) -> None:
@@ -148,9 +156,11 @@ def test_cli_retention_run(cli: CliRunner, tmp_path: Path) -> None:
     assert result.code == 0, result.err
     assert result.json()["recordings_deleted"] == 1
     text = cli("retention", "run", "--at", "2026-06-01T00:00:00Z")
-    assert text.code == 0 and "recordings deleted: 0" in text.out
+    assert text.code == 0
+    assert "recordings deleted: 0" in text.out
     future = cli("retention", "run", "--at", "2099-01-01T00:00:00Z")
-    assert future.code == 2 and "future" in future.err
+    assert future.code == 2
+    assert "future" in future.err
     assert cli("retention", "run", "--at", "yesterday").code == 2
 
 

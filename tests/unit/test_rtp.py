@@ -48,7 +48,8 @@ def test_reordered_packets_come_out_in_order() -> None:
     for seq in (0, 2, 1, 3, 4):
         out += reassembler.push(packet(100 + seq, chunks[seq]))
     assert [c[0] for c in out] == [0, 1, 2, 3, 4]
-    assert len(out) == 5 and reassembler.lost == 0
+    assert len(out) == 5
+    assert reassembler.lost == 0
 
 
 def test_loss_is_filled_with_silence() -> None:
@@ -65,7 +66,8 @@ def test_sequence_wraps_around() -> None:
     out = []
     for seq in (65534, 65535, 0, 1):
         out += reassembler.push(packet(seq, b"\xff" * 160, pt=0))
-    assert len(out) == 4 and reassembler.lost == 0
+    assert len(out) == 4
+    assert reassembler.lost == 0
 
 
 def test_late_duplicates_are_dropped() -> None:
@@ -146,11 +148,14 @@ def test_odd_length_slin16_payload_is_refused_and_the_stream_goes_on() -> None:
         reassembler.push(packet(2, b"\x00" * 3))
     for seq in range(3, 8):
         payloads += reassembler.push_datagram(bytes(packet(seq, b"\x00\x02" * 320)))
-    assert len(payloads) == 7 and all(len(p) == 640 for p in payloads)
+    assert len(payloads) == 7
+    assert all(len(p) == 640 for p in payloads)
     assert payloads[1] == b"\x00" * 640  # the refused packet: silence
     assert reassembler.lost == 1
     pcm = np.frombuffer(reassembler.decode(b"".join(payloads)), dtype=np.int16)
-    assert pcm.size == 7 * 320 and pcm[0] == 1 and pcm[-1] == 2
+    assert pcm.size == 7 * 320
+    assert pcm[0] == 1
+    assert pcm[-1] == 2
 
 
 def test_ulaw_takes_any_payload_length() -> None:

@@ -20,7 +20,8 @@ def test_a_second_open_of_the_lock_is_refused(tmp_path: Path) -> None:
         with pytest.raises(LockHeld) as refused:
             ServiceLock(path, "database k.db").acquire()
         assert refused.value.pid == os.getpid()
-        assert f"pid {os.getpid()}" in str(refused.value) and "database k.db" in str(refused.value)
+        assert f"pid {os.getpid()}" in str(refused.value)
+        assert "database k.db" in str(refused.value)
     with ServiceLock(path, "database k.db"):  # released: taken again
         pass
 
@@ -39,7 +40,8 @@ def test_a_lock_held_by_another_process_names_it_and_dies_with_it(tmp_path: Path
         [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=os.getcwd()
     )
     try:
-        assert child.stdout is not None and child.stdout.readline().strip() == "held"
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "held"
         with pytest.raises(LockHeld) as refused:
             ServiceLock(path, "db").acquire()
         assert refused.value.pid == child.pid

@@ -99,12 +99,14 @@ def test_facts_gathered_from_the_store(store: Store) -> None:
     assert campaign is not None
     facts = gather(store, campaign, NUMBER)
     assert facts.caller_id_owned
-    assert facts.contact is not None and facts.contact.region == "DE-BE"
+    assert facts.contact is not None
+    assert facts.contact.region == "DE-BE"
     assert sorted((c.purpose, c.kind) for c in facts.consents) == [
         ("sales", "confirmed"),
         ("sales", "given"),
     ]
-    assert facts.attempts.count == 1 and facts.attempts.last_outcome == "busy"
+    assert facts.attempts.count == 1
+    assert facts.attempts.last_outcome == "busy"
 
 
 def test_opt_out_lists_erases_and_audits(store: Store, tmp_path: Path) -> None:
@@ -152,7 +154,7 @@ def test_bulk_keys_are_deduplicated_and_all_findable(store: Store) -> None:
         assert donotcall.add_key_blob(store, "robinson", b"".join(keys[:10])) == 0
     assert donotcall.count(store, "robinson") == len(numbers)
     assert all(donotcall.is_listed(store, "robinson", n) for n in numbers[::97])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="32-byte"):
         donotcall.add_key_blob(store, "robinson", b"short")
 
 

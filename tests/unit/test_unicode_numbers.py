@@ -23,7 +23,8 @@ def test_a_number_is_only_ever_ascii() -> None:
             number = normalize(text)
         except InvalidNumber:
             continue
-        assert number.isascii() and number[1:].isdigit()
+        assert number.isascii()
+        assert number[1:].isdigit()
 
 
 @pytest.mark.parametrize("command", [("optout",), ("gdpr", "export")])

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from konform.sandbox.instance import AsteriskInstance, dialplan_dir
-from konform.sandbox.root import SandboxError, cache_dir, ensure_root
+from konform_sandbox.instance import AsteriskInstance, dialplan_dir, prompts_dir
+from konform_sandbox.root import SandboxError, cache_dir, ensure_root
 
 __all__ = ["Sandbox", "SandboxSettings"]
 
@@ -154,12 +154,11 @@ class Sandbox:
 
     def install_sounds(self) -> None:
         """konform's prompts per language, and the far end's and phones' own recordings."""
-        repo = dialplan_dir().parent
         sounds = self.root / SOUNDS.lstrip("/")
         for lang in ("de", "en"):
             target = _resolve_in_root(self.root, sounds / lang) / "konform"
             target.mkdir(parents=True, exist_ok=True)
-            for wav in (repo / "prompts" / lang).glob("*.wav"):
+            for wav in (prompts_dir() / lang).glob("*.wav"):
                 shutil.copy(wav, target / wav.name)
         for peer in ("farend", "phones"):
             target = sounds / f"konform-{peer}"

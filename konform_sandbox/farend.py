@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from konform.sandbox.sandbox import Sandbox
+from konform_sandbox.sandbox import Sandbox
 
 __all__ = ["FarEndCall", "far_end_calls", "voiced_seconds"]
 

@@ -13,7 +13,7 @@ from ari_app.ari import AriClient
 from ari_app.dialer import call_id_of
 from konform.amd.audio import load_pcm
 from konform.amd.detector import AmdDecision
-from konform.sandbox.sandbox import Sandbox
+from konform_sandbox.sandbox import Sandbox
 
 __all__ = ["install_sounds", "live_decisions"]
 

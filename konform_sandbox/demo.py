@@ -23,10 +23,10 @@ from ari_app.dialer import Dialer
 from konform.config import Config, DialerConfig
 from konform.importing import run_import
 from konform.policy import Campaign
-from konform.sandbox.farend import far_end_calls
-from konform.sandbox.sandbox import Sandbox
 from konform.store import callerids, campaigns
 from konform.store.database import Store, open_store
+from konform_sandbox.farend import far_end_calls
+from konform_sandbox.sandbox import Sandbox
 
 __all__ = ["CALLER_ID", "CAMPAIGN", "DEMO_CLOCK", "DEMO_NUMBERS", "build_demo_store", "run_demo"]
 

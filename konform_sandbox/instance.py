@@ -1,6 +1,7 @@
 """One Asterisk process in the sandbox root, with its own config, database, run and log folders.
 
-Configs come from ``dialplan/common`` and ``dialplan/<instance>``; ``@NAME@`` placeholders are
+Configs come from ``dialplan/common`` and ``dialplan/<instance>`` (shipped as the package data
+``konform_sandbox.dialplan``); ``@NAME@`` placeholders are
 filled from the instance's settings (ports, generated passwords), so no secret is in the repo.
 The stock configs of the root are copied first, so files konform does not ship keep defaults.
 """
@@ -16,22 +17,43 @@ import signal
 import subprocess
 import time
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 
-from konform.sandbox.root import SandboxError
+from konform_sandbox.root import SandboxError
 
-__all__ = ["AsteriskInstance", "dialplan_dir"]
+__all__ = ["AsteriskInstance", "dialplan_dir", "prompts_dir"]
 
 logger = logging.getLogger(__name__)
 _PLACEHOLDER = re.compile(r"@([A-Z][A-Z0-9_]*)@")
 
 
 def dialplan_dir() -> Path:
-    """The repository's ``dialplan/`` folder (``$KONFORM_DIALPLAN_DIR`` overrides)."""
+    """The Asterisk configs and peer sounds (``$KONFORM_DIALPLAN_DIR`` overrides)."""
     explicit = os.environ.get("KONFORM_DIALPLAN_DIR")
     if explicit:
         return Path(explicit)
-    return Path(__file__).resolve().parents[2] / "dialplan"
+    return _data_dir("dialplan")
+
+
+def prompts_dir() -> Path:
+    """konform's prompts, one folder per language."""
+    return _data_dir("prompts")
+
+
+def _data_dir(name: str) -> Path:
+    # The repo's top-level dialplan/ and prompts/ are mapped into this package by pyproject.toml
+    # (setuptools package-dir), so a source checkout and an installed wheel find them alike.
+    package = f"konform_sandbox.{name}"
+    try:
+        folder = resources.files(package)
+    except ModuleNotFoundError:
+        raise SandboxError(
+            f"{package} is not installed: reinstall konform (pip install -e .)"
+        ) from None
+    if not isinstance(folder, Path):  # a zipped install: Asterisk needs real files to copy
+        raise SandboxError(f"{package} is not a folder on disk: {folder}")
+    return folder
 
 
 class AsteriskInstance:
