@@ -1,0 +1,268 @@
+"""Pacing: how many lines to dial now so agents stay busy and answered people are not abandoned.
+
+One :class:`Pacer` serves one :class:`~konform.engine.agents.AgentPool` (campaigns that share
+agents share a pacer; the scheduler's weights split its lines among them). The shell reports every
+call event and asks :meth:`Pacer.lines_to_dial` after each event and on a periodic tick.
+
+*progressive*: lines in flight <= ready agents x ``ratio``; at ``ratio`` <= 1 the shell reserves
+an agent when it dials, so no answered person can lack an agent.
+
+*predictive*: the demand for agents (people waiting without an agent, plus each line in flight
+times its chance of becoming a person, given how long it has rung) is set against the supply
+(free agents, agents whose wrap-up ends within the horizon, agents in a call weighted by the
+measured chance that the talk ends within the horizon). Both are sums of independent Bernoulli
+variables; with a normal approximation the expected number of people left without an agent is
+closed-form. The pacer dials the largest number of extra lines whose expected abandons stay within
+a budget: ``abandon_target x safety x headroom`` of the expected people, where ``headroom`` falls
+from 1 to 0 as the campaign's abandon rate over the last hour (or 24 hours) approaches the target
+(a feedback term that protects every hour). It never dials fewer lines than the risk-free count
+(free agents not yet spoken for), and falls back to progressive while the measurement is thin or
+the team is small (see :class:`PacingConfig`).
+
+The horizon is the time from a dial to the moment the person must be bridged: the measured median
+of dial to AMD "human", plus ``hold`` (identification and consent question, then the 2-second
+grace after which the call counts as abandoned).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+from konform.engine import stats
+from konform.engine.agents import AgentPool, AgentState
+from konform.engine.stats import HOUR, CampaignStats, Samples
+
+__all__ = ["Line", "Pacer", "PacingConfig", "PacingMode"]
+
+PacingMode = Literal["progressive", "predictive"]
+
+# Line states inside the pacer.
+RINGING = "ringing"  # dialled, no AMD decision yet
+PERSON = "person"  # AMD said human, not yet bridged
+
+
+@dataclass(frozen=True, slots=True)
+class PacingConfig:
+    """A pacer's settings.
+
+    ``min_answers``: predictive needs this many people answered in the last 24 hours before it
+    trusts the answer rate (the rate's standard error is then about 0.08 at a 30 % answer rate),
+    and ``min_talks`` talk durations before it predicts when agents become free. ``min_agents``:
+    with fewer working agents an hour has too few answered people for a 3 % target to allow even
+    one abandoned call, so predictive would buy little and risk the hour; progressive is used.
+    """
+
+    mode: PacingMode = "progressive"
+    ratio: float = 1.0
+    abandon_target: float = 0.03
+    hold: float = 10.0  # seconds from AMD "human" to the bridge deadline (question + 2 s grace)
+    max_lines: int = 1000  # the trunk's limit (the shell's max_concurrent)
+    min_answers: int = 30
+    min_talks: int = 20
+    min_agents: int = 3
+    safety: float = 0.5  # aim at this share of the target
+    horizon_quantile: float = 0.5  # of dial -> AMD "human" times
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("progressive", "predictive"):
+            raise ValueError(f"unknown pacing mode {self.mode!r}")
+        if not 0 < self.ratio <= 10:
+            raise ValueError("ratio must be in (0, 10]")
+        if not 0 < self.abandon_target < 1:
+            raise ValueError("abandon_target must be in (0, 1)")
+
+
+@dataclass(slots=True)
+class Line:
+    campaign: str
+    dialled_at: float
+    state: str = RINGING
+    decided_at: float = 0.0
+
+
+@dataclass(slots=True)
+class Pacer:
+    """Lines to dial for one agent pool. Event methods take the shell's call id (any string)."""
+
+    config: PacingConfig
+    agents: AgentPool
+    lines: dict[str, Line] = field(default_factory=dict)
+    stats: dict[str, CampaignStats] = field(default_factory=dict)
+    talk: Samples = field(default_factory=Samples)  # bridged talk durations
+    to_person: Samples = field(default_factory=Samples)  # dial -> AMD "human"
+    to_other: Samples = field(default_factory=Samples)  # dial -> machine / no answer / busy
+    _talk_start: dict[str, float] = field(default_factory=dict)
+
+    # --- events -------------------------------------------------------------------------------
+    def dialled(self, now: float, call: str, campaign: str) -> None:
+        self.lines[call] = Line(campaign, now)
+        self._stats(campaign).add(now, stats.DIALLED)
+
+    def answered_human(self, now: float, call: str) -> None:
+        """AMD said human (the shell then reserves an agent if it has none yet)."""
+        line = self.lines[call]
+        line.state, line.decided_at = PERSON, now
+        self.to_person.add(now - line.dialled_at)
+        self._stats(line.campaign).add(now, stats.HUMAN)
+
+    def answered_machine(self, now: float, call: str) -> None:
+        self._resolved(now, call, stats.MACHINE)
+
+    def no_answer(self, now: float, call: str) -> None:
+        """No answer, busy, failed, or hung up before AMD decided: the line ends uncounted."""
+        self._resolved(now, call, stats.NO_ANSWER)
+
+    def bridged(self, now: float, call: str) -> None:
+        line = self.lines.pop(call)
+        self._stats(line.campaign).add(now, stats.BRIDGED)
+        self._talk_start[call] = now
+
+    def abandoned(self, now: float, call: str) -> None:
+        """No agent within the grace after the question: the person hears the message."""
+        line = self.lines.pop(call)
+        self._stats(line.campaign).add(now, stats.ABANDONED)
+
+    def talk_ended(self, now: float, call: str) -> None:
+        start = self._talk_start.pop(call, None)
+        if start is not None:
+            self.talk.add(now - start)
+
+    def _resolved(self, now: float, call: str, kind: str) -> None:
+        line = self.lines.pop(call)
+        self.to_other.add(now - line.dialled_at)
+        self._stats(line.campaign).add(now, kind)
+
+    def _stats(self, campaign: str) -> CampaignStats:
+        found = self.stats.get(campaign)
+        if found is None:
+            found = self.stats[campaign] = CampaignStats()
+        return found
+
+    # --- decisions ----------------------------------------------------------------------------
+    def in_flight(self) -> int:
+        """Lines dialled and not yet bridged, abandoned or ended."""
+        return len(self.lines)
+
+    def thin(self, now: float) -> bool:
+        """True while the measurement is too thin for predictive pacing."""
+        humans = sum(s.day.count(stats.HUMAN, now) for s in self.stats.values())
+        return (
+            humans < self.config.min_answers
+            or len(self.talk) < self.config.min_talks
+            or self.agents.working_count() < self.config.min_agents
+        )
+
+    def mode_now(self, now: float) -> PacingMode:
+        """The mode in force: predictive falls back to progressive while thin."""
+        if self.config.mode == "predictive" and not self.thin(now):
+            return "predictive"
+        return "progressive"
+
+    def lines_to_dial(self, now: float) -> int:
+        """How many more lines to dial now (0 when no agent is ready or about to be)."""
+        room = self.config.max_lines - len(self.lines)
+        if room <= 0 or self.agents.working_count() == 0:
+            return 0
+        if self.mode_now(now) == "progressive":
+            ready = self.agents.ready_count()
+            return max(0, min(room, math.floor(ready * self.config.ratio + 1e-9) - len(self.lines)))
+        return min(room, self._predictive(now))
+
+    def abandon_rate(self, now: float, campaign: str, window: float = HOUR) -> float:
+        s = self.stats.get(campaign)
+        if s is None:
+            return 0.0
+        return s.abandon_rate(now, s.hour if window == HOUR else s.day)
+
+    def headroom(self, now: float) -> float:
+        """1 with no abandons, falling to 0 as any campaign's rate nears the target.
+
+        The rate's denominator is at least ``min_answers`` so one early abandon in a fresh hour
+        does not stop the campaign outright.
+        """
+        target = self.config.abandon_target
+        worst = 0.0
+        for s in self.stats.values():
+            for window in (s.hour, s.day):
+                humans = max(window.count(stats.HUMAN, now), self.config.min_answers)
+                worst = max(worst, window.count(stats.ABANDONED, now) / humans)
+        return max(0.0, 1.0 - worst / target)
+
+    def _predictive(self, now: float) -> int:
+        cfg = self.config
+        agents = self.agents
+        p = self._answer_rate(now)
+        horizon = self.to_person.quantile(cfg.horizon_quantile) + cfg.hold
+        # Supply: agents able to take a person within the horizon (mean and variance).
+        free = 0
+        s_mean = s_var = 0.0
+        for agent in agents:
+            if agent.free:
+                free += 1
+            elif agent.state is AgentState.WRAP_UP:
+                q = 1.0 if agent.wrap_until - now <= horizon else 0.0
+                s_mean += q
+            elif agent.state is AgentState.IN_CALL:
+                q = self.talk.ends_within(now - agent.since, horizon - agents.wrap_up)
+                s_mean += q
+                s_var += q * (1 - q)
+        s_mean += free
+        # Demand: people waiting without an agent, and lines still ringing.
+        waiting = 0
+        d_mean = d_var = 0.0
+        ringing = 0
+        for call, line in self.lines.items():
+            if line.state == PERSON:
+                if agents.reserved_for(call) is None:
+                    waiting += 1
+            else:
+                ringing += 1
+                q = self._person_chance(p, now - line.dialled_at)
+                d_mean += q
+                d_var += q * (1 - q)
+        d_mean += waiting
+        floor = max(0, free - waiting - ringing)  # every possible person has a free agent
+        tau = cfg.abandon_target * cfg.safety * self.headroom(now)
+        if tau <= 0 or p <= 0:
+            return floor
+        n = floor
+        limit = cfg.max_lines - len(self.lines)
+        while n < limit:
+            trial = n + 1
+            mean = d_mean + p * trial - s_mean
+            var = d_var + p * (1 - p) * trial + s_var
+            people = d_mean + p * trial
+            if _expected_excess(mean, var) > tau * people:
+                break
+            n = trial
+        return n
+
+    def _answer_rate(self, now: float) -> float:
+        humans = resolved = 0
+        for s in self.stats.values():
+            humans += s.day.count(stats.HUMAN, now)
+            resolved += s.resolved(now)
+        return humans / resolved if resolved else 0.0
+
+    def _person_chance(self, p: float, elapsed: float) -> float:
+        """P(this line becomes a person | no decision after ``elapsed`` s) by Bayes' rule."""
+        person = p * self.to_person.survival(elapsed)
+        other = (1 - p) * self.to_other.survival(elapsed)
+        return person / (person + other) if person + other > 0 else 0.0
+
+
+def _expected_excess(mean: float, var: float) -> float:
+    """E[max(X, 0)] for an integer X approximated by Normal(mean, var).
+
+    Continuity correction: E[max(X, 0)] = sum over k >= 1 of P(X >= k), about E[max(Y - 0.5, 0)].
+    """
+    mean -= 0.5
+    sd = math.sqrt(var) if var > 0 else 0.0
+    if sd == 0:
+        return max(mean, 0.0)
+    z = mean / sd
+    pdf = math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+    cdf = 0.5 * (1 + math.erf(z / math.sqrt(2)))
+    return sd * pdf + mean * cdf
