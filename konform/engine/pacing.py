@@ -7,21 +7,20 @@ call event and asks :meth:`Pacer.lines_to_dial` after each event and on a period
 *progressive*: lines in flight <= ready agents x ``ratio``; at ``ratio`` <= 1 the shell reserves
 an agent when it dials, so no answered person can lack an agent.
 
-*predictive*: the demand for agents (people waiting without an agent, plus each line in flight
-times its chance of becoming a person, given how long it has rung) is set against the supply
-(free agents, agents whose wrap-up ends within the horizon, agents in a call weighted by the
-measured chance that the talk ends within the horizon). Both are sums of independent Bernoulli
-variables; with a normal approximation the expected number of people left without an agent is
-closed-form. The pacer dials the largest number of extra lines whose expected abandons stay within
-a budget: ``abandon_target x safety x headroom`` of the expected people, where ``headroom`` falls
-from 1 to 0 as the campaign's abandon rate over the last hour (or 24 hours) approaches the target
-(a feedback term that protects every hour). It never dials fewer lines than the risk-free count
-(free agents not yet spoken for), and falls back to progressive while the measurement is thin or
-the team is small (see :class:`PacingConfig`).
-
-The horizon is the time from a dial to the moment the person must be bridged: the measured median
-of dial to AMD "human", plus ``hold`` (identification and consent question, then the 2-second
-grace after which the call counts as abandoned).
+*predictive*: at checkpoints from now to the time a line dialled now would have an AMD decision,
+the people whose bridge deadline (AMD "human" + ``hold``: the identification and consent question,
+then the 2-second grace) falls before the checkpoint are set against the agents free by then.
+Demand: people waiting without an agent, plus each ringing line's chance of deciding "human" in
+time (Bayes over the measured dial-to-decision times: a line that has rung long is likely to ring
+out), plus the new lines times the answer rate. Supply: free agents, wrap-ups ending in time,
+agents in a call weighted by the measured chance that the talk ends in time. Both are sums of
+independent Bernoulli variables; a normal approximation gives the expected shortfall in closed
+form. The pacer dials the largest number of lines whose worst-checkpoint shortfall stays within
+``abandon_target x safety x headroom`` of the people expected; ``headroom`` falls from 1 to 0 as
+any campaign's abandon rate over the last hour (or 24 hours) nears the target: the feedback term
+that keeps every hour under it. It never dials fewer lines than the risk-free count (free agents
+not yet spoken for), and falls back to progressive while the measurement is thin or the team is
+small (see :class:`PacingConfig`).
 """
 
 from __future__ import annotations
@@ -62,8 +61,7 @@ class PacingConfig:
     min_answers: int = 30
     min_talks: int = 20
     min_agents: int = 3
-    safety: float = 0.5  # aim at this share of the target
-    horizon_quantile: float = 0.5  # of dial -> AMD "human" times
+    safety: float = 0.3  # aim at this share of the target (tuned with bench.pacing)
 
     def __post_init__(self) -> None:
         if self.mode not in ("progressive", "predictive"):
@@ -194,47 +192,61 @@ class Pacer:
         cfg = self.config
         agents = self.agents
         p = self._answer_rate(now)
-        horizon = self.to_person.quantile(cfg.horizon_quantile) + cfg.hold
-        # Supply: agents able to take a person within the horizon (mean and variance).
-        free = 0
-        s_mean = s_var = 0.0
+        # People must be bridged by their deadline (AMD "human" + hold). For checkpoints
+        # ``hold + x`` from now, everybody whose deadline falls before the checkpoint needs a
+        # distinct agent free by then; the expected shortfall at the worst checkpoint estimates
+        # the abandons. Checkpoints cover the span in which a line dialled now would decide.
+        span = self.to_person.quantile(0.95) if len(self.to_person) else 30.0
+        steps = [span * k / 5 for k in range(6)]
+        free = waiting = 0
+        wraps: list[float] = []  # seconds until each wrap-up ends
+        talking: list[float] = []  # seconds each talk has lasted
         for agent in agents:
             if agent.free:
                 free += 1
             elif agent.state is AgentState.WRAP_UP:
-                q = 1.0 if agent.wrap_until - now <= horizon else 0.0
-                s_mean += q
+                wraps.append(agent.wrap_until - now)
             elif agent.state is AgentState.IN_CALL:
-                q = self.talk.ends_within(now - agent.since, horizon - agents.wrap_up)
-                s_mean += q
-                s_var += q * (1 - q)
-        s_mean += free
-        # Demand: people waiting without an agent, and lines still ringing.
-        waiting = 0
-        d_mean = d_var = 0.0
-        ringing = 0
+                talking.append(now - agent.since)
+        ringing: list[float] = []  # seconds each unanswered line has rung
         for call, line in self.lines.items():
             if line.state == PERSON:
                 if agents.reserved_for(call) is None:
                     waiting += 1
             else:
-                ringing += 1
-                q = self._person_chance(p, now - line.dialled_at)
+                ringing.append(now - line.dialled_at)
+        # Per checkpoint: (demand mean, demand variance, supply mean - ... , per-new-line chance).
+        points = []
+        for x in steps:
+            reach = x + cfg.hold  # an agent free by now + reach can take these people
+            s_mean = float(free) + sum(1.0 for w in wraps if w <= reach)
+            s_var = 0.0
+            for elapsed in talking:
+                q = self.talk.ends_within(elapsed, reach - agents.wrap_up)
+                s_mean += q
+                s_var += q * (1 - q)
+            d_mean, d_var = float(waiting), 0.0
+            for elapsed in ringing:
+                q = self._person_within(p, elapsed, x)
                 d_mean += q
                 d_var += q * (1 - q)
-        d_mean += waiting
-        floor = max(0, free - waiting - ringing)  # every possible person has a free agent
+            fresh = p * (1 - self.to_person.survival(x))
+            points.append((d_mean, d_var, s_mean, s_var, fresh))
+        floor = max(0, free - waiting - len(ringing))  # every possible person has a free agent
         tau = cfg.abandon_target * cfg.safety * self.headroom(now)
         if tau <= 0 or p <= 0:
             return floor
+        expected_people = waiting + p * len(ringing)
         n = floor
         limit = cfg.max_lines - len(self.lines)
         while n < limit:
             trial = n + 1
-            mean = d_mean + p * trial - s_mean
-            var = d_var + p * (1 - p) * trial + s_var
-            people = d_mean + p * trial
-            if _expected_excess(mean, var) > tau * people:
+            excess = 0.0
+            for d_mean, d_var, s_mean, s_var, fresh in points:
+                mean = d_mean + fresh * trial - s_mean
+                var = d_var + fresh * (1 - fresh) * trial + s_var
+                excess = max(excess, _expected_excess(mean, var))
+            if excess > tau * (expected_people + p * trial):
                 break
             n = trial
         return n
@@ -246,11 +258,18 @@ class Pacer:
             resolved += s.resolved(now)
         return humans / resolved if resolved else 0.0
 
-    def _person_chance(self, p: float, elapsed: float) -> float:
-        """P(this line becomes a person | no decision after ``elapsed`` s) by Bayes' rule."""
-        person = p * self.to_person.survival(elapsed)
+    def _person_within(self, p: float, elapsed: float, x: float) -> float:
+        """P(AMD says human within ``x`` more seconds | no decision after ``elapsed`` s).
+
+        Bayes' rule over the measured dial -> decision times of people and of other outcomes:
+        a line that has rung long is more likely to end unanswered.
+        """
+        alive = self.to_person.survival(elapsed)
+        person = p * alive
         other = (1 - p) * self.to_other.survival(elapsed)
-        return person / (person + other) if person + other > 0 else 0.0
+        if person + other <= 0:
+            return 0.0
+        return p * (alive - self.to_person.survival(elapsed + x)) / (person + other)
 
 
 def _expected_excess(mean: float, var: float) -> float:
