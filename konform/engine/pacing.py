@@ -177,15 +177,18 @@ class Pacer:
     def headroom(self, now: float) -> float:
         """1 with no abandons, falling to 0 as any campaign's rate nears the target.
 
-        The rate's denominator is at least ``min_answers`` so one early abandon in a fresh hour
-        does not stop the campaign outright.
+        The rate counts one abandon more than happened (the next one must still fit), and its
+        denominator is at least ``min_answers``, so a fresh hour neither stops predictive
+        dialling outright nor lets one early abandon break it.
         """
         target = self.config.abandon_target
         worst = 0.0
         for s in self.stats.values():
             for window in (s.hour, s.day):
                 humans = max(window.count(stats.HUMAN, now), self.config.min_answers)
-                worst = max(worst, window.count(stats.ABANDONED, now) / humans)
+                # Counting one more abandon than happened: with few people an hour, one call
+                # moves the rate a lot, so the headroom closes before that call, not after.
+                worst = max(worst, (window.count(stats.ABANDONED, now) + 1) / humans)
         return max(0.0, 1.0 - worst / target)
 
     def _predictive(self, now: float) -> int:
