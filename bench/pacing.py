@@ -1,0 +1,326 @@
+"""Benchmark: a working day of paced calling against a simulated PBX, per pacing mode.
+
+    python -m bench.pacing [--agents 20] [--hours 8] [--people 0.30] [--machines 0.20]
+                           [--talk-median 110] [--wrap 10] [--seed 1] [--json]
+
+A discrete-event simulation on a simulated clock (nothing sleeps) drives the engine's own
+scheduler, pacer and agent pool (``konform.engine``) the way the dialer shell does: it reports
+each call event to the pacer, asks it for lines after every event and once a simulated second,
+and claims that many contacts from the scheduler. Modes: ``blast`` (today's dialer: every due
+number at once, up to ``--max-concurrent`` calls including their talk), ``progressive`` and
+``predictive``. The far end: a person answers with ``--people`` probability, a machine with
+``--machines``, the rest ring out (``--ring-timeout``) or are busy; answers come after a uniform
+4-20 s ring, AMD decides after about 2.5 s, the identification and consent question takes 8 s,
+and a person without an agent 2 s after it ends is abandoned. Talk times are log-normal.
+
+Prints per mode: agent occupancy (talk time / logged-in time), abandon rate overall and in the
+worst clock hour (abandoned / people answered), people reached per agent-hour, and the
+predictive gain (occupancy predictive - progressive). ``--json`` prints
+``{"scenario": {...}, "modes": {mode: {...}}}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import itertools
+import json
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from konform.engine.agents import AgentPool, AgentState
+from konform.engine.pacing import Pacer, PacingConfig
+from konform.engine.scheduler import Claim, Contact, Scheduler
+
+MODES = ("blast", "progressive", "predictive")
+START = 1_796_112_000.0  # a simulated Monday, 2026-12-07 09:00 UTC: only differences matter
+CAMPAIGN = "sim"
+
+
+@dataclass(slots=True)
+class Scenario:
+    agents: int
+    hours: float
+    people: float
+    machines: float
+    busy: float
+    ring_min: float
+    ring_max: float
+    ring_timeout: float
+    talk_median: float
+    talk_sigma: float
+    wrap: float
+    amd: float
+    question: float
+    grace: float
+    max_concurrent: int
+    retry_spacing: float
+    seed: int
+
+
+@dataclass(slots=True)
+class Call:
+    claim: Claim
+    person: bool = False
+    asked: bool = False  # the identification and consent question has ended
+    bridged: bool = False
+    done: bool = False
+    agent: str | None = None  # blast mode only (it has no pool reservations by the pacer)
+
+
+@dataclass
+class Day:
+    """One simulated day of one mode."""
+
+    sc: Scenario
+    mode: str
+    rng: random.Random
+    now: float = START
+    events: list[tuple[float, int, Callable[[], None]]] = field(default_factory=list)
+    seq: itertools.count[int] = field(default_factory=itertools.count)
+    calls: dict[str, Call] = field(default_factory=dict)
+    waiting: list[str] = field(default_factory=list)  # people answered without an agent, FIFO
+    talk: float = 0.0
+    reached: int = 0
+    humans_by_hour: list[int] = field(default_factory=list)
+    abandons_by_hour: list[int] = field(default_factory=list)
+    live: int = 0  # blast: calls holding a slot (ringing, question, talk)
+
+    def __post_init__(self) -> None:
+        sc = self.sc
+        self.end = START + sc.hours * 3600
+        hours = math.ceil(sc.hours)
+        self.humans_by_hour = [0] * hours
+        self.abandons_by_hour = [0] * hours
+        self.pool = AgentPool(wrap_up=sc.wrap)
+        for i in range(sc.agents):
+            self.pool.set_state(f"agent{i}", AgentState.READY, START)
+        config = PacingConfig(
+            mode="predictive" if self.mode == "predictive" else "progressive",
+            hold=sc.question + sc.grace,
+            max_lines=10_000,
+        )
+        self.pacer = Pacer(config, self.pool)
+        self.scheduler = Scheduler()
+        # Enough contacts that the list never runs dry: several times the day's possible dials.
+        cycle = sc.talk_median * math.exp(sc.talk_sigma**2 / 2) + sc.wrap
+        dials = sc.agents * sc.hours * 3600 / cycle / max(sc.people, 0.01)
+        for i in range(int(dials * 3) + 1000):
+            self.scheduler.add(Contact(f"c{i}", CAMPAIGN), START)
+
+    # --- event loop -----------------------------------------------------------------------------
+    def at(self, t: float, action: Callable[[], None]) -> None:
+        heapq.heappush(self.events, (t, next(self.seq), action))
+
+    def run(self) -> dict[str, float]:
+        self.at(START, self.tick)
+        while self.events:
+            t, _, action = heapq.heappop(self.events)
+            self.now = t
+            action()
+            if t < self.end:
+                self.dial()
+        return self.result()
+
+    def tick(self) -> None:
+        if self.now + 1 < self.end:
+            self.at(self.now + 1, self.tick)
+
+    def hour(self) -> int:
+        return min(len(self.humans_by_hour) - 1, int((self.now - START) // 3600))
+
+    # --- dialling -------------------------------------------------------------------------------
+    def dial(self) -> None:
+        if self.mode == "blast":
+            lines = self.sc.max_concurrent - self.live
+        else:
+            for name in self.pool.tick(self.now):
+                self.agent_free(name)
+            lines = self.pacer.lines_to_dial(self.now)
+        for _ in range(max(0, lines)):
+            claim = self.scheduler.pick(self.now, "sim", lease=3600)
+            if claim is None:
+                return
+            self.start(claim)
+
+    def start(self, claim: Claim) -> None:
+        sc, rng, now = self.sc, self.rng, self.now
+        key = claim.key
+        self.calls[key] = Call(claim)
+        self.live += 1
+        if self.mode != "blast":
+            self.pacer.dialled(now, key, CAMPAIGN)
+            if self.pacer.mode_now(now) == "progressive":
+                self.pool.reserve(key, now)  # progressive: the agent is held from the dial on
+        draw = rng.random()
+        answer = rng.uniform(sc.ring_min, sc.ring_max)
+        decide = answer + rng.uniform(sc.amd - 0.5, sc.amd + 0.5)
+        if draw < sc.people:
+            self.at(now + decide, lambda: self.human(key))
+        elif draw < sc.people + sc.machines:
+            self.at(now + decide, lambda: self.ended(key, machine=True))
+        elif draw < sc.people + sc.machines + (1 - sc.people - sc.machines) * sc.busy:
+            self.at(now + rng.uniform(1, 3), lambda: self.ended(key, machine=False))
+        else:
+            self.at(now + sc.ring_timeout, lambda: self.ended(key, machine=False))
+
+    def ended(self, key: str, *, machine: bool) -> None:
+        call = self.calls.pop(key)
+        self.live -= 1
+        if self.mode != "blast":
+            if machine:
+                self.pacer.answered_machine(self.now, key)
+            else:
+                self.pacer.no_answer(self.now, key)
+            self.pool.release(key)
+        self.scheduler.finish(call.claim.key, self.now, retry=True, retry_in=self.sc.retry_spacing)
+
+    # --- people and agents ----------------------------------------------------------------------
+    def human(self, key: str) -> None:
+        call = self.calls[key]
+        call.person = True
+        self.humans_by_hour[self.hour()] += 1
+        if self.mode == "blast":
+            call.agent = self.blast_agent(key)
+        else:
+            self.pacer.answered_human(self.now, key)
+            call.agent = self.pool.reserve(key, self.now)
+        if call.agent is None:
+            self.waiting.append(key)
+        question_end = self.now + self.sc.question
+        self.at(question_end, lambda: self.asked(key))
+        self.at(question_end + self.sc.grace, lambda: self.deadline(key))
+
+    def blast_agent(self, key: str) -> str | None:
+        # Today's dialer: the first agent that is free, no reservation ahead of the answer.
+        return self.pool.reserve(key, self.now)
+
+    def asked(self, key: str) -> None:
+        call = self.calls[key]
+        call.asked = True
+        if call.agent is not None:
+            self.bridge(key)
+
+    def deadline(self, key: str) -> None:
+        call = self.calls.get(key)
+        if call is None or call.bridged:
+            return
+        # Abandoned: the person hears the identification, callback number and opt-out menu.
+        self.abandons_by_hour[self.hour()] += 1
+        self.waiting.remove(key)
+        if self.mode != "blast":
+            self.pacer.abandoned(self.now, key)
+        del self.calls[key]
+        self.at(self.now + 10, self.release_slot)  # the message plays, then the line is free
+        self.scheduler.finish(key, self.now, retry=True, abandoned=True)
+
+    def release_slot(self) -> None:
+        self.live -= 1
+
+    def agent_free(self, name: str) -> None:
+        """An agent became ready: the longest-waiting person without an agent gets it."""
+        while self.waiting:
+            key = self.waiting.pop(0)
+            if self.pool.reserve(key, self.now) != name:
+                self.pool.release(key)
+                self.waiting.insert(0, key)
+                return
+            call = self.calls[key]
+            call.agent = name
+            if call.asked:
+                self.bridge(key)
+            return
+
+    def bridge(self, key: str) -> None:
+        call = self.calls[key]
+        call.bridged = True
+        self.pool.bridge(key, self.now)
+        if self.mode != "blast":
+            self.pacer.bridged(self.now, key)
+        self.reached += 1
+        talk = self.sc.talk_median * math.exp(self.rng.gauss(0, self.sc.talk_sigma))
+        self.talk += max(0.0, min(self.now + talk, self.end) - self.now)
+        self.at(self.now + talk, lambda: self.talk_end(key))
+
+    def talk_end(self, key: str) -> None:
+        self.calls.pop(key)
+        self.live -= 1
+        self.pool.hangup(key, self.now)
+        if self.mode != "blast":
+            self.pacer.talk_ended(self.now, key)
+        self.scheduler.finish(key, self.now, retry=False)
+        self.at(self.now + self.sc.wrap, self.wrap_end)
+
+    def wrap_end(self) -> None:
+        for name in self.pool.tick(self.now):
+            self.agent_free(name)
+
+    # --- figures --------------------------------------------------------------------------------
+    def result(self) -> dict[str, float]:
+        sc = self.sc
+        humans, abandons = sum(self.humans_by_hour), sum(self.abandons_by_hour)
+        worst = max(
+            (a / h for a, h in zip(self.abandons_by_hour, self.humans_by_hour, strict=True) if h),
+            default=0.0,
+        )
+        agent_hours = sc.agents * sc.hours
+        return {
+            "occupancy": round(self.talk / (agent_hours * 3600), 4),
+            "abandon_rate": round(abandons / humans, 4) if humans else 0.0,
+            "worst_hour_abandon_rate": round(worst, 4),
+            "people_per_agent_hour": round(self.reached / agent_hours, 2),
+        }
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--agents", type=int, default=20)
+    ap.add_argument("--hours", type=float, default=8)
+    ap.add_argument("--people", type=float, default=0.30, help="share of dials a person answers")
+    ap.add_argument("--machines", type=float, default=0.20, help="share answered by a machine")
+    ap.add_argument("--busy", type=float, default=0.2, help="share of the rest that is busy")
+    ap.add_argument("--ring-min", type=float, default=4)
+    ap.add_argument("--ring-max", type=float, default=20)
+    ap.add_argument("--ring-timeout", type=float, default=25)
+    ap.add_argument("--talk-median", type=float, default=110)
+    ap.add_argument("--talk-sigma", type=float, default=0.6)
+    ap.add_argument("--wrap", type=float, default=10)
+    ap.add_argument("--amd", type=float, default=2.5, help="AMD decision after the answer, s")
+    ap.add_argument("--question", type=float, default=8, help="identification + consent, s")
+    ap.add_argument("--grace", type=float, default=2, help="bridge deadline after it, s")
+    ap.add_argument("--max-concurrent", type=int, default=20, help="blast mode's line limit")
+    ap.add_argument("--retry-spacing", type=float, default=7200)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    sc = Scenario(
+        **{k: v for k, v in vars(args).items() if k not in ("json", "modes")},
+    )
+    modes = {m: Day(sc, m, random.Random(f"{sc.seed}:{m}")).run() for m in args.modes}
+    if args.json:
+        print(json.dumps({"scenario": _scenario(sc), "modes": modes}))
+        return
+    print(
+        f"agents {sc.agents}, {sc.hours:g} h, people {sc.people:.0%}, machines {sc.machines:.0%}, "
+        f"talk median {sc.talk_median:g} s, wrap {sc.wrap:g} s, seed {sc.seed}"
+    )
+    print(f"{'mode':<12} {'occupancy':>9} {'abandon':>8} {'worst hour':>10} {'people/agent-h':>14}")
+    for mode, r in modes.items():
+        print(
+            f"{mode:<12} {r['occupancy']:>9.3f} {r['abandon_rate']:>8.2%} "
+            f"{r['worst_hour_abandon_rate']:>10.2%} {r['people_per_agent_hour']:>14.2f}"
+        )
+    if "predictive" in modes and "progressive" in modes:
+        gain = modes["predictive"]["occupancy"] - modes["progressive"]["occupancy"]
+        print(f"predictive gain (occupancy predictive - progressive): {gain:+.3f}")
+
+
+def _scenario(sc: Scenario) -> dict[str, float]:
+    return {k: getattr(sc, k) for k in Scenario.__dataclass_fields__}
+
+
+if __name__ == "__main__":
+    main()

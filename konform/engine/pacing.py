@@ -1,0 +1,290 @@
+"""Pacing: how many lines to dial now so agents stay busy and answered people are not abandoned.
+
+One :class:`Pacer` serves one :class:`~konform.engine.agents.AgentPool` (campaigns that share
+agents share a pacer; the scheduler's weights split its lines among them). The shell reports every
+call event and asks :meth:`Pacer.lines_to_dial` after each event and on a periodic tick.
+
+*progressive*: lines in flight <= ready agents x ``ratio``; at ``ratio`` <= 1 the shell reserves
+an agent when it dials, so no answered person can lack an agent.
+
+*predictive*: at checkpoints from now to the time a line dialled now would have an AMD decision,
+the people whose bridge deadline (AMD "human" + ``hold``: the identification and consent question,
+then the 2-second grace) falls before the checkpoint are set against the agents free by then.
+Demand: people waiting without an agent, plus each ringing line's chance of deciding "human" in
+time (Bayes over the measured dial-to-decision times: a line that has rung long is likely to ring
+out), plus the new lines times the answer rate. Supply: free agents, wrap-ups ending in time,
+agents in a call weighted by the measured chance that the talk ends in time. Both are sums of
+independent Bernoulli variables; a normal approximation gives the expected shortfall in closed
+form. The pacer dials the largest number of lines whose worst-checkpoint shortfall stays within
+``abandon_target x safety x headroom`` of the people expected; ``headroom`` falls from 1 to 0 as
+any campaign's abandon rate over the last hour (or 24 hours) nears the target: the feedback term
+that keeps every hour under it. It never dials fewer lines than the risk-free count (free agents
+not yet spoken for), and falls back to progressive while the measurement is thin or the team is
+small (see :class:`PacingConfig`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+from konform.engine import stats
+from konform.engine.agents import AgentPool, AgentState
+from konform.engine.stats import HOUR, CampaignStats, Samples
+
+__all__ = ["Line", "Pacer", "PacingConfig", "PacingMode"]
+
+PacingMode = Literal["progressive", "predictive"]
+
+# Line states inside the pacer.
+RINGING = "ringing"  # dialled, no AMD decision yet
+PERSON = "person"  # AMD said human, not yet bridged
+
+
+@dataclass(frozen=True, slots=True)
+class PacingConfig:
+    """A pacer's settings.
+
+    ``min_answers``: predictive needs this many people answered in the last 24 hours before it
+    trusts the answer rate (the rate's standard error is then about 0.08 at a 30 % answer rate),
+    and ``min_talks`` talk durations before it predicts when agents become free. ``min_agents``:
+    with fewer working agents an hour has too few answered people for a 3 % target to allow even
+    one abandoned call, so predictive would buy little and risk the hour; progressive is used.
+    """
+
+    mode: PacingMode = "progressive"
+    ratio: float = 1.0
+    abandon_target: float = 0.03
+    hold: float = 10.0  # seconds from AMD "human" to the bridge deadline (question + 2 s grace)
+    max_lines: int = 1000  # the trunk's limit (the shell's max_concurrent)
+    min_answers: int = 30
+    min_talks: int = 20
+    min_agents: int = 3
+    safety: float = 0.3  # aim at this share of the target (tuned with bench.pacing)
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("progressive", "predictive"):
+            raise ValueError(f"unknown pacing mode {self.mode!r}")
+        if not 0 < self.ratio <= 10:
+            raise ValueError("ratio must be in (0, 10]")
+        if not 0 < self.abandon_target < 1:
+            raise ValueError("abandon_target must be in (0, 1)")
+
+
+@dataclass(slots=True)
+class Line:
+    campaign: str
+    dialled_at: float
+    state: str = RINGING
+    decided_at: float = 0.0
+
+
+@dataclass(slots=True)
+class Pacer:
+    """Lines to dial for one agent pool. Event methods take the shell's call id (any string)."""
+
+    config: PacingConfig
+    agents: AgentPool
+    lines: dict[str, Line] = field(default_factory=dict)
+    stats: dict[str, CampaignStats] = field(default_factory=dict)
+    talk: Samples = field(default_factory=Samples)  # bridged talk durations
+    to_person: Samples = field(default_factory=Samples)  # dial -> AMD "human"
+    to_other: Samples = field(default_factory=Samples)  # dial -> machine / no answer / busy
+    _talk_start: dict[str, float] = field(default_factory=dict)
+
+    # --- events -------------------------------------------------------------------------------
+    def dialled(self, now: float, call: str, campaign: str) -> None:
+        self.lines[call] = Line(campaign, now)
+        self._stats(campaign).add(now, stats.DIALLED)
+
+    def answered_human(self, now: float, call: str) -> None:
+        """AMD said human (the shell then reserves an agent if it has none yet)."""
+        line = self.lines[call]
+        line.state, line.decided_at = PERSON, now
+        self.to_person.add(now - line.dialled_at)
+        self._stats(line.campaign).add(now, stats.HUMAN)
+
+    def answered_machine(self, now: float, call: str) -> None:
+        self._resolved(now, call, stats.MACHINE)
+
+    def no_answer(self, now: float, call: str) -> None:
+        """No answer, busy, failed, or hung up before AMD decided: the line ends uncounted."""
+        self._resolved(now, call, stats.NO_ANSWER)
+
+    def bridged(self, now: float, call: str) -> None:
+        line = self.lines.pop(call)
+        self._stats(line.campaign).add(now, stats.BRIDGED)
+        self._talk_start[call] = now
+
+    def abandoned(self, now: float, call: str) -> None:
+        """No agent within the grace after the question: the person hears the message."""
+        line = self.lines.pop(call)
+        self._stats(line.campaign).add(now, stats.ABANDONED)
+
+    def talk_ended(self, now: float, call: str) -> None:
+        start = self._talk_start.pop(call, None)
+        if start is not None:
+            self.talk.add(now - start)
+
+    def _resolved(self, now: float, call: str, kind: str) -> None:
+        line = self.lines.pop(call)
+        self.to_other.add(now - line.dialled_at)
+        self._stats(line.campaign).add(now, kind)
+
+    def _stats(self, campaign: str) -> CampaignStats:
+        found = self.stats.get(campaign)
+        if found is None:
+            found = self.stats[campaign] = CampaignStats()
+        return found
+
+    # --- decisions ----------------------------------------------------------------------------
+    def in_flight(self) -> int:
+        """Lines dialled and not yet bridged, abandoned or ended."""
+        return len(self.lines)
+
+    def thin(self, now: float) -> bool:
+        """True while the measurement is too thin for predictive pacing."""
+        humans = sum(s.day.count(stats.HUMAN, now) for s in self.stats.values())
+        return (
+            humans < self.config.min_answers
+            or len(self.talk) < self.config.min_talks
+            or self.agents.working_count() < self.config.min_agents
+        )
+
+    def mode_now(self, now: float) -> PacingMode:
+        """The mode in force: predictive falls back to progressive while thin."""
+        if self.config.mode == "predictive" and not self.thin(now):
+            return "predictive"
+        return "progressive"
+
+    def lines_to_dial(self, now: float) -> int:
+        """How many more lines to dial now (0 when no agent is ready or about to be)."""
+        room = self.config.max_lines - len(self.lines)
+        if room <= 0 or self.agents.working_count() == 0:
+            return 0
+        if self.mode_now(now) == "progressive":
+            ready = self.agents.ready_count()
+            return max(0, min(room, math.floor(ready * self.config.ratio + 1e-9) - len(self.lines)))
+        return min(room, self._predictive(now))
+
+    def abandon_rate(self, now: float, campaign: str, window: float = HOUR) -> float:
+        s = self.stats.get(campaign)
+        if s is None:
+            return 0.0
+        return s.abandon_rate(now, s.hour if window == HOUR else s.day)
+
+    def headroom(self, now: float) -> float:
+        """1 with no abandons, falling to 0 as any campaign's rate nears the target.
+
+        The rate counts one abandon more than happened (the next one must still fit), and its
+        denominator is at least ``min_answers``, so a fresh hour neither stops predictive
+        dialling outright nor lets one early abandon break it.
+        """
+        target = self.config.abandon_target
+        worst = 0.0
+        for s in self.stats.values():
+            for window in (s.hour, s.day):
+                humans = max(window.count(stats.HUMAN, now), self.config.min_answers)
+                # Counting one more abandon than happened: with few people an hour, one call
+                # moves the rate a lot, so the headroom closes before that call, not after.
+                worst = max(worst, (window.count(stats.ABANDONED, now) + 1) / humans)
+        return max(0.0, 1.0 - worst / target)
+
+    def _predictive(self, now: float) -> int:
+        cfg = self.config
+        agents = self.agents
+        p = self._answer_rate(now)
+        # People must be bridged by their deadline (AMD "human" + hold). For checkpoints
+        # ``hold + x`` from now, everybody whose deadline falls before the checkpoint needs a
+        # distinct agent free by then; the expected shortfall at the worst checkpoint estimates
+        # the abandons. Checkpoints cover the span in which a line dialled now would decide.
+        span = self.to_person.quantile(0.95) if len(self.to_person) else 30.0
+        steps = [span * k / 5 for k in range(6)]
+        free = waiting = 0
+        wraps: list[float] = []  # seconds until each wrap-up ends
+        talking: list[float] = []  # seconds each talk has lasted
+        for agent in agents:
+            if agent.free:
+                free += 1
+            elif agent.state is AgentState.WRAP_UP:
+                wraps.append(agent.wrap_until - now)
+            elif agent.state is AgentState.IN_CALL:
+                talking.append(now - agent.since)
+        ringing: list[float] = []  # seconds each unanswered line has rung
+        for call, line in self.lines.items():
+            if line.state == PERSON:
+                if agents.reserved_for(call) is None:
+                    waiting += 1
+            else:
+                ringing.append(now - line.dialled_at)
+        # Per checkpoint: (demand mean, demand variance, supply mean - ... , per-new-line chance).
+        points = []
+        for x in steps:
+            reach = x + cfg.hold  # an agent free by now + reach can take these people
+            s_mean = float(free) + sum(1.0 for w in wraps if w <= reach)
+            s_var = 0.0
+            for elapsed in talking:
+                q = self.talk.ends_within(elapsed, reach - agents.wrap_up)
+                s_mean += q
+                s_var += q * (1 - q)
+            d_mean, d_var = float(waiting), 0.0
+            for elapsed in ringing:
+                q = self._person_within(p, elapsed, x)
+                d_mean += q
+                d_var += q * (1 - q)
+            fresh = p * (1 - self.to_person.survival(x))
+            points.append((d_mean, d_var, s_mean, s_var, fresh))
+        floor = max(0, free - waiting - len(ringing))  # every possible person has a free agent
+        tau = cfg.abandon_target * cfg.safety * self.headroom(now)
+        if tau <= 0 or p <= 0:
+            return floor
+        expected_people = waiting + p * len(ringing)
+        n = floor
+        limit = cfg.max_lines - len(self.lines)
+        while n < limit:
+            trial = n + 1
+            excess = 0.0
+            for d_mean, d_var, s_mean, s_var, fresh in points:
+                mean = d_mean + fresh * trial - s_mean
+                var = d_var + fresh * (1 - fresh) * trial + s_var
+                excess = max(excess, _expected_excess(mean, var))
+            if excess > tau * (expected_people + p * trial):
+                break
+            n = trial
+        return n
+
+    def _answer_rate(self, now: float) -> float:
+        humans = resolved = 0
+        for s in self.stats.values():
+            humans += s.day.count(stats.HUMAN, now)
+            resolved += s.resolved(now)
+        return humans / resolved if resolved else 0.0
+
+    def _person_within(self, p: float, elapsed: float, x: float) -> float:
+        """P(AMD says human within ``x`` more seconds | no decision after ``elapsed`` s).
+
+        Bayes' rule over the measured dial -> decision times of people and of other outcomes:
+        a line that has rung long is more likely to end unanswered.
+        """
+        alive = self.to_person.survival(elapsed)
+        person = p * alive
+        other = (1 - p) * self.to_other.survival(elapsed)
+        if person + other <= 0:
+            return 0.0
+        return p * (alive - self.to_person.survival(elapsed + x)) / (person + other)
+
+
+def _expected_excess(mean: float, var: float) -> float:
+    """E[max(X, 0)] for an integer X approximated by Normal(mean, var).
+
+    Continuity correction: E[max(X, 0)] = sum over k >= 1 of P(X >= k), about E[max(Y - 0.5, 0)].
+    """
+    mean -= 0.5
+    sd = math.sqrt(var) if var > 0 else 0.0
+    if sd == 0:
+        return max(mean, 0.0)
+    z = mean / sd
+    pdf = math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+    cdf = 0.5 * (1 + math.erf(z / math.sqrt(2)))
+    return sd * pdf + mean * cdf
