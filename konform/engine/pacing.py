@@ -193,52 +193,13 @@ class Pacer:
 
     def _predictive(self, now: float) -> int:
         cfg = self.config
-        agents = self.agents
         p = self._answer_rate(now)
-        # People must be bridged by their deadline (AMD "human" + hold). For checkpoints
-        # ``hold + x`` from now, everybody whose deadline falls before the checkpoint needs a
-        # distinct agent free by then; the expected shortfall at the worst checkpoint estimates
-        # the abandons. Checkpoints cover the span in which a line dialled now would decide.
-        span = self.to_person.quantile(0.95) if len(self.to_person) else 30.0
-        steps = [span * k / 5 for k in range(6)]
-        free = waiting = 0
-        wraps: list[float] = []  # seconds until each wrap-up ends
-        talking: list[float] = []  # seconds each talk has lasted
-        for agent in agents:
-            if agent.free:
-                free += 1
-            elif agent.state is AgentState.WRAP_UP:
-                wraps.append(agent.wrap_until - now)
-            elif agent.state is AgentState.IN_CALL:
-                talking.append(now - agent.since)
-        ringing: list[float] = []  # seconds each unanswered line has rung
-        for call, line in self.lines.items():
-            if line.state == PERSON:
-                if agents.reserved_for(call) is None:
-                    waiting += 1
-            else:
-                ringing.append(now - line.dialled_at)
-        # Per checkpoint: (demand mean, demand variance, supply mean - ... , per-new-line chance).
-        points = []
-        for x in steps:
-            reach = x + cfg.hold  # an agent free by now + reach can take these people
-            s_mean = float(free) + sum(1.0 for w in wraps if w <= reach)
-            s_var = 0.0
-            for elapsed in talking:
-                q = self.talk.ends_within(elapsed, reach - agents.wrap_up)
-                s_mean += q
-                s_var += q * (1 - q)
-            d_mean, d_var = float(waiting), 0.0
-            for elapsed in ringing:
-                q = self._person_within(p, elapsed, x)
-                d_mean += q
-                d_var += q * (1 - q)
-            fresh = p * (1 - self.to_person.survival(x))
-            points.append((d_mean, d_var, s_mean, s_var, fresh))
+        free, waiting, wraps, talking, ringing = self._lines_and_agents(now)
         floor = max(0, free - waiting - len(ringing))  # every possible person has a free agent
         tau = cfg.abandon_target * cfg.safety * self.headroom(now)
         if tau <= 0 or p <= 0:
             return floor
+        points = self._checkpoints(p, free, waiting, wraps, talking, ringing)
         expected_people = waiting + p * len(ringing)
         n = floor
         limit = cfg.max_lines - len(self.lines)
@@ -253,6 +214,68 @@ class Pacer:
                 break
             n = trial
         return n
+
+    def _lines_and_agents(
+        self, now: float
+    ) -> tuple[int, int, list[float], list[float], list[float]]:
+        """Free agents, people waiting for one, seconds until each wrap-up ends, seconds each
+        talk has lasted, seconds each unanswered line has rung."""
+        agents = self.agents
+        free = waiting = 0
+        wraps: list[float] = []
+        talking: list[float] = []
+        for agent in agents:
+            if agent.free:
+                free += 1
+            elif agent.state is AgentState.WRAP_UP:
+                wraps.append(agent.wrap_until - now)
+            elif agent.state is AgentState.IN_CALL:
+                talking.append(now - agent.since)
+        ringing: list[float] = []
+        for call, line in self.lines.items():
+            if line.state == PERSON:
+                if agents.reserved_for(call) is None:
+                    waiting += 1
+            else:
+                ringing.append(now - line.dialled_at)
+        return free, waiting, wraps, talking, ringing
+
+    def _checkpoints(
+        self,
+        p: float,
+        free: int,
+        waiting: int,
+        wraps: list[float],
+        talking: list[float],
+        ringing: list[float],
+    ) -> list[tuple[float, float, float, float, float]]:
+        """Per checkpoint: demand mean and variance, supply mean and variance, and the chance
+        that a line dialled now is a person by then.
+
+        People must be bridged by their deadline (AMD "human" + hold). For checkpoints
+        ``hold + x`` from now, everybody whose deadline falls before the checkpoint needs a
+        distinct agent free by then; the expected shortfall at the worst checkpoint estimates
+        the abandons. Checkpoints cover the span in which a line dialled now would decide.
+        """
+        hold, wrap_up = self.config.hold, self.agents.wrap_up
+        span = self.to_person.quantile(0.95) if len(self.to_person) else 30.0
+        points = []
+        for x in (span * k / 5 for k in range(6)):
+            reach = x + hold  # an agent free by now + reach can take these people
+            s_mean = float(free) + sum(1.0 for w in wraps if w <= reach)
+            s_var = 0.0
+            for elapsed in talking:
+                q = self.talk.ends_within(elapsed, reach - wrap_up)
+                s_mean += q
+                s_var += q * (1 - q)
+            d_mean, d_var = float(waiting), 0.0
+            for elapsed in ringing:
+                q = self._person_within(p, elapsed, x)
+                d_mean += q
+                d_var += q * (1 - q)
+            fresh = p * (1 - self.to_person.survival(x))
+            points.append((d_mean, d_var, s_mean, s_var, fresh))
+        return points
 
     def _answer_rate(self, now: float) -> float:
         humans = resolved = 0

@@ -12,10 +12,12 @@ def test_states_reservation_bridge_wrap_up() -> None:
     pool = AgentPool(wrap_up=10)
     pool.set_state("a", AgentState.READY, T0)
     pool.set_state("b", AgentState.PAUSED, T0)
-    assert pool.free_count() == 1 and pool.working_count() == 1
+    assert pool.free_count() == 1
+    assert pool.working_count() == 1
     assert pool.reserve("call1", T0) == "a"
     assert pool.reserve("call2", T0) is None
-    assert pool.free_count() == 0 and pool.ready_count() == 1
+    assert pool.free_count() == 0
+    assert pool.ready_count() == 1
     pool.bridge("call1", T0 + 5)
     pool.hangup("call1", T0 + 100)
     assert pool.agent("a").state is AgentState.WRAP_UP

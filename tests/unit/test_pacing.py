@@ -126,7 +126,7 @@ def test_abandons_near_the_target_close_the_headroom() -> None:
 
 
 def test_config_refuses_nonsense() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown pacing mode"):
         PacingConfig(mode="blast")  # type: ignore[arg-type]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="abandon_target"):
         PacingConfig(abandon_target=0)

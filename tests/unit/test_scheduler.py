@@ -126,7 +126,8 @@ def test_72_hours_after_an_abandoned_call_unless_an_agent_is_reserved() -> None:
     assert s.pick(t, "e1", 60, reserved_agent=False) is not None  # y, not x
     assert s.pick(t, "e1", 60) is None
     claim = s.pick(t, "e1", 60, reserved_agent=True)
-    assert claim is not None and claim.key == "x"
+    assert claim is not None
+    assert claim.key == "x"
     s.finish("x", t + 20, retry=True, retry_in=600, abandoned=True)
     assert s.pick(t + 20 + ABANDON_HOLD - 1, "e1", 60) is None
     assert picks(s, t + 20 + ABANDON_HOLD, 1) == ["x"]
@@ -145,11 +146,13 @@ def test_no_second_claim_while_the_lease_lives_and_expired_claims_are_handed_bac
     s = Scheduler()
     s.add(Contact("x", "a"), T0)
     claim = s.pick(T0, "e1", lease=60)
-    assert claim is not None and claim.owner == "e1" and claim.expires == T0 + 60
+    assert claim is not None
+    assert claim.owner == "e1"
+    assert claim.expires == T0 + 60
     assert s.pick(T0 + 1, "e2", 60) is None
     s.renew("x", "e1", T0 + 50, lease=60)
     assert s.expired_claims(T0 + 100) == []
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not claimed by e2"):
         s.renew("x", "e2", T0 + 101, 60)
     expired = s.expired_claims(T0 + 110)
     assert [c.key for c in expired] == ["x"]
