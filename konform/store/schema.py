@@ -152,6 +152,48 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
                 (SELECT value FROM meta WHERE key = 'audit_retention_cutoff'), '')
             BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
     ),
+    (
+        # The campaign engine: pacing per campaign, priorities and best times per contact,
+        # claims with a lease (several engines may share one store later), agents' states set
+        # by operators, and the call's moments the report and the 72-hour rule read.
+        "ALTER TABLE campaigns ADD COLUMN pacing TEXT NOT NULL DEFAULT 'progressive'"
+        " CHECK (pacing IN ('progressive', 'predictive'))",
+        "ALTER TABLE campaigns ADD COLUMN ratio REAL NOT NULL DEFAULT 1.0",
+        "ALTER TABLE campaigns ADD COLUMN abandon_target REAL NOT NULL DEFAULT 0.03",
+        "ALTER TABLE campaigns ADD COLUMN weight REAL NOT NULL DEFAULT 1.0",
+        "ALTER TABLE campaigns ADD COLUMN paused_at TEXT",
+        # Level 1 is called before level 2, and so on.
+        "ALTER TABLE campaign_contacts ADD COLUMN priority INTEGER NOT NULL DEFAULT 5",
+        # "Best time to call": local times of day (HH:MM) in the person's place.
+        "ALTER TABLE contacts ADD COLUMN call_after TEXT",
+        "ALTER TABLE contacts ADD COLUMN call_before TEXT",
+        """CREATE TABLE claims (
+            campaign_id INTEGER NOT NULL REFERENCES campaigns (id),
+            number TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            lease_until TEXT NOT NULL,
+            attempt_id INTEGER,
+            PRIMARY KEY (campaign_id, number))""",
+        # Agents' states as operators set them (ready, paused, logged_out); the phone's device
+        # state and the calls the engine gives them are known to the running engine.
+        """CREATE TABLE agent_states (
+            name TEXT PRIMARY KEY,
+            state TEXT NOT NULL CHECK (state IN ('ready', 'paused', 'logged_out')),
+            since TEXT NOT NULL)""",
+        # Intervals of each agent's states as the engine saw them: occupancy in the report.
+        """CREATE TABLE agent_log (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            state TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            ended_at TEXT)""",
+        "ALTER TABLE call_attempts ADD COLUMN answered_at TEXT",
+        "ALTER TABLE call_attempts ADD COLUMN bridged_at TEXT",
+        "ALTER TABLE call_attempts ADD COLUMN agent TEXT",
+        # A person answered and no agent was bridged in time (the engine's definition).
+        "ALTER TABLE call_attempts ADD COLUMN abandoned INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX call_attempts_campaign_time ON call_attempts (campaign_id, started_at)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
