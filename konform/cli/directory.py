@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sqlite3
 from datetime import timedelta
 from typing import Any
@@ -248,11 +249,24 @@ def campaign_set(args: argparse.Namespace, ctx: Context) -> int:
     if not changed:
         ctx.out(f"campaign {args.name} unchanged")
         return 0
-    ctx.out(
-        f"campaign {args.name} changed: "
-        + ", ".join(f"{k} {b} -> {a}" for k, (b, a) in changed.items())
-    )
+    ctx.out(f"campaign {args.name} changed: " + ", ".join(_changes(changed)))
     return 0
+
+
+def _changes(changed: dict[str, tuple[object, object]]) -> list[str]:
+    shown = []
+    for key, (before, after) in changed.items():
+        if key == "retry_after":  # stored as minutes per outcome: show the outcomes changed
+            old, new = json.loads(str(before)), json.loads(str(after))
+            shown += [
+                f"retry {o} {_span(timedelta(minutes=old.get(o, 0)))}"
+                f" -> {_span(timedelta(minutes=m))}"
+                for o, m in sorted(new.items())
+                if old.get(o) != m
+            ]
+        else:
+            shown.append(f"{key} {before} -> {after}")
+    return shown
 
 
 def campaign_pause(args: argparse.Namespace, ctx: Context) -> int:

@@ -84,8 +84,8 @@ def check_settings(settings: CampaignSettings) -> None:
     target = settings.abandon_target
     if target > MAX_ABANDON_TARGET:
         raise ValueError(
-            f"abandon target {target:g} is above {MAX_ABANDON_TARGET:g}: Ofcom's persistent-misuse"
-            " policy allows at most 3 % abandoned calls of live calls per campaign"
+            f"abandon target {target:g} is above {MAX_ABANDON_TARGET:g}: Ofcom's persistent-"
+            "misuse policy allows at most 3 % abandoned calls of live calls per campaign"
         )
     if not 0 < target <= MAX_ABANDON_TARGET:
         raise ValueError(f"abandon target {target:g} must be more than 0 and at most 0.03")

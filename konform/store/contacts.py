@@ -18,6 +18,7 @@ __all__ = [
     "best_time",
     "contact_of",
     "parse_time_of_day",
+    "row_of",
     "upsert_contacts",
 ]
 
@@ -125,3 +126,19 @@ def best_time(store: Store, number: str) -> BestTime | None:
         "SELECT call_after, call_before FROM contacts WHERE number = ?", (number,)
     ).fetchone()
     return BestTime(row[0], row[1]) if row else None
+
+
+def row_of(store: Store, number: str) -> ContactRow | None:
+    """The stored contact as imported (``priority`` None: priorities are per call list)."""
+    row = store.conn.execute(
+        "SELECT name, region, kind, customer_until, basis, call_after, call_before"
+        " FROM contacts WHERE number = ?",
+        (number,),
+    ).fetchone()
+    if row is None:
+        return None
+    name, region, kind, until, basis, after, before = row
+    contact = contact_from_columns(kind, region, until, basis)
+    return ContactRow(
+        number, name, region, contact.kind, contact.customer_until, basis, BestTime(after, before)
+    )
