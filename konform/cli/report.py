@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import argparse
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from konform.cli.context import Context, UserError
+from konform.cli.policy import parse_instant
 from konform.store.report import CampaignReport, campaign_report
 
 __all__ = ["register"]
-
-BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,13 +29,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _instant(text: str | None, option: str) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise UserError(f"{option} {text!r} is not an ISO 8601 instant") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=BERLIN)
+    return None if text is None else parse_instant(text, option)
 
 
 def report(args: argparse.Namespace, ctx: Context) -> int:
