@@ -35,7 +35,7 @@ from konform.numbers import InvalidNumber, Keyer, is_sha256_hex, normalize
 from konform.progress import Progress
 from konform.store import audit, campaigns, donotcall
 from konform.store.consents import ConsentRow, latest_revocations, record_consent
-from konform.store.contacts import ContactRow, upsert_contacts
+from konform.store.contacts import BestTime, ContactRow, parse_time_of_day, upsert_contacts
 from konform.store.database import Store, utc_text
 
 __all__ = [
@@ -58,6 +58,7 @@ LIST_KINDS: dict[str, donotcall.ListName] = {
 }
 REPLACEABLE = ("robinson", "belmeniet")
 CONTACT_COLUMNS = ("number", "name", "region", "kind", "customer_until")
+CONTACT_OPTIONAL = ("basis", "priority", "call_after", "call_before")
 CONSENT_COLUMNS = ("number", "purpose", "given_at", "confirmed_at", "revoked_at", "source")
 BERLIN = ZoneInfo("Europe/Berlin")
 MAX_LINE = 65_536
@@ -180,7 +181,49 @@ def parse_contact(row: dict[str, str]) -> ContactRow:
             ) from None
     basis = (row.get("basis") or "").strip() or None
     name = row["name"].strip() or None
-    return ContactRow(number, name, region, "b2b" if kind == "b2b" else "b2c", until, basis)
+    return ContactRow(
+        number,
+        name,
+        region,
+        "b2b" if kind == "b2b" else "b2c",
+        until,
+        basis,
+        _best_time(row),
+        _priority(row.get("priority", "")),
+    )
+
+
+def _priority(text: str) -> int | None:
+    """The ``priority`` column: empty (none given) or a whole number 1-9 (1 is called first)."""
+    text = text.strip()
+    if not text:
+        return None
+    level = int(text) if text.isascii() and text.isdigit() else 0
+    try:
+        campaigns.check_priority(level)
+    except ValueError:
+        raise RowRejected(
+            f"priority {text!r} must be a whole number from 1 to 9 (1 is called first)"
+        ) from None
+    return level
+
+
+def _best_time(row: dict[str, str]) -> BestTime | None:
+    """The ``call_after``/``call_before`` columns (HH:MM local); None when the file has neither
+    column, so that an import without them keeps the stored best time."""
+    if "call_after" not in row and "call_before" not in row:
+        return None
+    ends: list[str | None] = []
+    for column in ("call_after", "call_before"):
+        text = row.get(column, "").strip()
+        try:
+            ends.append(parse_time_of_day(text) if text else None)
+        except ValueError as exc:
+            raise RowRejected(f"{column} {exc}") from None
+    try:
+        return BestTime(*ends)
+    except ValueError as exc:
+        raise RowRejected(str(exc)) from None
 
 
 def parse_consent(row: dict[str, str]) -> ConsentRow:
@@ -291,7 +334,7 @@ def _table_rows(
     lines: _Lines, kind: ImportKind, path: Path
 ) -> Iterator[tuple[int, Row | RowError]]:
     columns, optional = (
-        (CONTACT_COLUMNS, ("basis",)) if kind == "contacts" else (CONSENT_COLUMNS, ())
+        (CONTACT_COLUMNS, CONTACT_OPTIONAL) if kind == "contacts" else (CONSENT_COLUMNS, ())
     )
     parse: Callable[[dict[str, str]], Row] = parse_contact if kind == "contacts" else parse_consent
     numbered = iter(lines)
@@ -652,7 +695,8 @@ def _settle(
             contacts = [row for _, row, _ in good if isinstance(row, ContactRow)]
             result.written += upsert_contacts(store, contacts)
             if campaign is not None:
-                campaigns.assign(store, campaign, [c.number for c in contacts])
+                levels = {c.number: c.priority for c in contacts if c.priority is not None}
+                campaigns.assign(store, campaign, [c.number for c in contacts], levels)
         else:
             for _, row, key in good:
                 assert isinstance(row, ConsentRow)

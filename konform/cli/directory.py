@@ -1,14 +1,16 @@
-"""``konform callerid …`` and ``konform campaign …``: owned numbers and campaigns."""
+"""``konform callerid …`` and ``konform campaign …``: owned numbers, campaigns and their pacing."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sqlite3
 from datetime import timedelta
+from typing import Any
 
-from konform.calling_time import LEGAL_WINDOW, parse_window
+from konform.calling_time import LEGAL_WINDOW, CallingWindow, parse_window
 from konform.cli.context import Context, UserError
-from konform.jurisdictions import DEFAULT, PROFILES, profile
+from konform.jurisdictions import DEFAULT, PROFILES, Profile, profile
 from konform.policy import DEFAULT_RETRY_AFTER, Campaign
 from konform.store import callerids, campaigns
 from konform.store.attempts import OUTCOMES
@@ -57,9 +59,75 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         + ", ".join(f"{k}={_span(v)}" for k, v in DEFAULT_RETRY_AFTER.items() if v)
         + ")",
     )
+    _pacing_arguments(p, defaults=True)
     p.set_defaults(handler=campaign_add)
-    p = camp_cmd.add_parser("list", help="list campaigns")
+
+    p = camp_cmd.add_parser(
+        "set",
+        help="change a campaign's window, attempts, retry spacing or pacing (audited)",
+        description="Only what is given changes; --retry changes the outcomes it names.",
+    )
+    p.add_argument("name")
+    p.add_argument("--window", help="calling window in callee's local time")
+    p.add_argument("--max-attempts", type=int, help="calls per number")
+    p.add_argument("--retry", help="spacing after outcomes, e.g. 'busy=15m,no_answer=2h'")
+    _pacing_arguments(p, defaults=False)
+    p.set_defaults(handler=campaign_set)
+    p = camp_cmd.add_parser("pause", help="stop new calls of a campaign (calls in progress go on)")
+    p.add_argument("name")
+    p.set_defaults(handler=campaign_pause)
+    p = camp_cmd.add_parser("resume", help="let a paused campaign call again")
+    p.add_argument("name")
+    p.set_defaults(handler=campaign_resume)
+    p = camp_cmd.add_parser(
+        "list",
+        help="list campaigns",
+        description="One line per campaign: name, caller ID, purpose, window, attempts, retry"
+        " spacing, jurisdiction, pacing, ratio, abandon target, weight, paused or active.",
+    )
     p.set_defaults(handler=campaign_list)
+
+
+def _pacing_arguments(p: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """--pacing, --ratio, --abandon-target, --weight; without ``defaults``: unchanged unless
+    given (``campaign set``)."""
+    d = campaigns.CampaignSettings()
+
+    def default(value: str | float) -> dict[str, Any]:
+        return {"default": value if defaults else None}
+
+    def shown(value: str | float) -> str:
+        return f" (default {value})" if defaults else ""
+
+    p.add_argument(
+        "--pacing",
+        metavar="|".join(campaigns.PACINGS),
+        help="progressive: lines <= free agents x ratio; predictive: lines follow the measured"
+        " answer and talk times so that abandoned calls stay at or under the target"
+        + shown(d.pacing),
+        **default(d.pacing),
+    )
+    p.add_argument(
+        "--ratio",
+        type=float,
+        help=f"lines per free agent (progressive), more than 0, at most {campaigns.MAX_RATIO:g}"
+        + shown(d.ratio),
+        **default(d.ratio),
+    )
+    p.add_argument(
+        "--abandon-target",
+        type=float,
+        help="abandoned calls per person answered, over the last hour and 24 h (predictive);"
+        " at most 0.03, Ofcom's persistent-misuse policy" + shown(d.abandon_target),
+        **default(d.abandon_target),
+    )
+    p.add_argument(
+        "--weight",
+        type=float,
+        help="share of calls against campaigns of the same priority level sharing agents,"
+        " more than 0" + shown(d.weight),
+        **default(d.weight),
+    )
 
 
 def callerid_add(args: argparse.Namespace, ctx: Context) -> int:
@@ -95,15 +163,7 @@ def campaign_add(args: argparse.Namespace, ctx: Context) -> int:
         law = profile(args.jurisdiction)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    legal = law.envelope
-    try:
-        window = legal if args.window is None else parse_window(args.window)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
-    if not window.within(legal):
-        raise UserError(
-            f"calling window {window} is wider than the legal {legal} of jurisdiction {law.code}"
-        )
+    window = law.envelope if args.window is None else _window(args.window, law)
     if args.max_attempts < 1:
         raise UserError("--max-attempts must be at least 1")
     if not args.purpose.strip():
@@ -119,14 +179,112 @@ def campaign_add(args: argparse.Namespace, ctx: Context) -> int:
         retry_after=retry_after,
         jurisdiction=law.code,
     )
+    pacing = campaigns.CampaignSettings(args.pacing, args.ratio, args.abandon_target, args.weight)
     try:
-        campaigns.add(ctx.store, campaign)
+        campaigns.check_settings(pacing)
+        campaigns.add(ctx.store, campaign, pacing)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     except sqlite3.IntegrityError:
         raise UserError(f"a campaign named {args.name!r} exists already") from None
     ctx.out(
         f"campaign {args.name} added: caller ID {number}, purpose {campaign.purpose},"
-        f" window {window}, {args.max_attempts} attempts, jurisdiction {law.code}"
+        f" window {window}, {args.max_attempts} attempts, jurisdiction {law.code},"
+        f" {_pacing_text(pacing)}"
     )
+    return 0
+
+
+def _window(text: str, law: Profile) -> CallingWindow:
+    try:
+        window = parse_window(text)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if not window.within(law.envelope):
+        raise UserError(
+            f"calling window {window} is wider than the legal {law.envelope} of jurisdiction"
+            f" {law.code}"
+        )
+    return window
+
+
+def _pacing_text(s: campaigns.CampaignSettings) -> str:
+    ratio = f" ratio {s.ratio:g}" if s.pacing == "progressive" else ""
+    return f"{s.pacing}{ratio}, abandon target {s.abandon_target:g}, weight {s.weight:g}" + (
+        ", paused" if s.paused else ""
+    )
+
+
+def _campaign_named(ctx: Context, name: str) -> Campaign:
+    campaign = campaigns.get(ctx.store, name)
+    if campaign is None:
+        raise UserError(f"no campaign named {name!r}")
+    return campaign
+
+
+def campaign_set(args: argparse.Namespace, ctx: Context) -> int:
+    campaign = _campaign_named(ctx, args.name)
+    given = ("window", "max_attempts", "retry", "pacing", "ratio", "abandon_target", "weight")
+    if all(getattr(args, k) is None for k in given):
+        raise UserError(
+            "nothing to change: give --window, --max-attempts, --retry, --pacing,"
+            " --ratio, --abandon-target or --weight"
+        )
+    window = None if args.window is None else _window(args.window, profile(campaign.jurisdiction))
+    retry = None if args.retry is None else parse_retry(args.retry)
+    try:
+        changed = campaigns.change(
+            ctx.store,
+            args.name,
+            window=window,
+            max_attempts=args.max_attempts,
+            retry_after=retry,
+            pacing=args.pacing,
+            ratio=args.ratio,
+            abandon_target=args.abandon_target,
+            weight=args.weight,
+        )
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if not changed:
+        ctx.out(f"campaign {args.name} unchanged")
+        return 0
+    ctx.out(f"campaign {args.name} changed: " + ", ".join(_changes(changed)))
+    return 0
+
+
+def _changes(changed: dict[str, tuple[object, object]]) -> list[str]:
+    shown = []
+    for key, (before, after) in changed.items():
+        if key == "retry_after":  # stored as minutes per outcome: show the outcomes changed
+            old, new = json.loads(str(before)), json.loads(str(after))
+            shown += [
+                f"retry {o} {_span(timedelta(minutes=old.get(o, 0)))}"
+                f" -> {_span(timedelta(minutes=m))}"
+                for o, m in sorted(new.items())
+                if old.get(o) != m
+            ]
+        else:
+            shown.append(f"{key} {before} -> {after}")
+    return shown
+
+
+def campaign_pause(args: argparse.Namespace, ctx: Context) -> int:
+    _campaign_named(ctx, args.name)
+    if campaigns.pause(ctx.store, args.name):
+        ctx.out(f"campaign {args.name} paused: no new calls (calls in progress go on)")
+    else:
+        since = campaigns.paused_since(ctx.store, args.name)
+        ctx.out(f"campaign {args.name} was paused already (since {since})")
+    return 0
+
+
+def campaign_resume(args: argparse.Namespace, ctx: Context) -> int:
+    _campaign_named(ctx, args.name)
+    if campaigns.resume(ctx.store, args.name):
+        ctx.out(f"campaign {args.name} resumed")
+    else:
+        ctx.out(f"campaign {args.name} was not paused")
     return 0
 
 
@@ -160,10 +318,13 @@ def parse_retry(text: str) -> dict[str, timedelta]:
 
 
 def campaign_list(args: argparse.Namespace, ctx: Context) -> int:
+    pacing = campaigns.all_settings(ctx.store)
     for c in campaigns.list_all(ctx.store):
         retry = ",".join(f"{k}={_span(v)}" for k, v in sorted(c.retry_after.items()) if v)
+        p = pacing[c.name]
         ctx.out(
             f"{c.name}\t{c.caller_id}\t{c.purpose}\t{c.window}\t{c.max_attempts}\t{retry}"
-            f"\t{c.jurisdiction}"
+            f"\t{c.jurisdiction}\t{p.pacing}\t{p.ratio:g}\t{p.abandon_target:g}\t{p.weight:g}"
+            f"\t{'paused' if p.paused else 'active'}"
         )
     return 0

@@ -19,7 +19,9 @@ from konform.store import campaigns
 __all__ = ["register"]
 
 _HELP = {
-    "contacts": "CSV: number,name,region,kind,customer_until[,basis]",
+    "contacts": "CSV: number,name,region,kind,customer_until[,basis][,priority]"
+    "[,call_after][,call_before]; priority 1 (called first) to 9, default 5, lands on the"
+    " --campaign list only; call_after/call_before: best time to call, HH:MM local",
     "consents": "CSV: number,purpose,given_at,confirmed_at,revoked_at,source",
     "robinson": "the Robinson list: one number or SHA-256 hex digest of E.164 per line",
     "belmeniet": "the Dutch Bel-me-niet register: one number or SHA-256 hex digest per line",
@@ -46,7 +48,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             "--strict", action="store_true", help="write nothing if any row is not imported"
         )
         if kind == "contacts":
-            p.add_argument("--campaign", help="also put the imported numbers on this campaign")
+            p.add_argument(
+                "--campaign",
+                help="also put the imported numbers on this campaign, at the file's priority"
+                " (without --campaign the priority column is not used)",
+            )
         if kind in REPLACEABLE:
             p.add_argument(
                 "--replace",

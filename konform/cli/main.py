@@ -12,15 +12,18 @@ from pathlib import Path
 
 from konform import __version__
 from konform.cli import (
+    agent,
     agi_serve,
     amd,
     consent,
+    contact,
     demo,
     directory,
     imports,
     key,
     policy,
     privacy,
+    report,
     retention,
     sandbox,
     serve,
@@ -51,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     for module in (
         directory,
         imports,
+        contact,
+        agent,
+        report,
         policy,
         privacy,
         consent,

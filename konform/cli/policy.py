@@ -31,13 +31,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.set_defaults(handler=policy_check)
 
 
-def parse_instant(text: str | None) -> datetime:
+def parse_instant(text: str | None, option: str = "--at") -> datetime:
+    """An instant given as ``option`` (None: now; no offset: Europe/Berlin), or a UserError."""
     if text is None:
         return datetime.now(UTC)
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise UserError(f"--at {text!r} is not an ISO 8601 instant") from None
+        raise UserError(f"{option} {text!r} is not an ISO 8601 instant") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=BERLIN)
 
 

@@ -187,6 +187,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             state TEXT NOT NULL,
             started_at TEXT NOT NULL,
             ended_at TEXT)""",
+        # The report reads the intervals that end in its period or are still open.
+        "CREATE INDEX agent_log_ended ON agent_log (ended_at)",
         "ALTER TABLE call_attempts ADD COLUMN answered_at TEXT",
         "ALTER TABLE call_attempts ADD COLUMN bridged_at TEXT",
         "ALTER TABLE call_attempts ADD COLUMN agent TEXT",
