@@ -22,6 +22,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import aiohttp
 
 from ari_app.http import HttpError, HttpPool
+from konform import logs
 
 __all__ = ["Ari", "AriClient", "AriError"]
 
@@ -75,8 +76,10 @@ class AriClient:
         self.url = url.rstrip("/")
         self.app = app
         token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+        # Basic auth in a header for REST and the WebSocket alike: never in a URL, which
+        # aiohttp's errors (and so a warning line) would quote.
         self._headers = {"Authorization": f"Basic {token}"}
-        self._api_key = f"{username}:{password}"
+        logs.protect([(password, username)])
         self._session: aiohttp.ClientSession | None = None
         parts = urlsplit(self.url)
         self._base_path = parts.path.rstrip("/")
@@ -165,7 +168,7 @@ class AriClient:
         ``connected`` is set each time the WebSocket is (re)established.
         """
         ws_url = self.url.replace("http://", "ws://").replace("https://", "wss://")
-        params = {"app": self.app, "api_key": self._api_key}
+        params = {"app": self.app}
         delay = 0.5
         while True:
             try:

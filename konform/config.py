@@ -188,6 +188,9 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         config = replace(config, store=replace(config.store, db=env["KONFORM_DB"]))
     if config.policy.language not in LANGUAGES:
         raise ConfigError(f"[policy] language must be one of {', '.join(LANGUAGES)}")
+    from konform.config_checks import check_values  # values a type cannot catch, with the key
+
+    check_values(config)
     return config
 
 

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from konform import __version__
+from konform import __version__, logs
 from konform.cli import (
     agent,
     agi_serve,
@@ -50,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--config", type=Path, help="TOML config (default ./konform.toml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    parser.add_argument(
+        "--log-format", choices=logs.FORMATS, default="text", help="text or JSON lines (stderr)"
+    )
+    parser.add_argument(
+        "--log-level", choices=logs.LEVELS, help="default warning, info with --verbose"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (
         directory,
@@ -76,13 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.configure(args.log_level or ("info" if args.verbose else "warning"), args.log_format)
     ctx: Context | None = None
     try:
         config = load_config(args.config)
+        logs.protect([(config.ari.password, config.ari.username)])
         ctx = Context(config, args.db or Path(config.store.db), getattr(args, "creates_db", False))
         code: int = args.handler(args, ctx)
         return code
