@@ -226,7 +226,11 @@ class Sandbox:
 
     def ari_info(self, timeout: float = 10) -> dict[str, Any]:
         """``GET /ari/asterisk/info`` with the sandbox's credentials."""
-        request = urllib.request.Request(f"{self.ari_url}/ari/asterisk/info")
+        return self.ari_get("/asterisk/info", timeout)
+
+    def ari_get(self, path: str, timeout: float = 10) -> dict[str, Any]:
+        """``GET /ari<path>`` with the sandbox's credentials."""
+        request = urllib.request.Request(f"{self.ari_url}/ari{path}")
         token = base64.b64encode(f"{self.settings.ari_user}:{self.ari_password}".encode())
         request.add_header("Authorization", "Basic " + token.decode("ascii"))
         try:

@@ -98,22 +98,11 @@ PY
 def test_all_six_agents_phones_are_online(sandbox: Sandbox) -> None:
     deadline = time.monotonic() + 30
     while True:
-        states = {
-            a: _ari_get(sandbox, f"/endpoints/PJSIP/{a}").get("state") for a in AGENT_ENDPOINTS
-        }
+        states = {a: sandbox.ari_get(f"/endpoints/PJSIP/{a}").get("state") for a in AGENT_ENDPOINTS}
         if set(states.values()) == {"online"}:
             return
         assert time.monotonic() < deadline, f"agents' phones not all online after 30 s: {states}"
         time.sleep(1)
-
-
-def _ari_get(sandbox: Sandbox, path: str) -> dict[str, Any]:
-    request = urllib.request.Request(f"{sandbox.ari_url}/ari{path}")
-    token = base64.b64encode(f"{sandbox.settings.ari_user}:{sandbox.ari_password}".encode())
-    request.add_header("Authorization", "Basic " + token.decode("ascii"))
-    with urllib.request.urlopen(request, timeout=10) as response:
-        answer: dict[str, Any] = json.loads(response.read())
-    return answer
 
 
 TALK_S = 3
