@@ -28,7 +28,15 @@ from konform.store.database import Store, open_store
 from konform_sandbox.farend import far_end_calls
 from konform_sandbox.sandbox import Sandbox
 
-__all__ = ["CALLER_ID", "CAMPAIGN", "DEMO_CLOCK", "DEMO_NUMBERS", "build_demo_store", "run_demo"]
+__all__ = [
+    "CALLER_ID",
+    "CAMPAIGN",
+    "DEMO_CLOCK",
+    "DEMO_NUMBERS",
+    "add_consenting_people",
+    "build_demo_store",
+    "run_demo",
+]
 
 CALLER_ID = "+4930555000100"
 COMPANY = "Demo Energie GmbH"
@@ -54,6 +62,27 @@ def build_demo_store(folder: Path) -> Store:
         suffix = "csv" if kind in ("contacts", "consents") else "txt"
         run_import(store, kind, _sample(f"{kind}.{suffix}"))
     return store
+
+
+def add_consenting_people(store: Store, folder: Path, numbers: list[str]) -> None:
+    """Import ``numbers`` as contacts with a double opt-in for the demo campaign's purpose
+    (like the sample's consenting callees), through the ordinary CSV import."""
+    contacts = folder / "people-contacts.csv"
+    consents = folder / "people-consents.csv"
+    contacts.write_text(
+        "number,name,region,kind,customer_until,basis\n"
+        + "".join(f"{n},Far-end person {i},DE-BE,b2c,,\n" for i, n in enumerate(numbers, 1))
+    )
+    consents.write_text(
+        "number,purpose,given_at,confirmed_at,revoked_at,source\n"
+        + "".join(
+            f"{n},{CAMPAIGN.purpose},2026-03-02T09:12:00+01:00,2026-03-02T09:20:41+01:00,,"
+            "web form double opt-in\n"
+            for n in numbers
+        )
+    )
+    run_import(store, "contacts", contacts)
+    run_import(store, "consents", consents)
 
 
 def demo_config(sandbox: Sandbox, folder: Path) -> Config:

@@ -2,22 +2,51 @@
 
 Nothing here comes from konform's belief about a call: caller ID, presentation, P-Asserted-
 Identity and Privacy are what the far end's Asterisk logged from the SIP it received, and
-"voicemail left" is measured on what the mailbox actually recorded.
+"voicemail left" is measured on what the mailbox actually recorded. The numbers of the far
+end's ranges for paced calls (people, mailboxes, no answer, busy) are made here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import soundfile
 
 from konform_sandbox.sandbox import Sandbox
 
-__all__ = ["FarEndCall", "far_end_calls", "voiced_seconds"]
+__all__ = [
+    "RANGES",
+    "FarEndCall",
+    "FarEndEnd",
+    "far_end_calls",
+    "far_end_ends",
+    "range_numbers",
+    "voiced_seconds",
+]
 
 VOICE_DBFS = -45.0
+
+RangeKind = Literal["person", "mailbox", "no_answer", "busy"]
+RANGES: dict[RangeKind, str] = {
+    "person": "+4930444",
+    "mailbox": "+4930445",
+    "no_answer": "+4930446",
+    "busy": "+4930447",
+}
+"""The prefixes of the paced-call ranges (``dialplan/farend/extensions.conf``): prefix, then R
+(seconds the line rings before it answers), then three digits of the callee's own."""
+
+
+def range_numbers(kind: RangeKind, count: int, ring_s: int = 0, first: int = 0) -> list[str]:
+    """``count`` distinct numbers of a range that ring ``ring_s`` seconds (0-9) first."""
+    if not 0 <= ring_s <= 9:
+        raise ValueError("ring_s must be 0 to 9 seconds")
+    if first < 0 or count < 0 or first + count > 1000:
+        raise ValueError("a range has 1000 numbers per ring time")
+    return [f"{RANGES[kind]}{ring_s}{i:03d}" for i in range(first, first + count)]
 
 
 @dataclass(frozen=True)
@@ -54,6 +83,34 @@ def voiced_seconds(path: Path) -> float:
     rms = np.sqrt(np.mean(frames**2, axis=1))
     loud = 20 * np.log10(np.maximum(rms, 1e-9)) > VOICE_DBFS
     return float(loud.sum()) * 0.02
+
+
+@dataclass(frozen=True)
+class FarEndEnd:
+    """The end of a call of the paced-call ranges, as the far end logged it."""
+
+    number: str
+    kind: str
+    answered: bool
+    on_line_s: float
+    cause: str
+
+
+def far_end_ends(sandbox: Sandbox) -> dict[str, list[FarEndEnd]]:
+    """How each call of the paced-call ranges ended, by dialled number, oldest first."""
+    ends: dict[str, list[FarEndEnd]] = {}
+    for entry in sandbox.farend_log():
+        if entry.get("event") == "end":
+            ends.setdefault(entry["number"], []).append(
+                FarEndEnd(
+                    number=entry["number"],
+                    kind=entry.get("kind", ""),
+                    answered=entry.get("answered") == "yes",
+                    on_line_s=float(entry.get("on_line_s") or 0),
+                    cause=entry.get("cause", ""),
+                )
+            )
+    return ends
 
 
 def far_end_calls(sandbox: Sandbox) -> dict[str, list[FarEndCall]]:

@@ -141,6 +141,8 @@ class AsteriskInstance:
             os.kill(pid, 0)
         except ProcessLookupError:
             return None
+        except PermissionError:  # it runs, as root, and we are not
+            return pid
         return pid
 
     def start(self, timeout: float = 60) -> None:

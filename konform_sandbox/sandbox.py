@@ -3,7 +3,8 @@
 - ``pbx`` (127.0.0.1): the PBX konform drives, with ARI, AMI, the trunk and the agents.
 - ``farend`` (127.0.0.2): the simulated PSTN; plays the callees by number and logs what
   arrived in SIP (``KONFORM_FAREND`` lines in its messages.log).
-- ``phones`` (127.0.0.3): the agents' SIP phones, which answer, talk a little and hang up.
+- ``phones`` (127.0.0.3): the agents' SIP phones (``agent1``-``agent6``), which answer, talk
+  for ``agent_talk_s`` seconds and hang up.
 
 Each instance binds its own loopback address, so the PBX tells trunk and phones apart by
 source address. Credentials are generated once per cache folder into ``secrets.json`` (mode
@@ -27,9 +28,11 @@ from typing import Any
 from konform_sandbox.instance import AsteriskInstance, dialplan_dir, prompts_dir
 from konform_sandbox.root import SandboxError, cache_dir, ensure_root
 
-__all__ = ["Sandbox", "SandboxSettings"]
+__all__ = ["AGENT_ENDPOINTS", "Sandbox", "SandboxSettings"]
 
 SOUNDS = "/usr/share/asterisk/sounds"
+AGENT_ENDPOINTS = tuple(f"agent{i}" for i in range(1, 7))
+"""The agents' phones the PBX knows (``dialplan/pbx/pjsip.conf``); ``agents`` picks from them."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,24 @@ class SandboxSettings:
     optout_line: str = "+4930555000199"
     agents: str = "agent1,agent2,agent3"
     agent_campaign: str = "demo-energy"
+    agent_talk_s: int = 9
+    """How long an agent's phone talks after it answers (the recorded sentence, once)."""
+    person_max_s: int = 300
+    """How long a person of the far end's paced-call ranges stays on the line at most."""
+
+    def __post_init__(self) -> None:
+        unknown = [a for a in self.agent_list if a not in AGENT_ENDPOINTS]
+        if unknown or not self.agent_list:
+            raise SandboxError(
+                f"sandbox agents must be some of {','.join(AGENT_ENDPOINTS)}, not {self.agents!r}"
+            )
+        for name in ("agent_talk_s", "person_max_s"):
+            if getattr(self, name) < 1:  # TIMEOUT(absolute)=0 would mean: never hang up
+                raise SandboxError(f"sandbox {name} must be at least 1 second")
+
+    @property
+    def agent_list(self) -> list[str]:
+        return [a.strip() for a in self.agents.split(",") if a.strip()]
 
     @classmethod
     def from_env(cls) -> SandboxSettings:
@@ -56,7 +77,12 @@ class SandboxSettings:
         for name, default in cls().__dict__.items():
             raw = os.environ.get(f"KONFORM_SANDBOX_{name.upper()}")
             if raw is not None:
-                values[name] = int(raw) if isinstance(default, int) else raw
+                try:
+                    values[name] = int(raw) if isinstance(default, int) else raw
+                except ValueError:
+                    raise SandboxError(
+                        f"KONFORM_SANDBOX_{name.upper()} must be a whole number, not {raw!r}"
+                    ) from None
         return cls(**values)
 
 
@@ -121,12 +147,14 @@ class Sandbox:
                 "AGI_HOST": s.agi_host,
                 "AGI_PORT": s.agi_port,
                 "OPTOUT_LINE": s.optout_line,
-                "AGENT_DIAL": "&".join(f"PJSIP/{a}" for a in s.agents.split(",")),
+                "AGENT_DIAL": "&".join(f"PJSIP/{a}" for a in s.agent_list),
                 "AGENT_CAMPAIGN": s.agent_campaign,
             },
         )
 
-    def _peer(self, name: str, host: str, rtp_start: int) -> AsteriskInstance:
+    def _peer(
+        self, name: str, host: str, rtp_start: int, extra: dict[str, str | int]
+    ) -> AsteriskInstance:
         s = self.settings
         return AsteriskInstance(
             self.root,
@@ -139,15 +167,24 @@ class Sandbox:
                 "PBX_HOST": s.pbx_host,
                 "PBX_PORT": s.sip_port,
                 "SPOOL": f"/var/spool/konform/{name}",
+                **extra,
             },
             layers=("common", "peer"),
         )
 
     def farend(self) -> AsteriskInstance:
-        return self._peer("farend", self.settings.farend_host, 20000)
+        extra: dict[str, str | int] = {"PERSON_MAX_S": self.settings.person_max_s}
+        return self._peer("farend", self.settings.farend_host, 20000, extra)
 
     def phones(self) -> AsteriskInstance:
-        return self._peer("phones", self.settings.phones_host, 30000)
+        extra: dict[str, str | int] = {"AGENT_TALK_S": self.settings.agent_talk_s}
+        return self._peer("phones", self.settings.phones_host, 30000, extra)
+
+    def set_agent_talk(self, seconds: int) -> None:
+        """Change how long the running phones talk, for the calls that start from now on."""
+        if seconds < 1:
+            raise SandboxError("an agent's talk must last at least 1 second")
+        self.phones().cli(f"dialplan set global AGENT_TALK_S {int(seconds)}")
 
     def instances(self) -> list[AsteriskInstance]:
         return [self.farend(), self.phones(), self.pbx()]
@@ -183,11 +220,17 @@ class Sandbox:
                 instance.stop()
 
     def running(self) -> bool:
-        return (self.base / "root").exists() and self.pbx().pid() is not None
+        """Whether the PBX runs; builds nothing and generates no secret."""
+        root = self.base / "root"
+        return root.exists() and AsteriskInstance(root, "pbx", {}).pid() is not None
 
     def ari_info(self, timeout: float = 10) -> dict[str, Any]:
         """``GET /ari/asterisk/info`` with the sandbox's credentials."""
-        request = urllib.request.Request(f"{self.ari_url}/ari/asterisk/info")
+        return self.ari_get("/asterisk/info", timeout)
+
+    def ari_get(self, path: str, timeout: float = 10) -> dict[str, Any]:
+        """``GET /ari<path>`` with the sandbox's credentials."""
+        request = urllib.request.Request(f"{self.ari_url}/ari{path}")
         token = base64.b64encode(f"{self.settings.ari_user}:{self.ari_password}".encode())
         request.add_header("Authorization", "Basic " + token.decode("ascii"))
         try:
@@ -202,6 +245,10 @@ class Sandbox:
     def farend_log(self) -> list[dict[str, str]]:
         """What the far end recorded, one dict per ``KONFORM_FAREND`` line, oldest first."""
         return _tagged_lines(self.farend().log_dir / "messages.log", "KONFORM_FAREND")
+
+    def phones_log(self) -> list[dict[str, str]]:
+        """What the agents' phones logged (``KONFORM_PHONE`` lines: call, end with talk_s)."""
+        return _tagged_lines(self.phones().log_dir / "messages.log", "KONFORM_PHONE")
 
     def pbx_log(self, tag: str) -> list[dict[str, str]]:
         """The PBX's ``<tag>|k=v|…`` log lines (KONFORM_GATE, KONFORM_CALLBACK, …)."""
