@@ -60,7 +60,7 @@ def config(tmp_path: Path, agents: str = "agent1") -> Config:
     return Config(
         dialer=DialerConfig(
             agents=agents,
-            agent_wait=5 if agents == "agent1" else 0,
+            agent_hold=5 if agents == "agent1" else 0,
             consent_wait=0,
             optout_wait=0,
             recordings_dir=str(tmp_path / "recordings"),
