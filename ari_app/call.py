@@ -134,6 +134,7 @@ class CallObserver(Protocol):
 
     def abandoned(self, call: str) -> None: ...
 
+
 _Handler = Callable[["OutboundCall", Any], Awaitable[Event | None]]
 
 

@@ -258,7 +258,9 @@ State = Literal[
 ]  # fmt: skip
 
 
-_BEFORE_BRIDGE = ("identifying", "asking_consent", "awaiting_consent", "saving_consent", "connecting")
+_BEFORE_BRIDGE = (
+    "identifying", "asking_consent", "awaiting_consent", "saving_consent", "connecting",
+)  # fmt: skip
 """States in which an agent is requested (rung, or answered and waiting) but not bridged."""
 
 

@@ -145,9 +145,7 @@ def claim(
     return True
 
 
-def claim_attempt(
-    store: Store, campaign_id: int, number: str, owner: str, attempt_id: int
-) -> None:
+def claim_attempt(store: Store, campaign_id: int, number: str, owner: str, attempt_id: int) -> None:
     """The attempt a claim's call opened (what reconciling an expired lease resolves)."""
     with store.transaction() as conn:
         conn.execute(
