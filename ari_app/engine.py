@@ -444,7 +444,7 @@ class Engine:
                 self.wall() + timedelta(seconds=LEASE_S),
                 self.wall(),
             )
-            if claimed:
+            if claimed and not self.stopping:
                 result = await self.dialer.call_isolated(
                     live.run.campaign,
                     callee.number,

@@ -186,6 +186,11 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         if key not in sections:
             raise ConfigError(f"unknown config section [{key}]")
     _check_retention(raw.get("retention", {}), env)
+    if isinstance(raw.get("dialer"), Mapping) and "agent_wait" in raw["dialer"]:
+        raise ConfigError(
+            "[dialer] agent_wait is replaced by agent_hold: seconds after the consent question"
+            " within which an agent must be bridged (default 2)"
+        )
     parts: dict[str, Any] = {}
     for name in sections:
         cls = type(getattr(Config(), name))
@@ -193,7 +198,7 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
     config = Config(**parts)
     if "KONFORM_DB" in env:
         config = replace(config, store=replace(config.store, db=env["KONFORM_DB"]))
-    _check_dialer(raw.get("dialer", {}), config.dialer)
+    _check_dialer(config.dialer)
     if config.policy.language not in LANGUAGES:
         raise ConfigError(f"[policy] language must be one of {', '.join(LANGUAGES)}")
     return config
@@ -227,12 +232,7 @@ MIN_RING_TIMEOUT = 15
 """Ofcom persistent-misuse policy: a call is treated as unanswered only after 15 s of ringing."""
 
 
-def _check_dialer(raw: Mapping[str, Any], dialer: DialerConfig) -> None:
-    if isinstance(raw, Mapping) and "agent_wait" in raw:
-        raise ConfigError(
-            "[dialer] agent_wait is replaced by agent_hold: seconds after the consent question"
-            " within which an agent must be bridged (default 2)"
-        )
+def _check_dialer(dialer: DialerConfig) -> None:
     if dialer.ring_timeout < MIN_RING_TIMEOUT:
         raise ConfigError(
             f"[dialer] ring_timeout must be at least {MIN_RING_TIMEOUT} seconds (Ofcom"

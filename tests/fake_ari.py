@@ -3,13 +3,13 @@
 What it does unless scripted otherwise: a callee answers at once (StasisStart); the AMD tap
 (:meth:`FakeAri.tap`, passed as the dialer's ``tap_factory``) decides ``human``; a playback
 finishes at once; agents listed ``online`` answer at once and hang up as soon as they are
-bridged (or after ``talk_s`` seconds). Scripted per number or agent: ``busy`` / ``no_answer`` callees (ChannelDestroyed with
-cause 17 / 19, never answered), ``machines`` (the tap decides ``machine``), ``keys`` (the callee
-presses a key when a prompt starts, instead of letting it finish), ``unanswered`` agents (online,
-rung, never answer). A recording stopped (or whose bridge ends) is written to ``spool`` and
-reported with RecordingFinished. Every request is kept in ``requests``; what still exists on
-the PBX is in ``channels``, ``bridges`` and ``live_recordings``; ``max_answered`` is the most
-callees answered at once.
+bridged (or after ``talk_s`` seconds). Scripted per number or agent: ``busy`` /
+``no_answer`` callees (ChannelDestroyed with cause 17 / 19, never answered), ``machines`` (the
+tap decides ``machine``), ``keys`` (the callee presses a key when a prompt starts, instead of
+letting it finish), ``unanswered`` agents (online, rung, never answer). A recording stopped
+(or whose bridge ends) is written to ``spool`` and reported with RecordingFinished. Every
+request is kept in ``requests``; what still exists on the PBX is in ``channels``, ``bridges``
+and ``live_recordings``; ``max_answered`` is the most callees answered at once.
 """
 
 from __future__ import annotations

@@ -36,7 +36,10 @@ def seed(store: Store, people: list[str] = PEOPLE) -> None:
     with store.transaction():
         record_consents(
             store,
-            [ConsentRow(n, "sales", given, given + timedelta(hours=1), None, "web") for n in people],
+            [
+                ConsentRow(n, "sales", given, given + timedelta(hours=1), None, "web")
+                for n in people
+            ],
         )
         campaigns.assign(store, CAMPAIGN.name, people)
 
@@ -87,9 +90,8 @@ def run_engine(
 
 
 def callee_originates(ari: FakeAri) -> int:
-    return sum(
-        1 for m, p, a in ari.requests if (m, p) == ("POST", "/channels") and "callee" in a["appArgs"]
-    )
+    originates = [a for m, p, a in ari.requests if (m, p) == ("POST", "/channels")]
+    return sum(1 for a in originates if a["appArgs"].startswith("callee,"))
 
 
 async def until(condition: Callable[[], bool]) -> None:
@@ -170,13 +172,13 @@ def test_stop_drains_live_calls_and_dials_no_more(store: Store, tmp_path: Path) 
     async def stop_while_talking(engine: Engine, dialer: Dialer) -> None:
         await until(lambda: bool(ari.asked("POST", "/addChannel")))
         engine.stop()  # what SIGTERM and SIGINT call
-        at_stop.append(callee_originates(ari))
+        at_stop.append(len(engine.live))  # dialled already (some perhaps still originating)
 
     run_engine(store, ari, config(tmp_path), EngineOptions(), stop_while_talking)
     assert 0 < at_stop[0] <= len(AGENTS)
-    assert callee_originates(ari) == at_stop[0], "no originate after the stop"
+    assert callee_originates(ari) <= at_stop[0], "no new call after the stop"
     rows = read(store, "SELECT outcome, bridged_at FROM call_attempts")
-    assert len(rows) == at_stop[0]
+    assert len(rows) == callee_originates(ari)
     assert all(outcome == "human" and bridged for outcome, bridged in rows), "calls finished"
     assert ari.leftovers() == []
     assert read(store, "SELECT count(*) FROM claims") == [(0,)]
@@ -232,7 +234,7 @@ def test_a_contact_claimed_by_another_engine_is_not_called(store: Store, tmp_pat
             (cid, PEOPLE[0], "other-engine", later),
         )
     ari = FakeAri(online=set(AGENTS))
-    engine, _ = run_engine(store, ari, config(tmp_path), EngineOptions(once=True))
+    run_engine(store, ari, config(tmp_path), EngineOptions(once=True))
     assert list(ari.number_of.values()) == [PEOPLE[1]]
     assert read(store, "SELECT owner FROM claims") == [("other-engine",)]
 
