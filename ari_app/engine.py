@@ -136,9 +136,7 @@ class Engine:
     async def run(self) -> dict[str, _Summary]:
         """Run until stopped (or done); every live call has finished when this returns."""
         worker, store = self.dialer.worker, self.dialer.store
-        reconciled = await worker.run(engine_store.reconcile, store, self.wall())
-        if reconciled:
-            logger.warning("reconciled %d claims whose lease had expired", reconciled)
+        await self._reconcile()
         await self._read_store()
         await self._load_contacts()
         await self._poll_devices()
@@ -215,6 +213,7 @@ class Engine:
             ("store", STORE_POLL_S, self._read_store),
             ("devices", DEVICE_POLL_S, self._poll_devices),
             ("renew", LEASE_S / 3, self._renew),
+            ("reconcile", LEASE_S, self._reconcile),
             ("status", self.options.status_every, self._status),
             ("reload", self.options.reload_every, self._reload),
         )
@@ -226,6 +225,13 @@ class Engine:
                     await job()
                 except Exception as exc:  # one failed poll never stops the engine
                     logger.error("engine %s failed: %s: %s", name, type(exc).__name__, exc)
+
+    async def _reconcile(self) -> None:
+        """Claims of engines that stopped (their lease expired): resolved and dropped."""
+        dialer = self.dialer
+        reconciled = await dialer.worker.run(engine_store.reconcile, dialer.store, self.wall())
+        if reconciled:
+            logger.warning("reconciled %d claims whose lease had expired", reconciled)
 
     async def _reload(self) -> None:
         if not self.options.once:
