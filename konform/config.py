@@ -240,8 +240,8 @@ def _check_dialer(dialer: DialerConfig) -> None:
             f" {dialer.ring_timeout}"
         )
     for key in ("agent_hold", "wrap_up", "drain_timeout"):
-        if getattr(dialer, key) < 0:
-            raise ConfigError(f"[dialer] {key} must not be negative, not {getattr(dialer, key)}")
+        if (value := getattr(dialer, key)) < 0:
+            raise ConfigError(f"[dialer] {key} must be 0 or more seconds, not {value}")
 
 
 def require_secret(name: str, value: str) -> str:

@@ -29,7 +29,7 @@ def test_engine_settings_and_their_defaults(tmp_path: Path) -> None:
     file.write_text("[dialer]\nagent_wait = 5\n")
     with pytest.raises(ConfigError, match="agent_wait is replaced by agent_hold"):
         load_config(file, env={})
-    with pytest.raises(ConfigError, match="wrap_up must not be negative"):
+    with pytest.raises(ConfigError, match="wrap_up must be 0 or more seconds"):
         load_config(env={"KONFORM_DIALER_WRAP_UP": "-1"})
 
 
