@@ -35,7 +35,7 @@ from ari_app.ari import AriError
 from ari_app.call import CallResult
 from ari_app.dialer import Dialer, new_call_id
 from konform.engine import stats
-from konform.engine.agents import AgentPool, AgentState
+from konform.engine.agents import Agent, AgentPool, AgentState
 from konform.engine.hours import Callee, local_zone, next_allowed, parse_clock
 from konform.engine.pacing import PERSON, RINGING, Pacer, PacingConfig
 from konform.engine.scheduler import CampaignSpec, Claim, Contact, Scheduler
@@ -175,7 +175,10 @@ class Engine:
         self._sync_agents(now)
         self._assign_waiters(now)
         if not self.stopping:
-            self._dial(now)
+            try:
+                self._dial(now)
+            except Exception as exc:  # logged each tick; live calls go on
+                logger.error("engine: dialling failed: %s: %s", type(exc).__name__, exc)
         self._log_agents()
         if self.stopping:
             return await self._drained()
@@ -321,12 +324,18 @@ class Engine:
         """Device and operator states onto the pool; an agent in a call, in wrap-up or
         reserved for a call keeps it (a pause takes effect after the call)."""
         for name in self.cfg.agent_list:
-            agent = next((a for a in self.pool if a.name == name), None)
+            agent = self._agent(name)
             if agent is not None and (
                 agent.call is not None or agent.state in (AgentState.IN_CALL, AgentState.WRAP_UP)
             ):
                 continue
             self.pool.set_state(name, self._wanted(name), now)
+
+    def _agent(self, name: str) -> Agent | None:
+        try:
+            return self.pool.agent(name)
+        except KeyError:
+            return None
 
     def _assign_waiters(self, now: float) -> None:
         """Free agents to the people waiting for one, first come first served."""
