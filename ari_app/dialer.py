@@ -19,6 +19,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from konform.store.calls import Attempt, CallWrites, Refused
 from konform.store.database import Store
 from konform.store.worker import StoreWorker
 
-__all__ = ["Dialer", "call_id_of", "new_call_id"]
+__all__ = ["CallHooks", "Dialer", "call_id_of", "new_call_id"]
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,17 @@ def call_id_of(event: dict[str, Any]) -> str | None:
     if isinstance(name, str):
         return name.removeprefix("konform-").split("-", 1)[0]
     return None
+
+
+@dataclass(frozen=True)
+class CallHooks:
+    """The campaign engine's part in one call: the call's id, where its agent comes from, who
+    hears its moments, and who hears its attempt once committed (before the originate)."""
+
+    call_id: str | None = None
+    agents: AgentSource | None = None
+    observer: CallObserver | None = None
+    admitted: Callable[[Attempt], None] | None = None
 
 
 class Dialer:
@@ -204,26 +216,12 @@ class Dialer:
         return list(await asyncio.gather(*(self.call_isolated(campaign, n) for n in todo)))
 
     async def call_isolated(
-        self,
-        campaign: Campaign,
-        raw_number: str,
-        *,
-        call_id: str | None = None,
-        agents: AgentSource | None = None,
-        observer: CallObserver | None = None,
-        admitted: Callable[[Attempt], None] | None = None,
+        self, campaign: Campaign, raw_number: str, hooks: CallHooks | None = None
     ) -> CallResult:
         """:meth:`call`, where an error is this contact's alone: logged (masked) and returned
         as an ``error`` result, while the round's other calls go on."""
         try:
-            return await self.call(
-                campaign,
-                raw_number,
-                call_id=call_id,
-                agents=agents,
-                observer=observer,
-                admitted=admitted,
-            )
+            return await self.call(campaign, raw_number, hooks)
         except Exception as exc:
             logger.error(
                 "contact %s skipped this round: %s",
@@ -233,20 +231,13 @@ class Dialer:
             return CallResult(raw_number, "error", 0, detail={"error": type(exc).__name__})
 
     async def call(
-        self,
-        campaign: Campaign,
-        raw_number: str,
-        *,
-        call_id: str | None = None,
-        agents: AgentSource | None = None,
-        observer: CallObserver | None = None,
-        admitted: Callable[[Attempt], None] | None = None,
+        self, campaign: Campaign, raw_number: str, hooks: CallHooks | None = None
     ) -> CallResult:
-        """Gate, then place one call and see it through to its outcome. The engine passes the
-        call's id, its agents and an observer of its moments; ``admitted`` hears the attempt
-        once it is committed, before the originate."""
+        """Gate, then place one call and see it through to its outcome (``hooks``: the
+        engine's part in it)."""
+        hooks = hooks or CallHooks()
         async with self.slots:
-            call_id = call_id or new_call_id()
+            call_id = hooks.call_id or new_call_id()
             attempt = await self.writes.admit(
                 campaign,
                 raw_number,
@@ -264,9 +255,9 @@ class Dialer:
                         "temporary": attempt.attempt_id == 0,
                     },
                 )
-            if admitted is not None:
-                admitted(attempt)
-            call = self._new_call(attempt, campaign, agents or self.agents, observer)
+            if hooks.admitted is not None:
+                hooks.admitted(attempt)
+            call = self._new_call(attempt, campaign, hooks.agents or self.agents, hooks.observer)
             self.calls[call_id] = call
             try:
                 result = await call.run()

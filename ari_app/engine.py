@@ -33,7 +33,7 @@ from typing import Any
 
 from ari_app.ari import AriError
 from ari_app.call import CallResult
-from ari_app.dialer import Dialer, new_call_id
+from ari_app.dialer import CallHooks, Dialer, new_call_id
 from konform.engine import stats
 from konform.engine.agents import Agent, AgentPool, AgentState
 from konform.engine.hours import Callee, local_zone, next_allowed, parse_clock
@@ -460,14 +460,8 @@ class Engine:
                 self.wall(),
             )
             if claimed and not self.stopping:
-                result = await self.dialer.call_isolated(
-                    live.run.campaign,
-                    callee.number,
-                    call_id=call,
-                    agents=self,
-                    observer=self,
-                    admitted=lambda attempt: self._admitted(live, attempt),
-                )
+                hooks = CallHooks(call, self, self, lambda a: self._admitted(live, a))
+                result = await self.dialer.call_isolated(live.run.campaign, callee.number, hooks)
         except Exception as exc:
             logger.error("call %s: %s", call, type(exc).__name__)
         finally:

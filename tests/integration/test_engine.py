@@ -14,15 +14,15 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from konform.store import campaigns
 from konform.store.consents import ConsentRow, record_consents
-from konform_sandbox.demo import CALLER_ID, CAMPAIGN, DEMO_CLOCK, build_demo_store, sandbox_ari
+from konform_sandbox.demo import CALLER_ID, CAMPAIGN, DEMO_CLOCK, build_demo_store
 from konform_sandbox.farend import far_end_calls
 from konform_sandbox.sandbox import Sandbox
+from tests.integration.test_restart import attempts_of, konform_objects
 
 pytestmark = pytest.mark.integration
 
@@ -84,23 +84,6 @@ def serve(sandbox: Sandbox, folder: Path, *extra: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )  # fmt: skip
-
-
-def attempts_of(db: Path) -> list[dict[str, Any]]:
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        conn.row_factory = sqlite3.Row
-        return [dict(r) for r in conn.execute("SELECT * FROM call_attempts ORDER BY id")]
-
-
-async def konform_objects(sandbox: Sandbox) -> list[str]:
-    async with sandbox_ari(sandbox) as ari:
-        for _ in range(50):
-            found = [c["id"] for c in await ari.get("/channels") if c["id"][:1] == "k"]
-            found += [b["id"] for b in await ari.get("/bridges") if b["id"][:1] == "k"]
-            if not found:
-                return []
-            await asyncio.sleep(0.1)
-        return found
 
 
 def test_progressive_more_people_than_agents(sandbox: Sandbox, tmp_path: Path) -> None:

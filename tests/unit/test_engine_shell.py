@@ -19,29 +19,17 @@ from ari_app import engine as engine_module
 from ari_app.dialer import Dialer
 from ari_app.engine import Engine, EngineOptions
 from konform.config import Config, DialerConfig
-from konform.store import callerids, campaigns
-from konform.store.consents import ConsentRow, record_consents
+from konform.store import campaigns
 from konform.store.database import Store
 from tests.fake_ari import FakeAri
-from tests.unit.test_dialer_runtime import CALLER, CAMPAIGN, TUESDAY, read
+from tests.unit.test_dialer_runtime import CAMPAIGN, TUESDAY, consenting, read
 
 PEOPLE = [f"+4930123450{i:02d}" for i in range(10)]
 AGENTS = ["agent1", "agent2", "agent3"]
 
 
 def seed(store: Store, people: list[str] = PEOPLE) -> None:
-    callerids.add(store, CALLER)
-    campaigns.add(store, CAMPAIGN)
-    given = datetime(2026, 1, 1, tzinfo=UTC)
-    with store.transaction():
-        record_consents(
-            store,
-            [
-                ConsentRow(n, "sales", given, given + timedelta(hours=1), None, "web")
-                for n in people
-            ],
-        )
-        campaigns.assign(store, CAMPAIGN.name, people)
+    consenting(store, people)
 
 
 def config(tmp_path: Path, **dialer: Any) -> Config:
