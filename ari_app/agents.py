@@ -1,19 +1,39 @@
-"""The agents' phones: which are free, handed out one call at a time.
+"""The agents' phones: who takes the next answered person, one call at a time.
 
-An agent is free when konform is not using it for another call and its endpoint is online as
-Asterisk sees it (ARI endpoint state). Never two callees to one agent: an agent is taken
-before its phone is rung and released only when that call is over.
+:class:`AgentSource` is what a call asks: ``acquire`` an agent for the call (the engine's pool
+hands out the agent it reserved; the plain :class:`AgentPool` the first free one), ``release``
+it when the call no longer needs it, ``rang_out`` when the phone rang and nobody answered.
+
+:class:`AgentPool` (campaign rounds without the engine): an agent is free when konform is not
+using it for another call and its endpoint is online as Asterisk sees it (ARI endpoint state).
+Never two callees to one agent: an agent is taken before its phone is rung and released only
+when that call is over.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
 from ari_app.ari import Ari, AriError
 
-__all__ = ["AgentPool"]
+__all__ = ["AgentPool", "AgentSource"]
 
 logger = logging.getLogger(__name__)
+
+
+class AgentSource(Protocol):
+    technology: str
+
+    async def acquire(self, call: str) -> str | None:
+        """An agent for ``call`` (taken: no other call gets it), or None for none now."""
+        ...
+
+    def release(self, agent: str, call: str) -> None: ...
+
+    def rang_out(self, agent: str) -> None:
+        """``agent``'s phone was rung for a call and not answered."""
+        ...
 
 
 class AgentPool:
@@ -35,7 +55,7 @@ class AgentPool:
             return False
         return bool(endpoint and endpoint.get("state") == "online")
 
-    async def acquire(self) -> str | None:
+    async def acquire(self, call: str = "") -> str | None:
         """Take a free, online agent (marked busy at once), or None."""
         for agent in self.agents:
             if agent in self._busy:
@@ -46,5 +66,8 @@ class AgentPool:
             self._busy.discard(agent)
         return None
 
-    def release(self, agent: str) -> None:
+    def release(self, agent: str, call: str = "") -> None:
         self._busy.discard(agent)
+
+    def rang_out(self, agent: str) -> None:
+        pass  # the next call tries the next agent in order anyway

@@ -7,6 +7,9 @@ into ARI requests and store writes. Every write goes through
 event loop), including how far the call got (:attr:`CallFlow.reached`), so that a restart after
 a crash knows whether a person was reached. Numbers appear in logs only masked.
 
+A :class:`CallObserver` (the campaign engine) hears the call's moments as they happen: answered,
+a person, bridged, talk over, abandoned; the same moments are written to the attempt.
+
 Channel, bridge, playback and recording ids all start with the call id (``<call>-snoop``,
 ``<call>-p3``, ``konform-<call>``), so the router can hand every event to its call.
 """
@@ -19,10 +22,11 @@ import logging
 import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from ari_app.agents import AgentPool
+from ari_app.agents import AgentSource
 from ari_app.amd_tap import AmdTap
 from ari_app.ari import Ari, AriError
 from ari_app.flow import (
@@ -42,6 +46,7 @@ from ari_app.flow import (
     Hangup,
     HangupAgent,
     LeaveBridge,
+    MarkAbandoned,
     OptOut,
     OptOutCommitted,
     OptOutPending,
@@ -66,7 +71,7 @@ from konform.policy import Campaign
 from konform.store import recordings
 from konform.store.calls import Attempt, CallWrites
 
-__all__ = ["CallResult", "OutboundCall", "Tap", "TapFactory", "describe_error"]
+__all__ = ["CallObserver", "CallResult", "OutboundCall", "Tap", "TapFactory", "describe_error"]
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +120,21 @@ class Tap(Protocol):
 TapFactory = Callable[[Ari, str, str], Tap]
 """(ari, call id, channel) -> the call's tap."""
 
+
+class CallObserver(Protocol):
+    """The moments of a call, as they happen (the campaign engine paces on them)."""
+
+    def answered(self, call: str) -> None: ...
+
+    def human(self, call: str) -> None: ...
+
+    def bridged(self, call: str, agent: str) -> None: ...
+
+    def talk_ended(self, call: str) -> None: ...
+
+    def abandoned(self, call: str) -> None: ...
+
+
 _Handler = Callable[["OutboundCall", Any], Awaitable[Event | None]]
 
 
@@ -132,13 +152,16 @@ class OutboundCall:
         campaign: Campaign,
         ari: Ari,
         writes: CallWrites,
-        agents: AgentPool,
+        agents: AgentSource,
         config: DialerConfig,
         flow: CallFlow,
         language: str,
         originates: OriginateWindow | None = None,
         tap_factory: TapFactory = AmdTap,
+        observer: CallObserver | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        """``clock``: the instants written for the call's moments (the policy's clock)."""
         self.call = call
         self.call_id = call.call_id
         self.number = call.number
@@ -150,6 +173,8 @@ class OutboundCall:
         self.config = config
         self.flow = flow
         self.language = language
+        self.observer = observer
+        self.clock = clock
         self.originates = originates or OriginateWindow()
         self.queue: asyncio.Queue[Event] = asyncio.Queue()
         self.result: CallResult | None = None
@@ -161,6 +186,8 @@ class OutboundCall:
         self._agent_task: asyncio.Task[None] | None = None
         self._agent_answer: asyncio.Future[bool] | None = None
         self._agent_bridged = False
+        self._agent_waiting = False  # answered, waiting in Stasis for the question to end
+        self._talk_over = False
         self._recording: str | None = None
         self._recording_done: asyncio.Event | None = None
         self._recording_path: str | None = None
@@ -212,7 +239,8 @@ class OutboundCall:
             self._agent_up = False
             if self._agent_answer is not None and not self._agent_answer.done():
                 self._agent_answer.set_result(False)
-            elif self._agent_bridged:
+            elif self._agent_bridged or self._agent_waiting:
+                self._agent_waiting = False
                 self.queue.put_nowait(AgentGone())
 
     def _amd_decided(self, decision: AmdDecision) -> None:
@@ -263,6 +291,7 @@ class OutboundCall:
             if self.flow.reached != self._saved_state:
                 self._saved_state = self.flow.reached
                 self.writes.set_state(self.call, self.flow.reached)
+                self._reached(self.flow.reached)
             for command in commands:
                 follow_up = await self._execute(command)
                 if follow_up is not None:
@@ -310,6 +339,20 @@ class OutboundCall:
                 describe_error(exc, self.number),
             )
             self.queue.put_nowait(CalleeGone(cause=-1))
+
+    def _reached(self, state: CallState) -> None:
+        if state == "answered":
+            self.writes.moment(self.call, answered_at=self.clock())
+            if self.observer is not None:
+                self.observer.answered(self.call_id)
+        elif state == "human" and self.observer is not None:
+            self.observer.human(self.call_id)
+
+    def _talk_ended(self) -> None:
+        if self._agent_bridged and not self._talk_over:
+            self._talk_over = True
+            if self.observer is not None:
+                self.observer.talk_ended(self.call_id)
 
     # --- commands ----------------------------------------------------------------------------
     async def _start_amd(self, _: StartAmd) -> None:
@@ -359,6 +402,8 @@ class OutboundCall:
         return OptOutPending()  # blocked in memory, retried: no confirmation
 
     async def _request_agent(self, _: RequestAgent) -> None:
+        if self._agent is not None and not self._agent_bridged:
+            self._release_agent()  # the waiting agent hung up: ring another
         self._agent_task = asyncio.create_task(self._ring_agents())
 
     async def _cancel_agent_request(self, _: CancelAgentRequest | None = None) -> None:
@@ -368,11 +413,14 @@ class OutboundCall:
                 await self._agent_task
             self._agent_task = None
         if self._agent is not None and not self._agent_bridged:
+            self._agent_waiting = False
             await self._quiet(self.ari.delete(f"/channels/{self.agent_channel}"))
             self._agent_up = False
             self._release_agent()
 
     async def _bridge(self, command: Bridge) -> None:
+        if not self._callee_up:
+            return  # the callee hung up meanwhile (its CalleeGone is queued): nobody to bridge
         await self.ari.post("/bridges", type="mixing", bridgeId=self.talk_bridge)
         self._talk_bridge_up = True
         await self.ari.post(
@@ -380,9 +428,21 @@ class OutboundCall:
             channel=f"{self.call_id},{self.agent_channel}",
         )
         self._agent_bridged = True
+        self._agent_waiting = False
+        self.writes.moment(self.call, bridged_at=self.clock(), agent=command.agent)
+        if self.observer is not None:
+            self.observer.bridged(self.call_id, command.agent)
         logger.info("call %s: bridged with %s", self.call_id, command.agent)
 
+    async def _mark_abandoned(self, _: MarkAbandoned) -> None:
+        self.writes.moment(self.call, abandoned=True)
+        if self.observer is not None:
+            self.observer.abandoned(self.call_id)
+        logger.info("call %s: abandoned (no agent in time)", self.call_id)
+
     async def _start_recording(self, _: StartRecording) -> None:
+        if not (self._callee_up and self._talk_bridge_up):
+            return  # no conversation to record: the callee is gone
         name = recordings.name_of(self.call_id)
         self._recording_done = asyncio.Event()
         await self.ari.post(
@@ -407,9 +467,11 @@ class OutboundCall:
         )
         await self._quiet(self.ari.delete(f"/bridges/{self.talk_bridge}"))
         self._talk_bridge_up = False
+        self._talk_ended()
         self._release_agent()
 
     async def _hangup_agent(self, _: HangupAgent) -> None:
+        self._talk_ended()
         await self._quiet(self.ari.delete(f"/channels/{self.agent_channel}"))
 
     async def _hangup(self, _: Hangup) -> None:
@@ -435,7 +497,7 @@ class OutboundCall:
     async def _ring_agents(self) -> None:
         """Ring free agents one after another until one answers (cancelled by the flow)."""
         while True:
-            agent = await self.agents.acquire()
+            agent = await self.agents.acquire(self.call_id)
             if agent is None:
                 await asyncio.sleep(0.5)
                 continue
@@ -462,15 +524,17 @@ class OutboundCall:
             finally:
                 self._agent_answer = None
             if answered:
+                self._agent_waiting = True
                 self.queue.put_nowait(AgentAnswered(agent))
                 return
+            self.agents.rang_out(agent)
             self._release_agent()
             await asyncio.sleep(0.2)
 
     def _release_agent(self) -> None:
         """Give the agent back, once: released twice, it could be freed under another call."""
         if self._agent is not None:
-            self.agents.release(self._agent)
+            self.agents.release(self._agent, self.call_id)
             self._agent = None
 
     # --- recording ---------------------------------------------------------------------------
@@ -501,6 +565,7 @@ class OutboundCall:
         ):
             if up:
                 await self._quiet(self.ari.delete(path))
+        self._talk_ended()
         self._release_agent()
 
     @staticmethod
@@ -527,6 +592,7 @@ _HANDLERS: dict[type[Command], _Handler] = {
     StopRecording: OutboundCall._stop_recording,
     LeaveBridge: OutboundCall._leave_bridge,
     HangupAgent: OutboundCall._hangup_agent,
+    MarkAbandoned: OutboundCall._mark_abandoned,
     OptOut: OutboundCall._opt_out,
     Hangup: OutboundCall._hangup,
     Finished: OutboundCall._finish,

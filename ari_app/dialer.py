@@ -1,6 +1,10 @@
 """The campaign dialer: the gate before every call, a concurrency limit per trunk, and the
 router that hands each ARI event to the call it belongs to (a thin adapter: no rule lives here).
 
+``konform serve`` paces calls with :class:`ari_app.engine.Engine`, which places each one through
+:meth:`Dialer.call_isolated`; :meth:`Dialer.run_campaign` calls a list at once (the demo, and a
+blast round for comparisons).
+
 Every write goes through :class:`~konform.store.calls.CallWrites` on the store's worker thread,
 never on the event loop; a contact is judged and its attempt opened in one transaction
 (:func:`konform.store.calls.admit`). At start the dialer reconciles what a stopped run left:
@@ -15,14 +19,15 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ari_app.agents import AgentPool
+from ari_app.agents import AgentPool, AgentSource
 from ari_app.amd_tap import AmdTap
 from ari_app.ari import Ari, AriError
-from ari_app.call import CallResult, OutboundCall, TapFactory, describe_error
+from ari_app.call import CallObserver, CallResult, OutboundCall, TapFactory, describe_error
 from ari_app.flow import CallFlow, FlowSettings
 from ari_app.originates import OriginateWindow
 from konform.calling_time import holiday_name
@@ -34,7 +39,7 @@ from konform.store.calls import Attempt, CallWrites, Refused
 from konform.store.database import Store
 from konform.store.worker import StoreWorker
 
-__all__ = ["Dialer"]
+__all__ = ["CallHooks", "Dialer", "call_id_of", "new_call_id"]
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +62,17 @@ def call_id_of(event: dict[str, Any]) -> str | None:
     if isinstance(name, str):
         return name.removeprefix("konform-").split("-", 1)[0]
     return None
+
+
+@dataclass(frozen=True)
+class CallHooks:
+    """The campaign engine's part in one call: the call's id, where its agent comes from, who
+    hears its moments, and who hears its attempt once committed (before the originate)."""
+
+    call_id: str | None = None
+    agents: AgentSource | None = None
+    observer: CallObserver | None = None
+    admitted: Callable[[Attempt], None] | None = None
 
 
 class Dialer:
@@ -199,11 +215,13 @@ class Dialer:
         await self.prepare(len(todo))
         return list(await asyncio.gather(*(self.call_isolated(campaign, n) for n in todo)))
 
-    async def call_isolated(self, campaign: Campaign, raw_number: str) -> CallResult:
+    async def call_isolated(
+        self, campaign: Campaign, raw_number: str, hooks: CallHooks | None = None
+    ) -> CallResult:
         """:meth:`call`, where an error is this contact's alone: logged (masked) and returned
         as an ``error`` result, while the round's other calls go on."""
         try:
-            return await self.call(campaign, raw_number)
+            return await self.call(campaign, raw_number, hooks)
         except Exception as exc:
             logger.error(
                 "contact %s skipped this round: %s",
@@ -212,39 +230,54 @@ class Dialer:
             )
             return CallResult(raw_number, "error", 0, detail={"error": type(exc).__name__})
 
-    async def call(self, campaign: Campaign, raw_number: str) -> CallResult:
-        """Gate, then place one call and see it through to its outcome."""
+    async def call(
+        self, campaign: Campaign, raw_number: str, hooks: CallHooks | None = None
+    ) -> CallResult:
+        """Gate, then place one call and see it through to its outcome (``hooks``: the
+        engine's part in it)."""
+        hooks = hooks or CallHooks()
         async with self.slots:
-            call_id = "k" + uuid.uuid4().hex[:20]
-            admitted = await self.writes.admit(
+            call_id = hooks.call_id or new_call_id()
+            attempt = await self.writes.admit(
                 campaign,
                 raw_number,
                 call_id=call_id,
                 at=self.clock(),
                 config=self.config,
             )
-            if isinstance(admitted, Refused):
+            if isinstance(attempt, Refused):
                 return CallResult(
-                    admitted.number,
+                    attempt.number,
                     "blocked",
-                    admitted.attempt_id,
-                    detail={"reasons": [r.to_dict() for r in admitted.reasons]},
+                    attempt.attempt_id,
+                    detail={
+                        "reasons": [r.to_dict() for r in attempt.reasons],
+                        "temporary": attempt.attempt_id == 0,
+                    },
                 )
-            call = self._new_call(admitted, campaign)
+            if hooks.admitted is not None:
+                hooks.admitted(attempt)
+            call = self._new_call(attempt, campaign, hooks.agents or self.agents, hooks.observer)
             self.calls[call_id] = call
             try:
                 result = await call.run()
             finally:
                 del self.calls[call_id]
-            logger.info("call %s to %s: %s", call_id, masked(admitted.number), result.outcome)
+            logger.info("call %s to %s: %s", call_id, masked(attempt.number), result.outcome)
             return result
 
-    def _new_call(self, admitted: Attempt, campaign: Campaign) -> OutboundCall:
+    def _new_call(
+        self,
+        admitted: Attempt,
+        campaign: Campaign,
+        agents: AgentSource,
+        observer: CallObserver | None,
+    ) -> OutboundCall:
         cfg = self.config.dialer
         settings = FlowSettings(
             callback_digits=national_digits(campaign.caller_id),
             consent_wait_s=cfg.consent_wait,
-            agent_wait_s=cfg.agent_wait,
+            agent_hold_s=cfg.agent_hold,
             optout_wait_s=cfg.optout_wait,
         )
         return OutboundCall(
@@ -252,10 +285,25 @@ class Dialer:
             campaign=campaign,
             ari=self.ari,
             writes=self.writes,
-            agents=self.agents,
+            agents=agents,
             config=cfg,
             flow=self.flow_factory(settings),
             language=self.config.language,
             originates=self.originates,
             tap_factory=self.tap_factory,
+            observer=observer,
+            clock=self.clock,
         )
+
+    async def hang_up_all(self) -> int:
+        """Hang up every live call's callee (the drain's end): each call then ends through its
+        flow, and its outcome is written. How many calls."""
+        for call_id in list(self.calls):
+            with contextlib.suppress(Exception):
+                await self.ari.delete(f"/channels/{call_id}")
+        return len(self.calls)
+
+
+def new_call_id() -> str:
+    """A call's id: every ARI object of the call starts with it (see :func:`call_id_of`)."""
+    return "k" + uuid.uuid4().hex[:20]

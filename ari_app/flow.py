@@ -9,8 +9,13 @@ make a call compliant live here and only here:
 - a person first hears who calls and the callback number, then the recording question;
 - recording starts only after a "1" for *this* call has been persisted (the shell answers
   :class:`PersistConsent` with :class:`ConsentPersisted` once the audit row is committed);
-- no agent free within a few seconds: the company and callback number again, then the opt-out
-  menu: never a silent call;
+- an agent is requested as soon as AMD says "human", so that it is connected while the
+  identification and the recording question play; the person is bridged when the question is
+  over (answered, declined or timed out) if the agent is there;
+- no agent bridged within ``agent_hold_s`` (default 2 s) after the question: the call is
+  *abandoned* (Ofcom persistent-misuse policy: an information message within 2 s), the agent
+  request is cancelled, and the person hears the company and callback number again, then the
+  opt-out menu: never a silent call;
 - after the agent hangs up the callee gets the opt-out menu; "9" is committed
   (:class:`OptOut` → :class:`OptOutCommitted`) before the confirmation plays; a commit that
   has not landed (:class:`OptOutPending`) gets a goodbye, never a false confirmation.
@@ -44,6 +49,7 @@ __all__ = [
     "Hangup",
     "HangupAgent",
     "LeaveBridge",
+    "MarkAbandoned",
     "OptOut",
     "OptOutCommitted",
     "OptOutPending",
@@ -97,7 +103,7 @@ class AgentAnswered:
 
 @dataclass(frozen=True)
 class AgentGone:
-    pass
+    """The agent's channel ended: while talking (the agent hung up) or before the bridge."""
 
 
 @dataclass(frozen=True)
@@ -205,6 +211,11 @@ class HangupAgent:
 
 
 @dataclass(frozen=True)
+class MarkAbandoned:
+    """No agent in time after the question: the shell records the attempt as abandoned."""
+
+
+@dataclass(frozen=True)
 class OptOut:
     pass
 
@@ -234,6 +245,7 @@ Command = (
     | StopRecording
     | LeaveBridge
     | HangupAgent
+    | MarkAbandoned
     | OptOut
     | Hangup
     | Finished
@@ -246,12 +258,20 @@ State = Literal[
 ]  # fmt: skip
 
 
+_BEFORE_BRIDGE = (
+    "identifying", "asking_consent", "awaiting_consent", "saving_consent", "connecting",
+)  # fmt: skip
+"""States in which an agent is requested (rung, or answered and waiting) but not bridged."""
+
+
 @dataclass(frozen=True)
 class FlowSettings:
     callback_digits: str
     """The callback number as it is read out, e.g. ``030555000100``."""
     consent_wait_s: float = 5.0
-    agent_wait_s: float = 5.0
+    agent_hold_s: float = 2.0
+    """After the question, how long the person may wait for the agent before the call counts as
+    abandoned (Ofcom: information message within 2 s)."""
     optout_wait_s: float = 5.0
     amd_deadline_s: float = 6.0
     """Wall-clock guard: no decision by then (no audio arrived) means human."""
@@ -276,6 +296,10 @@ class CallFlow:
         self.opted_out = False
         self.opt_out_pending = False
         self.agent: str | None = None
+        self.agent_requested = False
+        self.agent_ready: str | None = None
+        """An agent who answered and waits for the question to end (not bridged yet)."""
+        self.abandoned = False
         self.amd: AmdDecided | None = None
         self.reached: CallState = "ringing"
         self.recording = False
@@ -322,6 +346,7 @@ class CallFlow:
             "recording_consent": self.recording_consent,
             "opted_out": self.opted_out,
             "agent": self.agent,
+            "abandoned": self.abandoned,
         }
         if self.opt_out_pending:
             detail["opt_out_pending"] = True
@@ -333,14 +358,36 @@ class CallFlow:
             }
         return [*before, Finished(outcome, detail)]
 
-    def _connect(self) -> list[Command]:
-        """The consent question is over: on to an agent."""
+    def _question_over(self) -> list[Command]:
+        """The consent question is over: bridge the waiting agent, else hold for one."""
+        if self.agent_ready is not None:
+            return [*self._stop_playback(), *self._bridge(self.agent_ready)]
         self.state = "connecting"
-        return [
-            self._play("sound:konform/connecting"),
-            RequestAgent(),
-            StartTimer("agent_wait", self.settings.agent_wait_s),
-        ]
+        commands: list[Command] = [self._play("sound:konform/connecting")]
+        if not self.agent_requested:
+            self.agent_requested = True
+            commands.append(RequestAgent())
+        return [*commands, StartTimer("agent_hold", self.settings.agent_hold_s)]
+
+    def _bridge(self, agent: str) -> list[Command]:
+        self.agent, self.agent_ready = agent, None
+        self.state = "talking"
+        self.reached = "bridged"
+        commands: list[Command] = [Bridge(agent)]
+        if self.recording_consent:
+            self.recording = True
+            commands.append(StartRecording())
+        return commands
+
+    def _agent_waiting(self, event: Event) -> list[Command] | None:
+        """An agent answering or leaving before the question is over (None: other events)."""
+        if isinstance(event, AgentAnswered):
+            self.agent_ready = event.agent
+            return []
+        if isinstance(event, AgentGone):
+            self.agent_ready = None  # hung up while waiting: ring another
+            return [RequestAgent()]
+        return None
 
     def _optout_menu(self) -> list[Command]:
         self.state = "optout_menu"
@@ -375,7 +422,7 @@ class CallFlow:
             self.recording = False
         if self.agent is not None and self.state == "talking":
             before.append(HangupAgent())
-        if self.state == "connecting":
+        elif self.agent_requested and self.state in _BEFORE_BRIDGE:
             before.append(CancelAgentRequest())
         outcome: CallOutcome = "machine" if self.amd and self.amd.label == "machine" else "human"
         return self._finish(outcome, *before)
@@ -398,9 +445,18 @@ class CallFlow:
             return self._finish("machine", Hangup(), StopAmd())
         self.state = "identifying"
         self.reached = "human"
-        return [StopAmd(), self._play("sound:konform/identification", self._callback())]
+        # The agent is rung now, so that it is there when the question is over.
+        self.agent_requested = True
+        return [
+            StopAmd(),
+            RequestAgent(),
+            self._play("sound:konform/identification", self._callback()),
+        ]
 
     def _on_identifying(self, event: Event) -> list[Command]:
+        waiting = self._agent_waiting(event)
+        if waiting is not None:
+            return waiting
         if isinstance(event, PlaybackFinished):
             self.state = "asking_consent"
             return [self._play("sound:konform/consent")]
@@ -412,8 +468,8 @@ class CallFlow:
             if event.digit == "1":
                 self.state = "saving_consent"
                 return [*stop, PersistConsent()]
-            return [*stop, *self._connect()]
-        return None
+            return [*stop, *self._question_over()]
+        return self._agent_waiting(event)
 
     def _on_asking_consent(self, event: Event) -> list[Command]:
         answered = self._consent_answer(event)
@@ -429,29 +485,28 @@ class CallFlow:
         if answered is not None:
             return answered
         if isinstance(event, TimerFired) and event.name == "consent_wait":
-            return self._connect()
+            return self._question_over()
         return []
 
     def _on_saving_consent(self, event: Event) -> list[Command]:
         if isinstance(event, ConsentPersisted):
             self.recording_consent = True
-            return self._connect()
-        return []
+            return self._question_over()
+        return self._agent_waiting(event) or []
 
     def _on_connecting(self, event: Event) -> list[Command]:
         if isinstance(event, AgentAnswered):
-            self.agent = event.agent
-            self.state = "talking"
-            self.reached = "bridged"
-            commands: list[Command] = [*self._stop_playback(), Bridge(event.agent)]
-            if self.recording_consent:
-                self.recording = True
-                commands.append(StartRecording())
-            return commands
-        if isinstance(event, TimerFired) and event.name == "agent_wait":
+            return [*self._stop_playback(), *self._bridge(event.agent)]
+        if isinstance(event, AgentGone):
+            return [RequestAgent()]
+        if isinstance(event, TimerFired) and event.name == "agent_hold":
+            # Abandoned: no agent within the hold after the question (Ofcom persistent-misuse
+            # policy); the person hears who called and the callback number, then the menu.
             self.state = "no_agent"
+            self.abandoned = True
             return [
                 CancelAgentRequest(),
+                MarkAbandoned(),
                 *self._stop_playback(),
                 self._play("sound:konform/no-agent", self._callback()),
             ]

@@ -72,10 +72,17 @@ class DialerConfig:
     max_concurrent: int = 20
     """Calls at once per trunk."""
     ring_timeout: int = 25
+    """Seconds a callee's phone rings; at least 15 (Ofcom: no-answer only after 15 s)."""
     agents: str = ""
     """Comma-separated PJSIP endpoint names of the agents' phones."""
     agent_ring_timeout: int = 10
-    agent_wait: int = 5
+    agent_hold: int = 2
+    """Seconds after the consent question within which an agent must be bridged; else the call
+    is abandoned and the person hears who called and the opt-out menu (Ofcom: within 2 s)."""
+    wrap_up: int = 10
+    """Seconds an agent is not given a new call after a talk."""
+    drain_timeout: int = 120
+    """On SIGTERM/SIGINT: seconds live calls may take to finish before they are hung up."""
     consent_wait: int = 5
     optout_wait: int = 5
     media_format: str = "ulaw"
@@ -179,6 +186,11 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         if key not in sections:
             raise ConfigError(f"unknown config section [{key}]")
     _check_retention(raw.get("retention", {}), env)
+    if isinstance(raw.get("dialer"), Mapping) and "agent_wait" in raw["dialer"]:
+        raise ConfigError(
+            "[dialer] agent_wait is replaced by agent_hold: seconds after the consent question"
+            " within which an agent must be bridged (default 2)"
+        )
     parts: dict[str, Any] = {}
     for name in sections:
         cls = type(getattr(Config(), name))
@@ -186,6 +198,7 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
     config = Config(**parts)
     if "KONFORM_DB" in env:
         config = replace(config, store=replace(config.store, db=env["KONFORM_DB"]))
+    _check_dialer(config.dialer)
     if config.policy.language not in LANGUAGES:
         raise ConfigError(f"[policy] language must be one of {', '.join(LANGUAGES)}")
     from konform.config_checks import check_values  # values a type cannot catch, with the key
@@ -216,6 +229,22 @@ def _check_retention(raw: Mapping[str, Any], env: Mapping[str, str]) -> None:
                 f"§ 7a Abs. 2 Satz 1 UWG requires the consent proof for five years after it was "
                 f"given and after each use, not {value}"
             )
+
+
+MIN_RING_TIMEOUT = 15
+"""Ofcom persistent-misuse policy: a call is treated as unanswered only after 15 s of ringing."""
+
+
+def _check_dialer(dialer: DialerConfig) -> None:
+    if dialer.ring_timeout < MIN_RING_TIMEOUT:
+        raise ConfigError(
+            f"[dialer] ring_timeout must be at least {MIN_RING_TIMEOUT} seconds (Ofcom"
+            f" persistent-misuse policy: no-answer only after 15 s of ringing), not"
+            f" {dialer.ring_timeout}"
+        )
+    for key in ("agent_hold", "wrap_up", "drain_timeout"):
+        if (value := getattr(dialer, key)) < 0:
+            raise ConfigError(f"[dialer] {key} must be 0 or more seconds, not {value}")
 
 
 def require_secret(name: str, value: str) -> str:

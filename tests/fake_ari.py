@@ -3,12 +3,13 @@
 What it does unless scripted otherwise: a callee answers at once (StasisStart); the AMD tap
 (:meth:`FakeAri.tap`, passed as the dialer's ``tap_factory``) decides ``human``; a playback
 finishes at once; agents listed ``online`` answer at once and hang up as soon as they are
-bridged. Scripted per number or agent: ``busy`` / ``no_answer`` callees (ChannelDestroyed with
-cause 17 / 19, never answered), ``machines`` (the tap decides ``machine``), ``keys`` (the callee
-presses a key when a prompt starts, instead of letting it finish), ``unanswered`` agents (online,
-rung, never answer). A recording stopped (or whose bridge ends) is written to ``spool`` and
-reported with RecordingFinished. Every request is kept in ``requests``; what still exists on
-the PBX is in ``channels``, ``bridges`` and ``live_recordings``.
+bridged (or after ``talk_s`` seconds). Scripted per number or agent: ``busy`` /
+``no_answer`` callees (ChannelDestroyed with cause 17 / 19, never answered), ``machines`` (the
+tap decides ``machine``), ``keys`` (the callee presses a key when a prompt starts, instead of
+letting it finish), ``unanswered`` agents (online, rung, never answer). A recording stopped
+(or whose bridge ends) is written to ``spool`` and reported with RecordingFinished. Every
+request is kept in ``requests``; what still exists on the PBX is in ``channels``, ``bridges``
+and ``live_recordings``; ``max_answered`` is the most callees answered at once.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class FakeAri:
         keys: dict[str, dict[str, str]] | None = None,
         unanswered: set[str] | None = None,
         spool: Path | None = None,
+        talk_s: float = 0.0,
     ) -> None:
         self.online = online or set()
         self.unanswered = unanswered or set()
@@ -77,6 +79,9 @@ class FakeAri:
         for number in press9 or set():
             self.keys.setdefault(number, {})["sound:konform/optout"] = "9"
         self.spool = spool
+        self.talk_s = talk_s
+        self.answered: set[str] = set()
+        self.max_answered = 0
         self.events_q: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.requests: list[Request] = []
         self.channels: set[str] = set(leftovers or [])
@@ -120,6 +125,10 @@ class FakeAri:
             return [{"id": b} for b in sorted(self.bridges)]
         if path == "/recordings/live":
             return [{"name": n} for n in sorted(self.live_recordings)]
+        if path == "/endpoints/PJSIP":
+            return [
+                {"resource": a, "state": "online"} for a in sorted(self.online | self.unanswered)
+            ]
         if path.startswith("/endpoints/"):
             agent = path.rsplit("/", 1)[1]
             return {"state": "online" if agent in self.online | self.unanswered else "offline"}
@@ -159,6 +168,7 @@ class FakeAri:
     def hang_up(self, channel: str, cause: int = 16) -> None:
         """The channel ends (the callee or agent hung up, or konform asked)."""
         self.channels.discard(channel)
+        self.answered.discard(channel)
         self.push({"type": "ChannelDestroyed", "channel": {"id": channel}, "cause": cause})
 
     def played(self) -> list[str]:
@@ -193,6 +203,9 @@ class FakeAri:
                 return
         elif target in self.unanswered:
             return  # it rings until konform gives up
+        if role == "callee":
+            self.answered.add(channel)
+            self.max_answered = max(self.max_answered, len(self.answered))
         self.push({"type": "StasisStart", "channel": {"id": channel}})
 
     async def _bridged(self, bridge: str) -> None:
@@ -200,8 +213,16 @@ class FakeAri:
         if self.on_bridge is not None:
             await self.on_bridge(call_id)
         agent = f"{call_id}-agent"
+        if agent not in self.channels:
+            return
+        if self.talk_s > 0:  # the agent talks, then hangs up
+            asyncio.get_running_loop().call_later(self.talk_s, self._agent_done, agent)
+        else:
+            self.hang_up(agent)
+
+    def _agent_done(self, agent: str) -> None:
         if agent in self.channels:
-            self.hang_up(agent)  # the agent talks and hangs up
+            self.hang_up(agent)
 
     def _play(self, channel: str, playback: str, media: list[str]) -> None:
         if channel not in self.channels:

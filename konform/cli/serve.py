@@ -1,8 +1,10 @@
 """``konform serve``: run campaigns on the configured Asterisk (the production entry point).
 
 Connects to ARI with the configured credentials (refusing empty or default passwords), then
-calls each campaign's pending numbers through the gate, with the per-trunk concurrency limit;
-numbers blocked only for the time of day stay pending and are tried on later rounds.
+paces calls to the agents with the campaign engine (:mod:`ari_app.engine`): every due contact of
+the campaigns, through the gate, as the campaigns' pacing allows; all day, until SIGTERM/SIGINT
+(live calls finish first), or with ``--until-done`` until nothing is due or in flight. A status
+line goes to stderr every 10 s.
 
 One serve per database and per PBX: both locks are taken before anything touches the store's
 calls or the PBX; a second serve refuses, naming the process that holds them.
@@ -13,12 +15,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
-from collections import Counter
+import signal
+import sys
+import time
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from konform.cli.context import Context, UserError
-from konform.config import require_secret
+from konform.config import Config, require_secret
 from konform.service_lock import LockHeld, ServiceLock, pbx_lock_path, serve_lock_path
 from konform.store import campaigns, retention
 
@@ -37,9 +44,26 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument(
         "--campaign", action="append", required=True, help="campaign to run (repeatable)"
     )
-    p.add_argument("--once", action="store_true", help="one round over the pending numbers")
     p.add_argument(
-        "--interval", type=float, default=60.0, help="seconds between rounds (default 60)"
+        "--until-done",
+        action="store_true",
+        help="exit once nothing is due or in flight for these campaigns",
+    )
+    p.add_argument(
+        "--once",
+        action="store_true",
+        help="one pass: call what is due now (paced), wait for those calls, exit",
+    )
+    p.add_argument(
+        "--simulated-now",
+        metavar="ISO",
+        help="start the policy's and scheduler's clock at this instant (sandbox only)",
+    )
+    p.add_argument(
+        "--interval",
+        type=float,
+        default=60.0,
+        help="seconds between reloads of the campaigns' contacts (default 60)",
     )
     p.set_defaults(handler=serve)
 
@@ -49,6 +73,9 @@ def serve(args: argparse.Namespace, ctx: Context) -> int:
     require_secret("[ari] password (KONFORM_ARI_PASSWORD)", config.ari.password)
     if not config.dialer.agent_list:
         raise UserError("[dialer] agents is empty: list the agents' PJSIP endpoints")
+    if args.interval <= 0:
+        raise UserError("--interval must be positive")
+    start = _simulated_start(args.simulated_now, config)
     for name in args.campaign:
         if campaigns.get(ctx.store, name) is None:
             raise UserError(f"no campaign named {name!r}")
@@ -59,7 +86,7 @@ def serve(args: argparse.Namespace, ctx: Context) -> int:
     )
     try:
         with db_lock, pbx_lock:
-            asyncio.run(_serve(args, ctx))
+            asyncio.run(_serve(args, ctx, start))
     except LockHeld as exc:
         raise UserError(str(exc)) from None
     except TimeoutError:
@@ -67,14 +94,66 @@ def serve(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-async def _serve(args: argparse.Namespace, ctx: Context) -> None:
+def _simulated_start(text: str | None, config: Config) -> datetime | None:
+    """The instant ``--simulated-now`` names; refused unless ARI is the sandbox's PBX (a
+    simulated clock lets the policy judge calls at another time than they happen)."""
+    if text is None:
+        return None
+    try:
+        start = datetime.fromisoformat(text)
+    except ValueError:
+        raise UserError(f"--simulated-now: not an ISO 8601 instant: {text!r}") from None
+    if start.tzinfo is None:
+        raise UserError("--simulated-now needs a UTC offset, e.g. 2026-11-24T10:00:00+01:00")
+    if not _is_sandbox(config):
+        raise UserError(
+            "--simulated-now is for the sandbox only: the configured ARI is not the running"
+            " sandbox's PBX (see 'konform sandbox env')"
+        )
+    return start
+
+
+def _is_sandbox(config: Config) -> bool:
+    """The configured ARI is the sandbox's: its loopback address and port, its ARI user and
+    the password generated into the sandbox's secrets file."""
+    from konform_sandbox.sandbox import Sandbox  # only for this check
+
+    sandbox = Sandbox()
+    url = urlsplit(config.ari.url)
+    secrets = sandbox.base / "secrets.json"
+    try:
+        password = json.loads(secrets.read_text()).get("ari_password")
+    except (OSError, ValueError):
+        return False
+    s = sandbox.settings
+    return (
+        url.hostname == s.pbx_host
+        and (url.port or 80) == s.http_port
+        and config.ari.username == s.ari_user
+        and bool(password)
+        and config.ari.password == password
+    )
+
+
+async def _serve(args: argparse.Namespace, ctx: Context, start: datetime | None) -> None:
     from ari_app.ari import AriClient  # heavy (aiohttp): only for this command
     from ari_app.dialer import Dialer
 
     config = ctx.config
+    began = time.monotonic()
+    simulated = start
     async with (
         AriClient(config.ari.url, config.ari.username, config.ari.password, config.ari.app) as ari,
-        Dialer(ari, ctx.store, config) as dialer,
+        (
+            Dialer(ari, ctx.store, config)
+            if simulated is None
+            else Dialer(
+                ari,
+                ctx.store,
+                config,
+                clock=lambda: simulated + timedelta(seconds=time.monotonic() - began),
+            )
+        ) as dialer,
     ):
         # Retention (GDPR Art. 5 (1) e) runs at start and daily while serve runs.
         daily = (
@@ -83,7 +162,7 @@ async def _serve(args: argparse.Namespace, ctx: Context) -> None:
             else asyncio.create_task(retention.run_daily(dialer.worker, config.retention))
         )
         try:
-            await _rounds(args, ctx, dialer)
+            await _run_engine(args, ctx, dialer)
         finally:
             if daily is not None:
                 daily.cancel()
@@ -91,15 +170,29 @@ async def _serve(args: argparse.Namespace, ctx: Context) -> None:
                     await daily
 
 
-async def _rounds(args: argparse.Namespace, ctx: Context, dialer: Dialer) -> None:
-    while True:
-        for name in args.campaign:
-            results = await dialer.run_campaign(name)
-            counts = Counter(r.outcome for r in results)
-            ctx.out(
-                f"{name}: {len(results)} numbers, "
-                + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-            )
-        if args.once:
-            return
-        await asyncio.sleep(args.interval)
+async def _run_engine(args: argparse.Namespace, ctx: Context, dialer: Dialer) -> None:
+    from ari_app.engine import Engine, EngineOptions
+
+    options = EngineOptions(
+        until_done=args.until_done or args.once, once=args.once, reload_every=args.interval
+    )
+    engine = Engine(dialer, args.campaign, options, status=_status_line)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, engine.stop)
+    try:
+        summary = await engine.run()
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+    for name in args.campaign:
+        done = summary[name]
+        calls = sum(done.outcomes.values())
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(done.outcomes.items()))
+        counts = f", {counts}" if counts else ""
+        ctx.out(f"{name}: {calls} calls{counts}; abandoned {done.abandoned}")
+
+
+def _status_line(line: str) -> None:
+    sys.stderr.write(f"{datetime.now(UTC):%H:%M:%S} {line}\n")
+    sys.stderr.flush()

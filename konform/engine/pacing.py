@@ -122,6 +122,11 @@ class Pacer:
         line = self.lines.pop(call)
         self._stats(line.campaign).add(now, stats.ABANDONED)
 
+    def cancelled(self, call: str) -> None:
+        """A line that ends without an outcome the pacer measures (the gate refused it, or a
+        person hung up before an agent was due): dropped, uncounted."""
+        self.lines.pop(call, None)
+
     def talk_ended(self, now: float, call: str) -> None:
         start = self._talk_start.pop(call, None)
         if start is not None:

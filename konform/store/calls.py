@@ -24,7 +24,7 @@ from konform.numbers import masked
 from konform.outcomes import CallOutcome, CallState
 from konform.policy import Campaign
 from konform.reasons import TEMPORARY, Reason
-from konform.store import attempts, audit, campaigns, recordings
+from konform.store import attempts, audit, campaigns, engine_store, recordings
 from konform.store.database import Store
 from konform.store.group_commit import GroupCommit
 from konform.store.objection import OptOuts
@@ -151,9 +151,11 @@ def keep_recording(store: Store, call: Attempt, spool: Path, folder: Path) -> st
 
 
 def finish(store: Store, call: Attempt, outcome: CallOutcome, detail: dict[str, Any]) -> None:
-    """The call's outcome; a person reached is done for the campaign."""
+    """The call's outcome; a person reached is done for the campaign, unless the call was
+    abandoned (no agent in time): that person is called again, after 72 hours at the earliest
+    (Ofcom persistent-misuse policy) and the campaign's spacing."""
     attempts.finish(store, call.attempt_id, outcome, **detail)
-    if outcome == "human":
+    if outcome == "human" and not detail.get("abandoned"):
         campaigns.mark_done(store, call.campaign, call.number)
 
 
@@ -187,6 +189,15 @@ class CallWrites:
     recording_started = _in_group(recording_started)
     keep_recording = _in_group(keep_recording)
     finish = _in_group(finish)
+
+    def moment(self, call: Attempt, **moments: Any) -> None:
+        """The call's moments (``answered_at``, ``bridged_at``, ``agent``, ``abandoned``: see
+        :func:`konform.store.engine_store.set_moment`), queued in order like :meth:`set_state`."""
+        store = self.store
+        job = self.commits.submit(
+            lambda: engine_store.set_moment(store, call.attempt_id, **moments)
+        )
+        job.add_done_callback(lambda done: _log_failed_state(done, call))
 
     def set_state(self, call: Attempt, state: CallState) -> None:
         """How far the call got: queued in order with the call's other writes, not waited for

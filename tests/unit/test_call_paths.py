@@ -43,14 +43,14 @@ def dial(
     ari: FakeAri,
     tmp_path: Path,
     *,
-    agent_wait_s: float | None = None,
+    agent_hold_s: float | None = None,
     setup: Callable[[Dialer], None] | None = None,
 ) -> tuple[CallResult, Dialer]:
-    """One call to PEOPLE[0] through the dialer; ``agent_wait_s`` shortens the flow's wait."""
+    """One call to PEOPLE[0] through the dialer; ``agent_hold_s`` shortens the flow's hold."""
 
     def flow(settings: FlowSettings) -> CallFlow:
-        if agent_wait_s is not None:
-            settings = replace(settings, agent_wait_s=agent_wait_s)
+        if agent_hold_s is not None:
+            settings = replace(settings, agent_hold_s=agent_hold_s)
         return CallFlow(settings)
 
     async def main() -> tuple[CallResult, Dialer]:
@@ -219,7 +219,7 @@ def test_a_callee_who_hangs_up_during_the_consent_write_is_never_recorded(
 def test_an_agent_who_never_answers_leaves_no_silent_call(store: Store, tmp_path: Path) -> None:
     seed(store)
     ari = FakeAri(unanswered={"agent1"})
-    result, dialer = dial(store, ari, tmp_path, agent_wait_s=0.01)
+    result, dialer = dial(store, ari, tmp_path, agent_hold_s=0.01)
     call_id = call_id_of(ari)
     rung = [
         a["endpoint"] for m, p, a in ari.requests if p == "/channels" and "agent" in a["appArgs"]

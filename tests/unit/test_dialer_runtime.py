@@ -32,7 +32,9 @@ PEOPLE = ["+49301234561", "+49301234562", "+49301234563"]
 NO_CONSENT = "+49301234569"
 
 
-def seed(store: Store) -> None:
+def consenting(store: Store, people: list[str], *, also: tuple[str, ...] = ()) -> None:
+    """The caller ID and the campaign; ``people`` with double opt-in on its call list (and
+    ``also``, without consent)."""
     callerids.add(store, CALLER)
     campaigns.add(store, CAMPAIGN)
     given = datetime(2026, 1, 1, tzinfo=UTC)
@@ -41,10 +43,14 @@ def seed(store: Store) -> None:
             store,
             [
                 ConsentRow(n, "sales", given, given + timedelta(hours=1), None, "web")
-                for n in PEOPLE
+                for n in people
             ],
         )
-        campaigns.assign(store, CAMPAIGN.name, [*PEOPLE, NO_CONSENT])
+        campaigns.assign(store, CAMPAIGN.name, [*people, *also])
+
+
+def seed(store: Store) -> None:
+    consenting(store, PEOPLE, also=(NO_CONSENT,))
     # Every state a call passes through, in order, as the store saw it.
     store.conn.executescript(
         """CREATE TABLE state_log (attempt INTEGER, state TEXT);
@@ -60,7 +66,7 @@ def config(tmp_path: Path, agents: str = "agent1") -> Config:
     return Config(
         dialer=DialerConfig(
             agents=agents,
-            agent_wait=5 if agents == "agent1" else 0,
+            agent_hold=5 if agents == "agent1" else 0,
             consent_wait=0,
             optout_wait=0,
             recordings_dir=str(tmp_path / "recordings"),

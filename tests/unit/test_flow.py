@@ -52,6 +52,7 @@ def answered_human(flow: CallFlow) -> Play:
     assert kinds(flow.handle(Answered())) == ["StartAmd", "StartTimer"]
     commands = flow.handle(AmdDecided("human", 1500, "short_greeting"))
     assert isinstance(commands[0], StopAmd)
+    assert RequestAgent() in commands, "the agent is rung at the human verdict"
     play = last_play(commands)
     assert play.media == ("sound:konform/identification", "digits:030555000100")
     return play
@@ -94,7 +95,7 @@ def test_yes_to_recording_persists_before_recording_starts() -> None:
     assert not flow.recording_consent  # not before the audit row is committed
     commands = flow.handle(ConsentPersisted())
     assert flow.recording_consent
-    assert kinds(commands) == ["Play", "RequestAgent", "StartTimer"]
+    assert kinds(commands) == ["Play", "StartTimer"]
     commands = flow.handle(AgentAnswered("agent1"))
     assert kinds(commands) == ["StopPlayback", "Bridge", "StartRecording"]
     assert commands.index(Bridge("agent1")) < commands.index(StartRecording())
@@ -116,7 +117,7 @@ def test_another_key_means_no_recording() -> None:
     to_consent_question(flow)
     commands = flow.handle(Dtmf("5"))
     assert PersistConsent() not in commands
-    assert RequestAgent() in commands
+    assert StartTimer("agent_hold", SETTINGS.agent_hold_s) in commands
     assert StartRecording() not in flow.handle(AgentAnswered("agent1"))
 
 
@@ -169,7 +170,7 @@ def test_no_agent_is_never_a_silent_call() -> None:
     flow = CallFlow(SETTINGS)
     to_consent_question(flow)
     flow.handle(Dtmf("2"))
-    commands = flow.handle(TimerFired("agent_wait"))
+    commands = flow.handle(TimerFired("agent_hold"))
     assert CancelAgentRequest() in commands
     sorry = last_play(commands)
     assert sorry.media == ("sound:konform/no-agent", "digits:030555000100")

@@ -1,0 +1,146 @@
+"""``konform serve`` as a paced campaign engine on the real sandbox: more answering people than
+agents in progressive mode → nobody abandoned, everybody reached an agent, every call showed the
+campaign's number; SIGTERM during calls → every live call finished, nothing left on the PBX,
+exit 0. The far end's catch-all extension answers as a person who says hello and waits."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from konform.store import campaigns
+from konform.store.consents import ConsentRow, record_consents
+from konform_sandbox.demo import CALLER_ID, CAMPAIGN, DEMO_CLOCK, build_demo_store
+from konform_sandbox.farend import far_end_calls
+from konform_sandbox.sandbox import Sandbox
+from tests.integration.test_restart import attempts_of, konform_objects
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+AGENTS = "agent1,agent2"
+
+
+def build(folder: Path, people: list[str]) -> Path:
+    """The demo database with only ``people`` (double opt-in for the demo's purpose) to call."""
+    store = build_demo_store(folder)
+    given = datetime(2026, 1, 1, tzinfo=UTC)
+    try:
+        with store.transaction() as conn:
+            conn.execute("DELETE FROM campaign_contacts")
+            record_consents(
+                store,
+                [
+                    ConsentRow(n, CAMPAIGN.purpose, given, given + timedelta(hours=1), None, "web")
+                    for n in people
+                ],
+            )
+            campaigns.assign(store, CAMPAIGN.name, people)
+    finally:
+        store.close()
+    return folder / "konform-demo.db"
+
+
+def serve(sandbox: Sandbox, folder: Path, *extra: str) -> subprocess.Popen[str]:
+    s = sandbox.settings
+    inherited = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("KONFORM_") or k.startswith("KONFORM_SANDBOX_")
+    }
+    env = {
+        **inherited,
+        "PYTHONPATH": str(REPO),
+        "KONFORM_ARI_URL": sandbox.ari_url,
+        "KONFORM_ARI_USERNAME": s.ari_user,
+        "KONFORM_ARI_PASSWORD": sandbox.ari_password,
+        "KONFORM_ARI_APP": s.ari_app,
+        "KONFORM_DIALER_AGENTS": AGENTS,
+        "KONFORM_DIALER_COMPANY": "Demo Energie GmbH",
+        "KONFORM_DIALER_CONSENT_WAIT": "1",
+        "KONFORM_DIALER_OPTOUT_WAIT": "1",
+        "KONFORM_DIALER_WRAP_UP": "1",
+        "KONFORM_DIALER_RECORDINGS_DIR": str(folder / "recordings"),
+        "KONFORM_DIALER_ASTERISK_RECORDINGS_DIR": str(
+            sandbox.host_path("/var/spool/konform/pbx/recording")
+        ),
+    }
+    db = folder / "konform-demo.db"
+    return subprocess.Popen(
+        [sys.executable, "-m", "konform.cli.main", "--db", str(db), "serve",
+         "--campaign", CAMPAIGN.name, "--simulated-now", DEMO_CLOCK.isoformat(), *extra],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+
+
+def test_progressive_more_people_than_agents(sandbox: Sandbox, tmp_path: Path) -> None:
+    people = [f"+4930112000{i}" for i in range(1, 9)]  # 8 people, 2 agents
+    folder = tmp_path / "progressive"
+    db = build(folder, people)
+    proc = serve(sandbox, folder, "--until-done")
+    out, err = proc.communicate(timeout=420)
+    assert proc.returncode == 0, (out, err)
+    rows = attempts_of(db)
+    assert sorted(r["number"] for r in rows) == people, "each person called once"
+    for r in rows:
+        assert r["outcome"] == "human", r
+        assert r["abandoned"] == 0, r
+        assert r["agent"] in AGENTS.split(","), r
+        assert r["bridged_at"] is not None, r
+        assert r["answered_at"] is not None, r
+    assert f"{CAMPAIGN.name}: 8 calls, human 8; abandoned 0" in out, out
+    assert "abandoned last hour: demo-energy 0.0%" in err, err
+    far = far_end_calls(sandbox)
+    for number in people:
+        seen = far[number][-1]
+        assert seen.caller_id == CALLER_ID, seen
+        assert seen.presentation.startswith("allowed"), seen
+    assert asyncio.run(konform_objects(sandbox)) == []
+
+
+def test_sigterm_during_calls_finishes_every_live_call(sandbox: Sandbox, tmp_path: Path) -> None:
+    people = [f"+4930113000{i}" for i in range(1, 7)]
+    folder = tmp_path / "sigterm"
+    db = build(folder, people)
+    proc = serve(sandbox, folder)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            rows = attempts_of(db) if db.exists() else []
+            if any(r["bridged_at"] for r in rows):
+                break
+            time.sleep(0.05)
+        else:
+            proc.kill()
+            pytest.fail(f"never bridged: {proc.communicate()}")
+        started = len(attempts_of(db))
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, (out, err)
+    assert "stopping: no new calls" in err, err
+    rows = attempts_of(db)
+    assert 0 < len(rows) <= started + len(AGENTS.split(",")), "no new calls after SIGTERM"
+    assert len(rows) < len(people)
+    for r in rows:
+        assert r["outcome"] == "human", r
+        assert r["abandoned"] == 0, r
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        assert conn.execute("SELECT count(*) FROM claims").fetchone() == (0,)
+    assert asyncio.run(konform_objects(sandbox)) == []
