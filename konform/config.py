@@ -242,9 +242,6 @@ def _check_dialer(dialer: DialerConfig) -> None:
             f" persistent-misuse policy: no-answer only after 15 s of ringing), not"
             f" {dialer.ring_timeout}"
         )
-    for key in ("agent_hold", "wrap_up", "drain_timeout"):
-        if (value := getattr(dialer, key)) < 0:
-            raise ConfigError(f"[dialer] {key} must be 0 or more seconds, not {value}")
 
 
 def require_secret(name: str, value: str) -> str:

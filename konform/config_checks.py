@@ -18,7 +18,7 @@ MEDIA_FORMATS = ("ulaw", "slin16")
 """The formats the AMD tap decodes (ari_app.rtp.FORMATS). It is the format of the audio
 Asterisk copies to konform, not the trunk's codec: Asterisk transcodes from A-law."""
 
-_WAITS = ("agent_wait", "consent_wait", "optout_wait")
+_WAITS = ("agent_hold", "consent_wait", "optout_wait", "wrap_up", "drain_timeout")
 
 
 def check_values(config: Config) -> None:

@@ -51,7 +51,7 @@ class SandboxSettings:
     optout_line: str = "+4930555000199"
     agents: str = "agent1,agent2,agent3"
     agent_campaign: str = "demo-energy"
-    agent_talk_s: int = 9
+    agent_talk_s: int = 22
     """How long an agent's phone talks after it answers (the recorded sentence, once)."""
     person_max_s: int = 300
     """How long a person of the far end's paced-call ranges stays on the line at most."""

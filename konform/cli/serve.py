@@ -15,14 +15,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import logging
 import signal
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from konform.cli.context import Context, UserError
 from konform.config import Config, require_secret
@@ -114,25 +112,11 @@ def _simulated_start(text: str | None, config: Config) -> datetime | None:
 
 
 def _is_sandbox(config: Config) -> bool:
-    """The configured ARI is the sandbox's: its loopback address and port, its ARI user and
-    the password generated into the sandbox's secrets file."""
-    from konform_sandbox.sandbox import Sandbox  # only for this check
+    """The configured ARI is the running sandbox's PBX (its address, user and generated
+    password: konform_sandbox.env)."""
+    from konform_sandbox.env import is_sandbox_ari  # only for this check
 
-    sandbox = Sandbox()
-    url = urlsplit(config.ari.url)
-    secrets = sandbox.base / "secrets.json"
-    try:
-        password = json.loads(secrets.read_text()).get("ari_password")
-    except (OSError, ValueError):
-        return False
-    s = sandbox.settings
-    return (
-        url.hostname == s.pbx_host
-        and (url.port or 80) == s.http_port
-        and config.ari.username == s.ari_user
-        and bool(password)
-        and config.ari.password == password
-    )
+    return is_sandbox_ari(config.ari.url, config.ari.username, config.ari.password)
 
 
 async def _serve(args: argparse.Namespace, ctx: Context, start: datetime | None) -> None:

@@ -18,7 +18,7 @@ from konform.config_checks import MEDIA_FORMATS
         ({"KONFORM_DIALER_MEDIA_FORMAT": "ULAW"}, "[dialer] media_format"),
         ({"KONFORM_DIALER_MAX_CONCURRENT": "0"}, "[dialer] max_concurrent"),
         ({"KONFORM_DIALER_MAX_CONCURRENT": "-3"}, "[dialer] max_concurrent"),
-        ({"KONFORM_DIALER_AGENT_WAIT": "-1"}, "[dialer] agent_wait"),
+        ({"KONFORM_DIALER_AGENT_HOLD": "-1"}, "[dialer] agent_hold"),
         ({"KONFORM_DIALER_CONSENT_WAIT": "-5"}, "[dialer] consent_wait"),
         ({"KONFORM_DIALER_OPTOUT_WAIT": "-1"}, "[dialer] optout_wait"),
         ({"KONFORM_DIALER_AGENT_RING_TIMEOUT": "0"}, "[dialer] agent_ring_timeout"),
