@@ -482,7 +482,7 @@ class OutboundCall:
         if self._recording is not None:
             await self._wait_for_recording()
         detail: dict[str, Any] = {**finished.detail, "amd_media": self._tap.stats}
-        await self.writes.finish(self.call, finished.outcome, detail)
+        await self.writes.finish(self.call, finished.outcome, detail, self.clock())
         self.result = CallResult(
             number=self.number,
             outcome=finished.outcome,

@@ -57,12 +57,16 @@ def set_state(store: Store, attempt_id: int, state: CallState) -> None:
     )
 
 
-def finish(store: Store, attempt_id: int, outcome: Outcome, **detail: Any) -> None:
+def finish(
+    store: Store, attempt_id: int, outcome: Outcome, at: datetime | None = None, **detail: Any
+) -> None:
+    """The attempt's outcome, ended ``at`` (now by default: the caller's clock, which is the
+    clock its ``started_at`` and moments were taken on)."""
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown call outcome {outcome!r}")
     store.conn.execute(
         "UPDATE call_attempts SET outcome = ?, ended_at = ?, detail = ? WHERE id = ?",
-        (outcome, utc_text(datetime.now(UTC)), json.dumps(detail, default=str), attempt_id),
+        (outcome, utc_text(at or datetime.now(UTC)), json.dumps(detail, default=str), attempt_id),
     )
 
 

@@ -150,11 +150,17 @@ def keep_recording(store: Store, call: Attempt, spool: Path, folder: Path) -> st
     return str(recordings.keep(store, call.attempt_id, source, folder))
 
 
-def finish(store: Store, call: Attempt, outcome: CallOutcome, detail: dict[str, Any]) -> None:
+def finish(
+    store: Store,
+    call: Attempt,
+    outcome: CallOutcome,
+    detail: dict[str, Any],
+    at: datetime | None = None,
+) -> None:
     """The call's outcome; a person reached is done for the campaign, unless the call was
     abandoned (no agent in time): that person is called again, after 72 hours at the earliest
     (Ofcom persistent-misuse policy) and the campaign's spacing."""
-    attempts.finish(store, call.attempt_id, outcome, **detail)
+    attempts.finish(store, call.attempt_id, outcome, at, **detail)
     if outcome == "human" and not detail.get("abandoned"):
         campaigns.mark_done(store, call.campaign, call.number)
 

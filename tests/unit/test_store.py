@@ -187,3 +187,15 @@ def test_consents_of_schema_2_become_keyed_events(tmp_path: Path) -> None:
         events = events_of(store, NUMBER)
         assert [e.kind for e in events] == ["given", "confirmed", "revoked"]
         assert consents_of(store, NUMBER) == {"sales": "revoked"}
+
+
+def test_an_attempt_ends_on_the_clock_it_started_on(store: Store) -> None:
+    """A simulated clock (serve --simulated-now) must not mix with the wall clock in one
+    attempt: the report's talk time and occupancy subtract its instants."""
+    cid = _seed(store)
+    started = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    with store.transaction():
+        a = attempts.start(store, cid, NUMBER, started)
+        attempts.finish(store, a, "human", started.replace(minute=2))
+    row = store.conn.execute("SELECT ended_at FROM call_attempts WHERE id = ?", (a,)).fetchone()
+    assert row[0] == "2026-11-24T09:02:00+00:00"
