@@ -40,7 +40,7 @@ from konform.engine.hours import Callee, local_zone, next_allowed, parse_clock
 from konform.engine.pacing import PERSON, RINGING, Pacer, PacingConfig
 from konform.engine.scheduler import CampaignSpec, Claim, Contact, Scheduler
 from konform.policy import DEFAULT_RETRY_AFTER, Campaign
-from konform.store import engine_store
+from konform.store import agent_states, engine_store
 from konform.store.calls import Attempt
 from konform.store.engine_store import CampaignRun, ContactRow
 
@@ -244,17 +244,21 @@ class Engine:
     async def _read_store(self) -> None:
         worker, store = self.dialer.worker, self.dialer.store
         runs = await worker.run(engine_store.running, store, self.names)
-        self._operators = await worker.run(engine_store.operator_states, store)
+        self._operators = await worker.run(agent_states.all, store)
         for run in runs:
             old = self.runs.get(run.campaign.name)
-            if old is not None and old.paused != run.paused:
+            if old is not None and old.settings.paused != run.settings.paused:
                 logger.warning(
-                    "campaign %s %s", run.campaign.name, "paused" if run.paused else "resumed"
+                    "campaign %s %s",
+                    run.campaign.name,
+                    "paused" if run.settings.paused else "resumed",
                 )
             self.runs[run.campaign.name] = run
             self.policies[run.campaign.name] = run.campaign
             self.scheduler.campaign(
-                CampaignSpec(run.campaign.name, weight=run.weight, paused=run.paused)
+                CampaignSpec(
+                    run.campaign.name, weight=run.settings.weight, paused=run.settings.paused
+                )
             )
         pacing = self._pacing(runs)
         if pacing != self.pacer.config:
@@ -264,12 +268,12 @@ class Engine:
         """One pacer for the agents all campaigns share: predictive only when every campaign
         is, at the smallest ratio and abandon target among them."""
         cfg = self.dialer.config.dialer
-        active = [r for r in runs if not r.paused] or runs
-        predictive = bool(active) and all(r.pacing == "predictive" for r in active)
+        active = [r for r in runs if not r.settings.paused] or runs
+        predictive = bool(active) and all(r.settings.pacing == "predictive" for r in active)
         return PacingConfig(
             mode="predictive" if predictive else "progressive",
-            ratio=min((r.ratio for r in active), default=1.0),
-            abandon_target=min((r.abandon_target for r in active), default=0.03),
+            ratio=min((r.settings.ratio for r in active), default=1.0),
+            abandon_target=min((r.settings.abandon_target for r in active), default=0.03),
             hold=QUESTION_S + cfg.consent_wait + cfg.agent_hold,
             max_lines=cfg.max_concurrent,
         )

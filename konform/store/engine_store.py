@@ -17,6 +17,7 @@ from datetime import datetime
 from konform.outcomes import REACHED
 from konform.policy import Campaign
 from konform.store import audit, campaigns
+from konform.store.campaigns import CampaignSettings
 from konform.store.database import Store, utc_text
 
 __all__ = [
@@ -27,7 +28,6 @@ __all__ = [
     "close_agent_log",
     "contacts_of",
     "log_agents",
-    "operator_states",
     "reconcile",
     "release",
     "renew",
@@ -42,11 +42,7 @@ class CampaignRun:
 
     id: int
     campaign: Campaign
-    pacing: str
-    ratio: float
-    abandon_target: float
-    weight: float
-    paused: bool
+    settings: CampaignSettings
 
 
 def running(store: Store, names: list[str]) -> list[CampaignRun]:
@@ -54,20 +50,10 @@ def running(store: Store, names: list[str]) -> list[CampaignRun]:
     out = []
     for name in names:
         campaign = campaigns.get(store, name)
-        row = store.conn.execute(
-            "SELECT id, pacing, ratio, abandon_target, weight, paused_at FROM campaigns"
-            " WHERE name = ?",
-            (name,),
-        ).fetchone()
-        if campaign is None or row is None:
+        ident = campaigns.campaign_id(store, name)
+        if campaign is None or ident is None:
             continue
-        ident, pacing, ratio, target, weight, paused_at = row
-        out.append(
-            CampaignRun(
-                int(ident), campaign, pacing, float(ratio), float(target), float(weight),
-                paused_at is not None,
-            )
-        )  # fmt: skip
+        out.append(CampaignRun(ident, campaign, campaigns.settings(store, name)))
     return out
 
 
@@ -119,12 +105,6 @@ def contacts_of(store: Store, campaign_id: int) -> list[ContactRow]:
     return out
 
 
-def operator_states(store: Store) -> dict[str, str]:
-    """Agents' states as operators set them (``konform agent ready|pause|logout``)."""
-    return dict(store.conn.execute("SELECT name, state FROM agent_states").fetchall())
-
-
-# --- claims ------------------------------------------------------------------------------------
 def claim(
     store: Store, campaign_id: int, number: str, owner: str, until: datetime, now: datetime
 ) -> bool:
