@@ -198,7 +198,6 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
     config = Config(**parts)
     if "KONFORM_DB" in env:
         config = replace(config, store=replace(config.store, db=env["KONFORM_DB"]))
-    _check_dialer(config.dialer)
     if config.policy.language not in LANGUAGES:
         raise ConfigError(f"[policy] language must be one of {', '.join(LANGUAGES)}")
     from konform.config_checks import check_values  # values a type cannot catch, with the key
@@ -229,19 +228,6 @@ def _check_retention(raw: Mapping[str, Any], env: Mapping[str, str]) -> None:
                 f"§ 7a Abs. 2 Satz 1 UWG requires the consent proof for five years after it was "
                 f"given and after each use, not {value}"
             )
-
-
-MIN_RING_TIMEOUT = 15
-"""Ofcom persistent-misuse policy: a call is treated as unanswered only after 15 s of ringing."""
-
-
-def _check_dialer(dialer: DialerConfig) -> None:
-    if dialer.ring_timeout < MIN_RING_TIMEOUT:
-        raise ConfigError(
-            f"[dialer] ring_timeout must be at least {MIN_RING_TIMEOUT} seconds (Ofcom"
-            f" persistent-misuse policy: no-answer only after 15 s of ringing), not"
-            f" {dialer.ring_timeout}"
-        )
 
 
 def require_secret(name: str, value: str) -> str:

@@ -12,11 +12,14 @@ from urllib.parse import urlsplit
 if TYPE_CHECKING:
     from konform.config import Config
 
-__all__ = ["MEDIA_FORMATS", "check_values"]
+__all__ = ["MEDIA_FORMATS", "MIN_RING_TIMEOUT", "check_values"]
 
 MEDIA_FORMATS = ("ulaw", "slin16")
 """The formats the AMD tap decodes (ari_app.rtp.FORMATS). It is the format of the audio
 Asterisk copies to konform, not the trunk's codec: Asterisk transcodes from A-law."""
+
+MIN_RING_TIMEOUT = 15
+"""Ofcom persistent-misuse policy: a call is treated as unanswered only after 15 s of ringing."""
 
 _WAITS = ("agent_hold", "consent_wait", "optout_wait", "wrap_up", "drain_timeout")
 
@@ -30,6 +33,12 @@ def check_values(config: Config) -> None:
         raise ConfigError(
             f"[dialer] media_format must be one of {', '.join(MEDIA_FORMATS)}, "
             f"not {dialer.media_format!r}"
+        )
+    if dialer.ring_timeout < MIN_RING_TIMEOUT:
+        raise ConfigError(
+            f"[dialer] ring_timeout must be at least {MIN_RING_TIMEOUT} seconds (Ofcom"
+            f" persistent-misuse policy: no-answer only after 15 s of ringing), not"
+            f" {dialer.ring_timeout}"
         )
     if dialer.max_concurrent < 1:
         raise ConfigError(
