@@ -16,7 +16,7 @@ from konform.store import audit
 from konform.store.database import Store, utc_text
 
 # OUTCOMES and STATES are konform.outcomes' names, re-exported for the store's readers.
-__all__ = ["OUTCOMES", "STATES", "close_orphans", "finish", "resolve_open", "set_state", "start"]
+__all__ = ["OUTCOMES", "STATES", "finish", "resolve_open", "set_state", "start"]
 
 
 def start(
@@ -114,8 +114,3 @@ def resolve_open(store: Store, source: str = "dialer") -> dict[str, int]:
         if rows:
             audit.record(store, "attempts_resolved_at_restart", source=source, outcomes=counts)
     return counts
-
-
-def close_orphans(store: Store) -> int:
-    """Resolve the dialer's attempts left without an outcome (see :func:`resolve_open`)."""
-    return sum(resolve_open(store).values())

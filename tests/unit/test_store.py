@@ -162,10 +162,10 @@ def test_attempts_without_outcome_are_closed_as_failed(store: Store) -> None:
     cid = _seed(store)
     with store.transaction():
         attempts.start(store, cid, NUMBER)
-    assert attempts.close_orphans(store) == 1
+    assert sum(attempts.resolve_open(store).values()) == 1
     outcome = store.conn.execute("SELECT outcome FROM call_attempts").fetchone()[0]
     assert outcome == "failed"
-    assert attempts.close_orphans(store) == 0
+    assert sum(attempts.resolve_open(store).values()) == 0
 
 
 def test_consents_of_schema_2_become_keyed_events(tmp_path: Path) -> None:
