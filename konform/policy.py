@@ -28,8 +28,10 @@ __all__ = [
     "Decision",
     "Facts",
     "consent_state",
+    "effective_window",
     "evaluate",
     "invalid_number",
+    "time_reasons_at",
 ]
 
 Kind = Literal["b2c", "b2b"]
@@ -250,6 +252,12 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
+def effective_window(law: Profile, window: CallingWindow) -> CallingWindow:
+    """The campaign's window, or the profile's whole envelope when the campaign's is wider
+    (a campaign may only narrow the legal hours)."""
+    return window if window.within(law.envelope) else law.envelope
+
+
 def _time_reasons(
     law: Profile, window: CallingWindow, facts: Facts, at: datetime, language: Language
 ) -> list[Reason]:
@@ -258,19 +266,18 @@ def _time_reasons(
     The places are every zone of the number and of the contact's region; the holidays are those
     of the region (its Bundesland) and of the number's country, whatever the number.
     """
-    envelope = law.envelope
-    effective = window if window.within(envelope) else envelope
+    effective = effective_window(law, window)
     region = facts.contact.region if facts.contact else None
     # Windows and holidays are whole minutes: judging the minute is exact, and a round's many
     # checks in the same minute and place share one answer.
     minute = at.replace(second=0, microsecond=0)
     return list(
-        _time_reasons_at(law.code, effective, places(facts.number, region), minute, language)
+        time_reasons_at(law.code, effective, places(facts.number, region), minute, language)
     )
 
 
 @functools.lru_cache(maxsize=4096)
-def _time_reasons_at(
+def time_reasons_at(
     code: str, effective: CallingWindow, where: Places, at: datetime, language: Language
 ) -> tuple[Reason, ...]:
     law = profile(code)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 from konform.calling_time import CallingWindow, Places, places
 from konform.engine.scheduler import Contact, NextAllowed
 from konform.jurisdictions import profile
-from konform.policy import Campaign, _time_reasons_at
+from konform.policy import Campaign, effective_window, time_reasons_at
 
 __all__ = ["Callee", "local_zone", "next_allowed", "parse_clock"]
 
@@ -56,7 +56,7 @@ def next_allowed(campaigns: Mapping[str, Campaign]) -> NextAllowed:
         assert isinstance(callee, Callee)
         campaign = campaigns[contact.campaign]
         law = profile(campaign.jurisdiction)
-        window = campaign.window if campaign.window.within(law.envelope) else law.envelope
+        window = effective_window(law, campaign.window)
         where = places(callee.number, callee.region)
         minute = at - at % 60
         first = _first_allowed(law.code, window, where, minute)
@@ -69,7 +69,7 @@ def next_allowed(campaigns: Mapping[str, Campaign]) -> NextAllowed:
 
 def _allowed(code: str, window: CallingWindow, where: Places, instant: float) -> bool:
     at = datetime.fromtimestamp(instant - instant % 60, UTC)
-    return not _time_reasons_at(code, window, where, at, "en")
+    return not time_reasons_at(code, window, where, at, "en")
 
 
 @functools.lru_cache(maxsize=65536)
