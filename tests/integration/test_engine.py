@@ -6,7 +6,6 @@ exit 0. The far end's catch-all extension answers as a person who says hello and
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sqlite3
 import subprocess
@@ -22,11 +21,11 @@ from konform.store.consents import ConsentRow, record_consents
 from konform_sandbox.demo import CALLER_ID, CAMPAIGN, DEMO_CLOCK, build_demo_store
 from konform_sandbox.farend import far_end_calls
 from konform_sandbox.sandbox import Sandbox
+from tests.integration.serve_env import serve_env
 from tests.integration.test_restart import attempts_of, konform_objects
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
 AGENTS = "agent1,agent2"
 
 
@@ -51,29 +50,7 @@ def build(folder: Path, people: list[str]) -> Path:
 
 
 def serve(sandbox: Sandbox, folder: Path, *extra: str) -> subprocess.Popen[str]:
-    s = sandbox.settings
-    inherited = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("KONFORM_") or k.startswith("KONFORM_SANDBOX_")
-    }
-    env = {
-        **inherited,
-        "PYTHONPATH": str(REPO),
-        "KONFORM_ARI_URL": sandbox.ari_url,
-        "KONFORM_ARI_USERNAME": s.ari_user,
-        "KONFORM_ARI_PASSWORD": sandbox.ari_password,
-        "KONFORM_ARI_APP": s.ari_app,
-        "KONFORM_DIALER_AGENTS": AGENTS,
-        "KONFORM_DIALER_COMPANY": "Demo Energie GmbH",
-        "KONFORM_DIALER_CONSENT_WAIT": "1",
-        "KONFORM_DIALER_OPTOUT_WAIT": "1",
-        "KONFORM_DIALER_WRAP_UP": "1",
-        "KONFORM_DIALER_RECORDINGS_DIR": str(folder / "recordings"),
-        "KONFORM_DIALER_ASTERISK_RECORDINGS_DIR": str(
-            sandbox.host_path("/var/spool/konform/pbx/recording")
-        ),
-    }
+    env = serve_env(sandbox, folder, AGENTS, consent_wait="1", optout_wait="1", wrap_up="1")
     db = folder / "konform-demo.db"
     return subprocess.Popen(
         [sys.executable, "-m", "konform.cli.main", "--db", str(db), "serve",

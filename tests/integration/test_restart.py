@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -26,11 +25,11 @@ from konform.store.database import open_store
 from konform_sandbox.demo import CAMPAIGN, DEMO_CLOCK, build_demo_store, sandbox_ari
 from konform_sandbox.farend import far_end_calls
 from konform_sandbox.sandbox import Sandbox
+from tests.integration.serve_env import serve_env
 
 pytestmark = pytest.mark.integration
 
 PERSON = "+49301110001"  # answers, presses 1 (recording), is bridged to an agent who talks
-REPO = Path(__file__).resolve().parents[2]
 
 # ``konform serve`` with the policy's clock set to a Tuesday morning (as the demo does), so the
 # test runs on any day and at any hour; everything else is the real command.
@@ -87,22 +86,7 @@ def test_kill_9_during_a_call_with_an_agent(sandbox: Sandbox, tmp_path: Path) ->
         campaigns.assign(store, CAMPAIGN.name, [PERSON])
     store.close()
     db = folder / "konform-demo.db"
-    s = sandbox.settings
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("KONFORM_")},
-        "PYTHONPATH": str(REPO),
-        "KONFORM_ARI_URL": sandbox.ari_url,
-        "KONFORM_ARI_USERNAME": s.ari_user,
-        "KONFORM_ARI_PASSWORD": sandbox.ari_password,
-        "KONFORM_ARI_APP": s.ari_app,
-        "KONFORM_DIALER_AGENTS": "agent1,agent2,agent3",
-        "KONFORM_DIALER_COMPANY": "Demo Energie GmbH",
-        "KONFORM_DIALER_RING_TIMEOUT": "15",
-        "KONFORM_DIALER_RECORDINGS_DIR": str(folder / "recordings"),
-        "KONFORM_DIALER_ASTERISK_RECORDINGS_DIR": str(
-            sandbox.host_path("/var/spool/konform/pbx/recording")
-        ),
-    }
+    env = serve_env(sandbox, folder, "agent1,agent2,agent3", ring_timeout="15")
     calls_before = len(far_end_calls(sandbox).get(PERSON, []))
 
     first = serve(folder, env, DEMO_CLOCK.isoformat(), "--interval", "3600")
