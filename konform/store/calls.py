@@ -108,13 +108,12 @@ def _refuse(
     reasons: tuple[Reason, ...],
     at: datetime,
 ) -> Refused:
-    codes = [r.code for r in reasons]
+    # Only permanent blocks come here (admit skips those that pass with time): done.
     attempt_id = 0
     if number.startswith("+"):
         attempt_id = attempts.start(store, campaign_id, number, at)
-        attempts.finish(store, attempt_id, "blocked", reasons=codes)
-        if not set(codes) <= TEMPORARY:
-            campaigns.mark_done(store, campaign.name, number)
+        attempts.finish(store, attempt_id, "blocked", at, reasons=[r.code for r in reasons])
+        campaigns.mark_done(store, campaign.name, number)
     return Refused(number, attempt_id, reasons)
 
 
