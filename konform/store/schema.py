@@ -196,6 +196,47 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE call_attempts ADD COLUMN abandoned INTEGER NOT NULL DEFAULT 0",
         "CREATE INDEX call_attempts_campaign_time ON call_attempts (campaign_id, started_at)",
     ),
+    (
+        # The web console's accounts: roles, argon2id hashes (never a password), the agent's
+        # phone an agent account works on, failed logins and the lockout they lead to.
+        """CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL CHECK (role IN ('agent', 'supervisor', 'admin', 'dpo')),
+            password_hash TEXT NOT NULL,
+            agent TEXT,
+            created_at TEXT NOT NULL,
+            failed_logins INTEGER NOT NULL DEFAULT 0,
+            locked_until TEXT)""",
+        # Sessions: only a hash of the cookie's token is kept, with the session's CSRF token.
+        """CREATE TABLE web_sessions (
+            token_hash BLOB PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+            csrf TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL)""",
+        # What the agent's desk shows for a campaign: on whose behalf the call is made and the
+        # script; whether the callee is asked for a rating after the talk.
+        "ALTER TABLE campaigns ADD COLUMN client TEXT",
+        "ALTER TABLE campaigns ADD COLUMN script TEXT",
+        "ALTER TABLE campaigns ADD COLUMN csat INTEGER NOT NULL DEFAULT 0",
+        # Per attempt: the callee's rating (1-5), the agent's disposition and note (personal
+        # data: erased with the number), and the AMD stage that decided (first, guard).
+        "ALTER TABLE call_attempts ADD COLUMN csat INTEGER CHECK (csat BETWEEN 1 AND 5)",
+        "ALTER TABLE call_attempts ADD COLUMN disposition TEXT",
+        "ALTER TABLE call_attempts ADD COLUMN note TEXT",
+        "ALTER TABLE call_attempts ADD COLUMN amd_stage TEXT",
+        # Requests from the console to the running engine about a live call (move the callee to
+        # the opt-out menu, hang up); the engine takes them each tick and marks them taken.
+        """CREATE TABLE call_commands (
+            id INTEGER PRIMARY KEY,
+            attempt_id INTEGER NOT NULL REFERENCES call_attempts (id),
+            command TEXT NOT NULL CHECK (command IN ('optout_menu', 'hangup')),
+            requested_by TEXT NOT NULL,
+            requested_at TEXT NOT NULL,
+            taken_at TEXT)""",
+        "CREATE INDEX call_commands_open ON call_commands (attempt_id) WHERE taken_at IS NULL",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
