@@ -6,18 +6,34 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 from konform.store import campaigns, report
 from konform.store.database import open_store
 from tests.unit.privacy_seed import NUMBER
-from tests.unit.web_seed import Console, accounts_db, audit_events, console, db
+from tests.unit.web_seed import (
+    Console,
+    accounts_db,
+    audit_events,
+    console,
+    db,
+    open_console,
+    web_config,
+)
 
 __all__ = ["accounts_db", "console", "db"]  # fixtures
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def _report(db: Path, until: datetime) -> dict[str, Any]:
@@ -207,3 +223,38 @@ async def test_metrics_parse_with_prometheus_clients_parser(console: Console, db
     assert samples[amd] == 1
     assert samples[("konform_amd_decision_seconds_bucket", (("le", "1.5"),))] == 0
     assert samples[("konform_call_setup_seconds_count", ())] == 2
+
+
+async def test_metrics_from_another_host_need_the_token(db: Path) -> None:
+    token = "c0ffee" * 6
+    config = web_config(trusted_proxies="127.0.0.1", metrics_token=token)
+    console = await open_console(db, config)
+    try:
+        client = await console.client()
+        remote = {"X-Forwarded-For": "192.0.2.7"}  # a scrape relayed from another host
+        assert (await client.get("/metrics", headers=remote)).status == 401
+        wrong = {**remote, "Authorization": "Bearer " + "x" * 36}
+        assert (await client.get("/metrics", headers=wrong)).status == 401
+        right = {**remote, "Authorization": f"Bearer {token}"}
+        assert (await client.get("/metrics", headers=right)).status == 200
+    finally:
+        await console.close()
+
+
+async def test_serve_runs_the_console_when_enabled(db: Path) -> None:
+    from konform.cli.context import Context
+    from konform.cli.serve import _start_console
+
+    config = web_config(enabled=True, port=free_port())
+    ctx = Context(config, db)
+    server = await _start_console(ctx)
+    assert server is not None
+    try:
+        async with aiohttp.ClientSession() as session:
+            url = f"http://127.0.0.1:{config.web.port}/api/me"
+            async with session.get(url) as response:
+                assert response.status == 401
+    finally:
+        await server.stop()
+        ctx.close()
+    assert await _start_console(Context(web_config(), db)) is None
