@@ -258,3 +258,21 @@ async def test_serve_runs_the_console_when_enabled(db: Path) -> None:
         await server.stop()
         ctx.close()
     assert await _start_console(Context(web_config(), db)) is None
+
+
+async def test_the_openapi_description_names_every_route(console: Console) -> None:
+    from konform_web.openapi import OPERATIONS
+
+    client = await console.client()
+    described = await (await client.get("/api/openapi.json")).json()
+    assert described["openapi"].startswith("3.")
+    shown = {(m.upper(), path) for path, ops in described["paths"].items() for m in ops}
+    routes = {
+        (r.method, r.resource.get_info().get("formatter") or r.resource.get_info().get("path"))
+        for r in console.server.app.router.routes()
+        if r.resource is not None and r.method != "HEAD"
+    }
+    api = {(m, p) for m, p in routes if p and (p.startswith("/api/") or p == "/metrics")}
+    assert shown == api == set(OPERATIONS)
+    desk = described["paths"]["/api/desk/optout"]["post"]
+    assert desk["description"] == "Roles: agent"
