@@ -329,9 +329,12 @@ async def processing_record(request: web.Request) -> web.StreamResponse:
 
 @allow(PRIVACY)
 async def export_audit(request: web.Request) -> web.StreamResponse:
+    """The audit log (GET), or one number's entries (POST ``{"number"}``: a phone number never
+    goes into a URL, where proxies and browser histories keep it)."""
     c = request.app[CONSOLE]
-    raw = request.query.get("number")
-    number = _number(c, raw) if raw else None
+    number = (
+        _number(c, (await json_body(request)).get("number")) if request.method == "POST" else None
+    )
     rows = await c.worker.run(audit.entries, c.store, number)
     key = c.store.keyer.number_key(number) if number else None
     await c.worker.run(
@@ -348,9 +351,10 @@ async def export_audit(request: web.Request) -> web.StreamResponse:
 
 @allow(PRIVACY)
 async def export_number(request: web.Request) -> web.StreamResponse:
-    """Everything stored about a number (Art. 15 GDPR), as ``konform gdpr export``."""
+    """Everything stored about a number (Art. 15 GDPR), as ``konform gdpr export``; the number in
+    the body (POST), never in a URL."""
     c = request.app[CONSOLE]
-    number = _number(c, request.query.get("number"))
+    number = _number(c, (await json_body(request)).get("number"))
     data = await c.worker.run(gdpr.export, c.store, number)
     await c.worker.run(
         audit.record,
@@ -402,5 +406,6 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/api/agents/{name}/state", set_agent_state)
     r.add_get("/api/export/processing-record", processing_record)
     r.add_get("/api/export/audit", export_audit)
-    r.add_get("/api/export/number", export_number)
+    r.add_post("/api/export/audit", export_audit)
+    r.add_post("/api/export/number", export_number)
     r.add_post("/api/erasure", erasure)

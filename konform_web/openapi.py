@@ -67,11 +67,12 @@ OPERATIONS: dict[tuple[str, str], tuple[str, tuple[str, ...], tuple[str, ...]]] 
         (),
         (),
     ),
-    ("GET", "/api/export/audit"): ("The audit log (of one number)", ("number",), ()),
-    ("GET", "/api/export/number"): (
+    ("GET", "/api/export/audit"): ("The audit log", (), ()),
+    ("POST", "/api/export/audit"): ("One number's audit entries", (), ("number",)),
+    ("POST", "/api/export/number"): (
         "Everything stored about a number (Art. 15 GDPR)",
-        ("number",),
         (),
+        ("number",),
     ),
     ("POST", "/api/erasure"): ("Erase a number's personal data (Art. 17 GDPR)", (), ("number",)),
     ("GET", "/api/openapi.json"): ("This description", (), ()),

@@ -157,21 +157,32 @@ async def test_agents_and_live_calls(console: Console) -> None:
 
 
 async def test_exports_for_dpo_and_admin_are_audited(console: Console, db: Path) -> None:
-    dpo, _csrf = await console.login("dora")
+    dpo, csrf = await console.login("dora")
     record = await (await dpo.get("/api/export/processing-record")).json()
     assert "purposes" in record
-    exported = await (await dpo.get("/api/export/number", params={"number": NUMBER})).json()
+    exported = await (
+        await dpo.post(
+            "/api/export/number", json={"number": NUMBER}, headers={"X-CSRF-Token": csrf}
+        )
+    ).json()
     assert exported["number"] == NUMBER
     assert len(exported["call_attempts"]) == 2
     admin, admin_csrf = await console.login("ada")
     rows = await (await admin.get("/api/export/audit")).json()
     assert any(r["event"] == "web_login" for r in rows)
+    own = await admin.post(
+        "/api/export/audit", json={"number": NUMBER}, headers={"X-CSRF-Token": admin_csrf}
+    )
+    entries = await own.json()  # at least the data-subject export just audited
+    assert entries
+    assert {r["number_key"] for r in entries} == {entries[0]["number_key"]}
+    assert "web_export" in {r["event"] for r in entries}
     erased = await admin.post(
         "/api/erasure", json={"number": NUMBER}, headers={"X-CSRF-Token": admin_csrf}
     )
     assert await erased.json() == {"done": True, "recordings": 0}
     whats = [e["detail"]["what"] for e in audit_events(db, "web_export")]
-    assert whats == ["processing_record", "data_subject", "audit"]
+    assert whats == ["processing_record", "data_subject", "audit", "audit"]
     assert len(audit_events(db, "erasure")) == 1
 
 
