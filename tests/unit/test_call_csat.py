@@ -121,3 +121,13 @@ def test_a_client_name_is_one_printable_line(store: Store) -> None:
         campaign_console.check_client("a\tb")
     with pytest.raises(KeyError):
         campaign_console.get(store, "nope")
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_the_rating_question_is_a_prompt_in_both_languages(lang: str) -> None:
+    folder = Path(__file__).resolve().parents[2] / "prompts" / lang
+    assert (folder / "csat.txt").read_text(encoding="utf-8").strip()
+    wav = (folder / "csat.wav").read_bytes()
+    assert wav[:4] == b"RIFF"
+    assert wav[8:12] == b"WAVE"
+    assert int.from_bytes(wav[24:28], "little") == 8000, "8 kHz like the other prompts"
