@@ -97,6 +97,7 @@ def test_ratings_after_the_talk_are_stored_per_attempt(sandbox: Sandbox, tmp_pat
     db = build(folder, people, csat=True)
     proc = serve(sandbox, folder)
     out, err = proc.communicate(timeout=300)
+    (folder / "serve.err").write_text(err)
     assert proc.returncode == 0, (out, err)
     rows = {r["number"]: r for r in attempts_of(db)}
     assert sorted(rows) == sorted(people), "each person called once"
@@ -104,7 +105,7 @@ def test_ratings_after_the_talk_are_stored_per_attempt(sandbox: Sandbox, tmp_pat
         assert r["outcome"] == "human", r
         assert r["bridged_at"] is not None, r
         assert r["abandoned"] == 0, r
-    assert rows[four[0]]["csat"] == 4
+    assert rows[four[0]]["csat"] == 4, (rows, err)
     assert rows[two[0]]["csat"] == 2
     assert rows[skip[0]]["csat"] is None, "another key skips the rating"
     ends = far_end_ends(sandbox)
