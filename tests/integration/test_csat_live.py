@@ -97,7 +97,6 @@ def test_ratings_after_the_talk_are_stored_per_attempt(sandbox: Sandbox, tmp_pat
     db = build(folder, people, csat=True)
     proc = serve(sandbox, folder)
     out, err = proc.communicate(timeout=300)
-    (folder / "serve.err").write_text(err)
     assert proc.returncode == 0, (out, err)
     rows = {r["number"]: r for r in attempts_of(db)}
     assert sorted(rows) == sorted(people), "each person called once"
