@@ -146,8 +146,8 @@ def _record(store: Store, call: Attempt, event: str, **detail: Any) -> None:
 
 def rate(store: Store, call: Attempt, rating: int) -> None:
     """The callee's rating of the call (one key, 1-5), on the attempt. Not audited: the audit
-    log keeps decisions, consents, opt-outs and erasures, and a rating is none of them; kept on
-    the attempt, it goes with the attempt's other personal data."""
+    log keeps decisions, consents, opt-outs and erasures, and a rating is none of them. An
+    erasure leaves it on the attempt like the outcome, beside the number's keyed hash only."""
     if isinstance(rating, bool) or rating not in range(1, 6):
         raise ValueError(f"rating {rating!r} must be 1 to 5")
     store.conn.execute("UPDATE call_attempts SET csat = ? WHERE id = ?", (rating, call.attempt_id))
