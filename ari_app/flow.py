@@ -25,7 +25,9 @@ make a call compliant live here and only here:
 - a console command (:class:`ConsoleCommand`) moves a person into the opt-out menu
   (``optout_menu``; while talking, the agent's leg is hung up first) or ends the call with a
   goodbye (``hangup``); it is ignored while nobody is known to be a person (ringing, AMD
-  listening), while a consent or opt-out is being committed, and once the call is leaving.
+  listening), while the person must hear who calls (the identification, and the information
+  message of an abandoned call), while a consent or opt-out is being committed, and once the
+  call is leaving.
 
 How far the call got (:attr:`CallFlow.reached`) is for the shell to write to the attempt as it
 changes, so that a restart after a crash knows whether a person may have been reached.
@@ -288,6 +290,13 @@ _BEFORE_BRIDGE = (
     "identifying", "asking_consent", "awaiting_consent", "saving_consent", "connecting",
 )  # fmt: skip
 """States in which an agent is requested (rung, or answered and waiting) but not bridged."""
+
+_NO_CONSOLE = (
+    "dialing", "detecting", "identifying", "no_agent", "saving_consent", "opting_out", "leaving",
+    "done",
+)  # fmt: skip
+"""States in which a console command means nothing: not known to be a person yet; who calls
+and the callback number being said (never cut short); a commit in flight; already leaving."""
 
 
 @dataclass(frozen=True)
@@ -593,8 +602,8 @@ class CallFlow:
     # --- console commands ----------------------------------------------------------------------
     def _console(self, event: ConsoleCommand) -> list[Command]:
         """Into the opt-out menu, or a goodbye and the end of the call, from where the call is."""
-        if self.state in ("dialing", "detecting", "saving_consent", "opting_out", "leaving"):
-            return []  # not known to be a person yet; a commit in flight; already leaving
+        if self.state in _NO_CONSOLE:
+            return []
         if event.command == "optout_menu" and self.state in ("optout_menu", "optout_waiting"):
             return []
         commands: list[Command] = []

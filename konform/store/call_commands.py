@@ -79,9 +79,10 @@ def request(
 
 
 def take_open(store: Store, live: Collection[int], at: datetime | None = None) -> list[CallCommand]:
-    """The open requests for the attempts in ``live`` (the calls this engine runs), oldest
-    first, marked taken and audited (``call_command_taken``, delivered); open requests of calls
-    that are over are marked taken too (audited, not delivered) and not returned."""
+    """The open requests for the attempts in ``live`` (the calls this engine runs) that have no
+    outcome yet, oldest first, marked taken and audited (``call_command_taken``, delivered);
+    open requests of calls that are over are marked taken too (audited, not delivered) and not
+    returned."""
     now = at or datetime.now(UTC)
     live_ids = set(live)
     taken: list[CallCommand] = []
@@ -94,7 +95,7 @@ def take_open(store: Store, live: Collection[int], at: datetime | None = None) -
             " WHERE k.taken_at IS NULL ORDER BY k.id"
         ).fetchall()
         for ident, attempt_id, command, by, requested_at, outcome, key, campaign in rows:
-            delivered = attempt_id in live_ids
+            delivered = attempt_id in live_ids and outcome is None
             if not delivered and outcome is None:
                 continue  # a live call of another engine (or not placed yet)
             conn.execute(

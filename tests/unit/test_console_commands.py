@@ -97,12 +97,16 @@ def test_take_open_takes_each_command_once_for_live_calls_only(store: Store) -> 
     assert [(e["id"], e["delivered"]) for e in entries] == [(first, True), (second, True)]
 
 
-def test_a_command_for_a_call_that_is_over_is_taken_without_effect(store: Store) -> None:
+@pytest.mark.parametrize("still_live", [False, True])
+def test_a_command_for_a_call_that_is_over_is_taken_without_effect(
+    store: Store, still_live: bool
+) -> None:
+    """Over: its outcome is written (the engine may not have forgotten the call yet)."""
     attempt = open_attempt(store)
     ident = call_commands.request(store, attempt, "optout_menu", "agent1")
     with store.transaction():
         attempts.finish(store, attempt, "human", TUESDAY)
-    assert call_commands.take_open(store, []) == []
+    assert call_commands.take_open(store, [attempt] if still_live else []) == []
     assert read(store, "SELECT taken_at IS NOT NULL FROM call_commands") == [(1,)]
     [entry] = audit_of(store, "call_command_taken")
     assert entry["id"] == ident

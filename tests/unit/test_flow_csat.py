@@ -32,7 +32,7 @@ from ari_app.flow import (
     StopRecording,
     TimerFired,
 )
-from tests.unit.test_flow import SETTINGS, kinds, last_play, to_consent_question
+from tests.unit.test_flow import SETTINGS, answered_human, kinds, last_play, to_consent_question
 
 RATED = replace(SETTINGS, csat=True, csat_wait_s=4.0)
 
@@ -278,3 +278,19 @@ def test_console_hangup_while_connecting_is_not_abandoned() -> None:
     assert StopRecording() not in commands
     assert flow.handle(TimerFired("agent_hold")) == []
     assert not flow.abandoned
+
+
+@pytest.mark.parametrize("command", ["optout_menu", "hangup"])
+def test_console_never_cuts_short_who_calls(command: str) -> None:
+    """The identification, and an abandoned call's information message, are always heard."""
+    flow = CallFlow(SETTINGS)
+    identification = answered_human(flow)
+    assert flow.handle(ConsoleCommand(command)) == []  # type: ignore[arg-type]
+    assert flow.state == "identifying"
+    flow.handle(PlaybackFinished(identification.token))
+    flow.handle(Dtmf("2"))
+    sorry = last_play(flow.handle(TimerFired("agent_hold")))
+    assert flow.handle(ConsoleCommand(command)) == []  # type: ignore[arg-type]
+    assert str(flow.state) == "no_agent"  # (mypy narrowed it to the state above)
+    menu = last_play(flow.handle(PlaybackFinished(sorry.token)))
+    assert menu.media == ("sound:konform/optout",)
