@@ -116,13 +116,22 @@ def test_a_command_for_a_call_that_is_over_is_taken_without_effect(
 
 # --- the engine and the call shell ----------------------------------------------------------------
 def console_during_talk(
-    store: Store, tmp_path: Path, command: str, monkeypatch: pytest.MonkeyPatch
+    store: Store,
+    tmp_path: Path,
+    command: str,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    recorded: bool = False,
 ) -> tuple[FakeAri, Engine]:
-    """One person, bridged to an agent who would talk for ten minutes; once bridged, the
-    console asks for ``command`` on the call (as the web server would, through the store)."""
+    """One person (who says yes to recording if ``recorded``), bridged to an agent who would
+    talk for ten minutes; once bridged, the console asks for ``command`` on the call (as the
+    web server would, through the store)."""
     monkeypatch.setattr(engine_module, "COMMANDS_POLL_S", 0.05)
     consenting(store, PEOPLE[:1])
-    ari = FakeAri(online={"agent1"}, press9={PEOPLE[0]}, talk_s=600)
+    keys = {"sound:konform/optout": "9"}
+    if recorded:
+        keys["sound:konform/consent"] = "1"
+    ari = FakeAri(online={"agent1"}, keys={PEOPLE[0]: keys}, talk_s=600, spool=tmp_path / "spool")
 
     async def ask(engine: Engine, dialer: Dialer) -> None:
         await until(lambda: bool(ari.asked("POST", "/addChannel")))
@@ -186,3 +195,23 @@ def test_an_engine_with_no_live_call_takes_commands_of_calls_that_are_over(
 
     asyncio.run(main())
     assert read(store, "SELECT taken_at IS NOT NULL FROM call_commands") == [(1,)]
+
+
+def test_the_console_stops_the_recording_and_hangs_up_the_agent_before_the_menu(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ari, _ = console_during_talk(store, tmp_path, "optout_menu", monkeypatch, recorded=True)
+    (call_id,) = ari.number_of
+    order = [(m, p) for m, p, _ in ari.requests]
+    menu = next(
+        i for i, (m, p, a) in enumerate(ari.requests)
+        if p.endswith("/play") and a["media"] == ["sound:konform/optout"]
+    )  # fmt: skip
+    stop = next(i for i, (m, p) in enumerate(order) if p.startswith("/recordings/live/"))
+    agent = order.index(("DELETE", f"/channels/{call_id}-agent"))
+    left = order.index(("POST", f"/bridges/{call_id}-talk/removeChannel"))
+    assert stop < agent < left < menu
+    assert read(store, "SELECT count(*) FROM recordings") == [(0,)], "erased with the opt-out"
+    key = store.keyer.number_key(PEOPLE[0])
+    assert read(store, "SELECT count(*) FROM dnc_internal WHERE key = ?", key) == [(1,)]
+    assert ari.leftovers() == []
