@@ -40,6 +40,7 @@ from ari_app.flow import (
     CancelAgentRequest,
     Command,
     ConsentPersisted,
+    ConsoleCommand,
     Dtmf,
     Event,
     Finished,
@@ -54,6 +55,7 @@ from ari_app.flow import (
     Play,
     PlaybackFinished,
     RequestAgent,
+    SaveCsat,
     StartAmd,
     StartRecording,
     StartTimer,
@@ -69,6 +71,7 @@ from konform.numbers import masked
 from konform.outcomes import CallState
 from konform.policy import Campaign
 from konform.store import recordings
+from konform.store.call_commands import CommandName
 from konform.store.calls import Attempt, CallWrites
 
 __all__ = ["CallObserver", "CallResult", "OutboundCall", "Tap", "TapFactory", "describe_error"]
@@ -242,6 +245,12 @@ class OutboundCall:
             elif self._agent_bridged or self._agent_waiting:
                 self._agent_waiting = False
                 self.queue.put_nowait(AgentGone())
+
+    def console(self, command: CommandName) -> None:
+        """A console command for this call (the engine took it from the store): the flow says
+        what it means where the call is."""
+        logger.info("call %s: console command %s", self.call_id, command)
+        self.queue.put_nowait(ConsoleCommand(command))
 
     def _amd_decided(self, decision: AmdDecision) -> None:
         self.queue.put_nowait(AmdDecided(decision.label, decision.at_ms, decision.reason))
@@ -478,6 +487,10 @@ class OutboundCall:
         await self._quiet(self.ari.delete(f"/channels/{self.call_id}"))
         self._callee_up = False
 
+    async def _save_csat(self, command: SaveCsat) -> None:
+        self.writes.rate(self.call, command.rating)  # queued in order before the outcome
+        logger.info("call %s: rated %d", self.call_id, command.rating)
+
     async def _finish(self, finished: Finished) -> None:
         if self._recording is not None:
             await self._wait_for_recording()
@@ -595,6 +608,7 @@ _HANDLERS: dict[type[Command], _Handler] = {
     MarkAbandoned: OutboundCall._mark_abandoned,
     OptOut: OutboundCall._opt_out,
     Hangup: OutboundCall._hangup,
+    SaveCsat: OutboundCall._save_csat,
     Finished: OutboundCall._finish,
 }
 """Each command of the flow and the method that carries it out."""

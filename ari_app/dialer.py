@@ -279,6 +279,7 @@ class Dialer:
             consent_wait_s=cfg.consent_wait,
             agent_hold_s=cfg.agent_hold,
             optout_wait_s=cfg.optout_wait,
+            csat=admitted.asks_rating,
         )
         return OutboundCall(
             call=admitted,

@@ -40,7 +40,7 @@ from konform.engine.hours import Callee, local_zone, next_allowed, parse_clock
 from konform.engine.pacing import PERSON, RINGING, Pacer, PacingConfig
 from konform.engine.scheduler import CampaignSpec, Claim, Contact, Scheduler
 from konform.policy import DEFAULT_RETRY_AFTER, Campaign
-from konform.store import agent_states, engine_store
+from konform.store import agent_states, call_commands, engine_store
 from konform.store.calls import Attempt
 from konform.store.engine_store import CampaignRun, ContactRow
 
@@ -54,6 +54,7 @@ NO_ANSWER_REST_S = 30.0  # an agent whose phone rang out is given no call for th
 TEMPORARY_RETRY_S = 300.0  # the gate refused for now although the scheduler thought it due
 DEVICE_POLL_S = 5.0
 STORE_POLL_S = 2.0
+COMMANDS_POLL_S = 1.0  # console commands for live calls (konform.store.call_commands)
 
 _OPERATOR = {"ready": AgentState.READY, "paused": AgentState.PAUSED}
 
@@ -214,6 +215,7 @@ class Engine:
         mono = time.monotonic()
         jobs: tuple[tuple[str, float, Callable[[], Coroutine[Any, Any, None]]], ...] = (
             ("store", STORE_POLL_S, self._read_store),
+            ("commands", COMMANDS_POLL_S, self._take_commands),
             ("devices", DEVICE_POLL_S, self._poll_devices),
             ("renew", LEASE_S / 3, self._renew),
             ("reconcile", LEASE_S, self._reconcile),
@@ -235,6 +237,17 @@ class Engine:
         reconciled = await dialer.worker.run(engine_store.reconcile, dialer.store, self.wall())
         if reconciled:
             logger.warning("reconciled %d claims whose lease had expired", reconciled)
+
+    async def _take_commands(self) -> None:
+        """The console's open commands for the live calls, taken (audited) and handed to each
+        call; those of calls that are over are taken without effect."""
+        calls = {live.attempt: call for call, live in self.live.items() if live.attempt}
+        dialer = self.dialer
+        taken = await dialer.worker.run(call_commands.take_open, dialer.store, list(calls))
+        for command in taken:
+            call = dialer.calls.get(calls[command.attempt_id])
+            if call is not None:
+                call.console(command.command)
 
     async def _reload(self) -> None:
         if not self.options.once:

@@ -16,9 +16,18 @@ make a call compliant live here and only here:
   *abandoned* (Ofcom persistent-misuse policy: an information message within 2 s), the agent
   request is cancelled, and the person hears the company and callback number again, then the
   opt-out menu: never a silent call;
-- after the agent hangs up the callee gets the opt-out menu; "9" is committed
-  (:class:`OptOut` → :class:`OptOutCommitted`) before the confirmation plays; a commit that
-  has not landed (:class:`OptOutPending`) gets a goodbye, never a false confirmation.
+- after the agent hangs up, a campaign that asks for ratings (``FlowSettings.csat``) asks the
+  callee to rate the call with one key 1-5 (:class:`SaveCsat`); any other key or
+  ``csat_wait_s`` of silence skips it; then, and in every other campaign at once, comes the
+  opt-out menu; "9" is committed (:class:`OptOut` → :class:`OptOutCommitted`) before the
+  confirmation plays; a commit that has not landed (:class:`OptOutPending`) gets a goodbye,
+  never a false confirmation;
+- a console command (:class:`ConsoleCommand`) moves a person into the opt-out menu
+  (``optout_menu``; while talking, the agent's leg is hung up first) or ends the call with a
+  goodbye (``hangup``); it is ignored while nobody is known to be a person (ringing, AMD
+  listening), while the person must hear who calls (the identification, and the information
+  message of an abandoned call), while a consent or opt-out is being committed, and once the
+  call is leaving.
 
 How far the call got (:attr:`CallFlow.reached`) is for the shell to write to the attempt as it
 changes, so that a restart after a crash knows whether a person may have been reached.
@@ -42,6 +51,7 @@ __all__ = [
     "CancelAgentRequest",
     "Command",
     "ConsentPersisted",
+    "ConsoleCommand",
     "Dtmf",
     "Event",
     "Finished",
@@ -57,6 +67,7 @@ __all__ = [
     "Play",
     "PlaybackFinished",
     "RequestAgent",
+    "SaveCsat",
     "StartAmd",
     "StartRecording",
     "StartTimer",
@@ -127,6 +138,14 @@ class CalleeGone:
     cause: int = 16
 
 
+@dataclass(frozen=True)
+class ConsoleCommand:
+    """An operator's request from the console for this live call (taken by the engine from
+    :mod:`konform.store.call_commands`): ``optout_menu`` or ``hangup``."""
+
+    command: Literal["optout_menu", "hangup"]
+
+
 Event = (
     Answered
     | AmdDecided
@@ -139,6 +158,7 @@ Event = (
     | OptOutCommitted
     | OptOutPending
     | CalleeGone
+    | ConsoleCommand
 )
 
 
@@ -226,6 +246,13 @@ class Hangup:
 
 
 @dataclass(frozen=True)
+class SaveCsat:
+    """The callee rated the call (1-5): the shell stores it on the attempt."""
+
+    rating: int
+
+
+@dataclass(frozen=True)
 class Finished:
     outcome: CallOutcome
     detail: dict[str, object] = field(default_factory=dict)
@@ -248,13 +275,14 @@ Command = (
     | MarkAbandoned
     | OptOut
     | Hangup
+    | SaveCsat
     | Finished
 )
 
 State = Literal[
     "dialing", "detecting", "identifying", "asking_consent", "awaiting_consent",
-    "saving_consent", "connecting", "no_agent", "talking", "optout_menu", "optout_waiting",
-    "opting_out", "leaving", "done",
+    "saving_consent", "connecting", "no_agent", "talking", "csat_asking", "csat_waiting",
+    "optout_menu", "optout_waiting", "opting_out", "leaving", "done",
 ]  # fmt: skip
 
 
@@ -262,6 +290,13 @@ _BEFORE_BRIDGE = (
     "identifying", "asking_consent", "awaiting_consent", "saving_consent", "connecting",
 )  # fmt: skip
 """States in which an agent is requested (rung, or answered and waiting) but not bridged."""
+
+_NO_CONSOLE = (
+    "dialing", "detecting", "identifying", "no_agent", "saving_consent", "opting_out", "leaving",
+    "done",
+)  # fmt: skip
+"""States in which a console command means nothing: not known to be a person yet; who calls
+and the callback number being said (never cut short); a commit in flight; already leaving."""
 
 
 @dataclass(frozen=True)
@@ -275,6 +310,10 @@ class FlowSettings:
     optout_wait_s: float = 5.0
     amd_deadline_s: float = 6.0
     """Wall-clock guard: no decision by then (no audio arrived) means human."""
+    csat: bool = False
+    """Ask the callee to rate the call (one key 1-5) after the agent hangs up."""
+    csat_wait_s: float = 5.0
+    """How long the rating question waits for a key after it has played."""
 
 
 def outcome_for_cause(cause: int) -> CallOutcome:
@@ -303,6 +342,8 @@ class CallFlow:
         self.amd: AmdDecided | None = None
         self.reached: CallState = "ringing"
         self.recording = False
+        self.csat: int | None = None
+        """The callee's rating of the call, once given."""
         self._token = 0
         self._playing: int | None = None
 
@@ -403,6 +444,8 @@ class CallFlow:
             return []
         if isinstance(event, CalleeGone):
             return self._callee_gone(event)
+        if isinstance(event, ConsoleCommand):
+            return self._console(event)
         if isinstance(event, PlaybackFinished):
             if event.token != self._playing:
                 return []  # a playback we stopped or replaced
@@ -523,8 +566,59 @@ class CallFlow:
             if self.recording:
                 commands.append(StopRecording())
                 self.recording = False
-            return [*commands, LeaveBridge(), *self._optout_menu()]
+            return [*commands, LeaveBridge(), *self._after_talk()]
         return []
+
+    # --- the rating after the talk (FlowSettings.csat) -----------------------------------------
+    def _after_talk(self) -> list[Command]:
+        if not self.settings.csat:
+            return self._optout_menu()
+        self.state = "csat_asking"
+        return [self._play("sound:konform/csat")]
+
+    def _rated(self, digit: str) -> list[Command]:
+        """A key during the rating question: 1-5 is the rating, any other skips it."""
+        commands = self._stop_playback()
+        if digit in ("1", "2", "3", "4", "5"):
+            self.csat = int(digit)
+            commands.append(SaveCsat(self.csat))
+        return [*commands, *self._optout_menu()]
+
+    def _on_csat_asking(self, event: Event) -> list[Command]:
+        if isinstance(event, Dtmf):
+            return self._rated(event.digit)
+        if isinstance(event, PlaybackFinished):
+            self.state = "csat_waiting"
+            return [StartTimer("csat_wait", self.settings.csat_wait_s)]
+        return []
+
+    def _on_csat_waiting(self, event: Event) -> list[Command]:
+        if isinstance(event, Dtmf):
+            return self._rated(event.digit)
+        if isinstance(event, TimerFired) and event.name == "csat_wait":
+            return self._optout_menu()  # silence: no rating
+        return []
+
+    # --- console commands ----------------------------------------------------------------------
+    def _console(self, event: ConsoleCommand) -> list[Command]:
+        """Into the opt-out menu, or a goodbye and the end of the call, from where the call is."""
+        if self.state in _NO_CONSOLE:
+            return []
+        if event.command == "optout_menu" and self.state in ("optout_menu", "optout_waiting"):
+            return []
+        commands: list[Command] = []
+        if self.state == "talking":
+            if self.recording:
+                commands.append(StopRecording())
+                self.recording = False
+            commands += [HangupAgent(), LeaveBridge()]
+        elif self.state in _BEFORE_BRIDGE and self.agent_requested:
+            self.agent_ready = None
+            commands.append(CancelAgentRequest())
+        commands += self._stop_playback()
+        if event.command == "optout_menu":
+            return [*commands, *self._optout_menu()]
+        return [*commands, *self._leave("sound:konform/goodbye")]
 
     def _on_optout_menu(self, event: Event) -> list[Command]:
         if isinstance(event, Dtmf):

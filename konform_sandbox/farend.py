@@ -19,11 +19,13 @@ from konform_sandbox.sandbox import Sandbox
 
 __all__ = [
     "RANGES",
+    "RATER",
     "FarEndCall",
     "FarEndEnd",
     "far_end_calls",
     "far_end_ends",
     "range_numbers",
+    "rater_numbers",
     "voiced_seconds",
 ]
 
@@ -38,6 +40,21 @@ RANGES: dict[RangeKind, str] = {
 }
 """The prefixes of the paced-call ranges (``dialplan/farend/extensions.conf``): prefix, then R
 (seconds the line rings before it answers), then three digits of the callee's own."""
+
+
+RATER = "+4930448"
+"""People who press one key again and again from 22 s after the answer: prefix, then K (the
+key: 1-5 a rating after the talk, 9 the opt-out in the menu, another digit a skip), then three
+digits of the callee's own."""
+
+
+def rater_numbers(key: str, count: int, first: int = 0) -> list[str]:
+    """``count`` distinct numbers of people who press ``key`` (one digit) after the talk."""
+    if len(key) != 1 or not key.isdigit():
+        raise ValueError("key must be one digit")
+    if first < 0 or count < 0 or first + count > 1000:
+        raise ValueError("a key has 1000 numbers")
+    return [f"{RATER}{key}{i:03d}" for i in range(first, first + count)]
 
 
 def range_numbers(kind: RangeKind, count: int, ring_s: int = 0, first: int = 0) -> list[str]:

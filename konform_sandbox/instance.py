@@ -37,7 +37,10 @@ def dialplan_dir() -> Path:
 
 
 def prompts_dir() -> Path:
-    """konform's prompts, one folder per language."""
+    """konform's prompts, one folder per language (``$KONFORM_PROMPTS_DIR`` overrides)."""
+    explicit = os.environ.get("KONFORM_PROMPTS_DIR")
+    if explicit:
+        return Path(explicit)
     return _data_dir("prompts")
 
 

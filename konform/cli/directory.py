@@ -1,4 +1,5 @@
-"""``konform callerid …`` and ``konform campaign …``: owned numbers, campaigns and their pacing."""
+"""``konform callerid …`` and ``konform campaign …``: owned numbers, campaigns, their pacing
+and what the console shows of them (client, script, the callee's rating question)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ import argparse
 import json
 import sqlite3
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from konform.calling_time import LEGAL_WINDOW, CallingWindow, parse_window
 from konform.cli.context import Context, UserError
 from konform.jurisdictions import DEFAULT, PROFILES, Profile, profile
 from konform.policy import DEFAULT_RETRY_AFTER, Campaign
-from konform.store import callerids, campaigns
+from konform.store import callerids, campaign_console, campaigns
 from konform.store.attempts import OUTCOMES
 
 __all__ = ["register"]
@@ -60,6 +62,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         + ")",
     )
     _pacing_arguments(p, defaults=True)
+    _console_arguments(p)
     p.set_defaults(handler=campaign_add)
 
     p = camp_cmd.add_parser(
@@ -72,6 +75,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--max-attempts", type=int, help="calls per number")
     p.add_argument("--retry", help="spacing after outcomes, e.g. 'busy=15m,no_answer=2h'")
     _pacing_arguments(p, defaults=False)
+    _console_arguments(p)
     p.set_defaults(handler=campaign_set)
     p = camp_cmd.add_parser("pause", help="stop new calls of a campaign (calls in progress go on)")
     p.add_argument("name")
@@ -86,6 +90,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         " spacing, jurisdiction, pacing, ratio, abandon target, weight, paused or active.",
     )
     p.set_defaults(handler=campaign_list)
+    p = camp_cmd.add_parser(
+        "show",
+        help="show one campaign with its client, script and rating question",
+        description="One 'field: value' line per setting; the script's points numbered.",
+    )
+    p.add_argument("name")
+    p.set_defaults(handler=campaign_show)
 
 
 def _pacing_arguments(p: argparse.ArgumentParser, *, defaults: bool) -> None:
@@ -128,6 +139,64 @@ def _pacing_arguments(p: argparse.ArgumentParser, *, defaults: bool) -> None:
         " more than 0" + shown(d.weight),
         **default(d.weight),
     )
+
+
+def _console_arguments(p: argparse.ArgumentParser) -> None:
+    """--csat, --client, --script (unchanged unless given; a new campaign: off, none, none)."""
+    p.add_argument(
+        "--csat",
+        metavar="on|off",
+        help="after the agent hangs up, ask the callee to rate the call from 1 to 5 with one key"
+        " (skippable), before the opt-out menu (default off)",
+    )
+    p.add_argument(
+        "--client",
+        metavar="NAME",
+        help="on whose behalf the campaign calls (shown on the agent's desk; '' removes it)",
+    )
+    p.add_argument(
+        "--script",
+        metavar="FILE",
+        help="the agents' script: a UTF-8 text file, one point per line (the desk's checklist)",
+    )
+
+
+def _console_changes(args: argparse.Namespace) -> dict[str, Any]:
+    """The console settings given on the command line, checked (UserError), none written."""
+    changes: dict[str, Any] = {}
+    if args.csat is not None:
+        if args.csat not in ("on", "off"):
+            raise UserError(f"--csat {args.csat!r} must be on or off")
+        changes["csat"] = args.csat == "on"
+    if args.client is not None:
+        try:
+            campaign_console.check_client(args.client)
+        except ValueError as exc:
+            raise UserError(f"--client: {exc}") from None
+        changes["client"] = args.client
+    if args.script is not None:
+        path = Path(args.script)
+        try:
+            text = path.read_text(encoding="utf-8")
+            changes["script"] = campaign_console.parse_script(text)
+        except OSError as exc:
+            raise UserError(f"--script {path}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise UserError(f"--script {path}: not UTF-8 text") from None
+        except ValueError as exc:
+            raise UserError(f"--script {path}: {exc}") from None
+    return changes
+
+
+def _console_text(changes: dict[str, Any]) -> list[str]:
+    shown = []
+    if "client" in changes:
+        shown.append(f"client {changes['client'].strip() or '(none)'}")
+    if "script" in changes:
+        shown.append(f"script of {len(changes['script'])} points")
+    if "csat" in changes:
+        shown.append(f"rating question {'on' if changes['csat'] else 'off'}")
+    return shown
 
 
 def callerid_add(args: argparse.Namespace, ctx: Context) -> int:
@@ -180,6 +249,7 @@ def campaign_add(args: argparse.Namespace, ctx: Context) -> int:
         jurisdiction=law.code,
     )
     pacing = campaigns.CampaignSettings(args.pacing, args.ratio, args.abandon_target, args.weight)
+    console = _console_changes(args)  # checked before anything is written
     try:
         campaigns.check_settings(pacing)
         campaigns.add(ctx.store, campaign, pacing)
@@ -187,10 +257,12 @@ def campaign_add(args: argparse.Namespace, ctx: Context) -> int:
         raise UserError(str(exc)) from None
     except sqlite3.IntegrityError:
         raise UserError(f"a campaign named {args.name!r} exists already") from None
+    if console:
+        campaign_console.change(ctx.store, args.name, **console)
     ctx.out(
         f"campaign {args.name} added: caller ID {number}, purpose {campaign.purpose},"
         f" window {window}, {args.max_attempts} attempts, jurisdiction {law.code},"
-        f" {_pacing_text(pacing)}"
+        f" {_pacing_text(pacing)}" + "".join(f", {t}" for t in _console_text(console))
     )
     return 0
 
@@ -225,10 +297,11 @@ def _campaign_named(ctx: Context, name: str) -> Campaign:
 def campaign_set(args: argparse.Namespace, ctx: Context) -> int:
     campaign = _campaign_named(ctx, args.name)
     given = ("window", "max_attempts", "retry", "pacing", "ratio", "abandon_target", "weight")
-    if all(getattr(args, k) is None for k in given):
+    console = _console_changes(args)
+    if all(getattr(args, k) is None for k in given) and not console:
         raise UserError(
             "nothing to change: give --window, --max-attempts, --retry, --pacing,"
-            " --ratio, --abandon-target or --weight"
+            " --ratio, --abandon-target, --weight, --csat, --client or --script"
         )
     window = None if args.window is None else _window(args.window, profile(campaign.jurisdiction))
     retry = None if args.retry is None else parse_retry(args.retry)
@@ -246,6 +319,8 @@ def campaign_set(args: argparse.Namespace, ctx: Context) -> int:
         )
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    if console:  # checked above; written once the other changes are
+        changed.update(campaign_console.change(ctx.store, args.name, **console))
     if not changed:
         ctx.out(f"campaign {args.name} unchanged")
         return 0
@@ -264,9 +339,18 @@ def _changes(changed: dict[str, tuple[object, object]]) -> list[str]:
                 for o, m in sorted(new.items())
                 if old.get(o) != m
             ]
+        elif key == "script":  # many lines: the number of points
+            points = [len(str(v).split("\n")) if v else 0 for v in (before, after)]
+            shown.append(f"script {points[0]} -> {points[1]} points")
+        elif key == "csat":
+            shown.append(f"rating question {_on(before)} -> {_on(after)}")
         else:
             shown.append(f"{key} {before} -> {after}")
     return shown
+
+
+def _on(value: object) -> str:
+    return "on" if value else "off"
 
 
 def campaign_pause(args: argparse.Namespace, ctx: Context) -> int:
@@ -327,4 +411,29 @@ def campaign_list(args: argparse.Namespace, ctx: Context) -> int:
             f"\t{c.jurisdiction}\t{p.pacing}\t{p.ratio:g}\t{p.abandon_target:g}\t{p.weight:g}"
             f"\t{'paused' if p.paused else 'active'}"
         )
+    return 0
+
+
+def campaign_show(args: argparse.Namespace, ctx: Context) -> int:
+    c = _campaign_named(ctx, args.name)
+    p = campaigns.settings(ctx.store, args.name)
+    console = campaign_console.get(ctx.store, args.name)
+    retry = ",".join(f"{k}={_span(v)}" for k, v in sorted(c.retry_after.items()) if v)
+    for field, value in (
+        ("name", c.name),
+        ("caller ID", c.caller_id),
+        ("purpose", c.purpose),
+        ("window", c.window),
+        ("max attempts", c.max_attempts),
+        ("retry", retry),
+        ("jurisdiction", c.jurisdiction),
+        ("pacing", _pacing_text(p)),
+        ("state", "paused" if p.paused else "active"),
+        ("client", console.client or "-"),
+        ("rating question", _on(console.csat)),
+        ("script", f"{len(console.script)} points" if console.script else "-"),
+    ):
+        ctx.out(f"{field}: {value}")
+    for number, point in enumerate(console.script, start=1):
+        ctx.out(f"  {number}. {point}")
     return 0

@@ -2,10 +2,11 @@
 
 Everything a call writes goes through :class:`CallWrites`: its admission (the verdict audited
 and the attempt opened, or the block written), how far it got, the callee's recording consent,
-the recording's start and its file, and its outcome. Each is a function of this module run in
-the group commit on the store's worker thread, so no call waits on the event loop for SQLite
-and no write is visible before it is committed. The opt-out goes through
-:class:`~konform.store.objection.OptOuts`: its own transaction, retried until it lands.
+the recording's start and its file, the callee's rating of the call, and its outcome. Each is
+a function of this module run in the group commit on the store's worker thread, so no call
+waits on the event loop for SQLite and no write is visible before it is committed. The opt-out
+goes through :class:`~konform.store.objection.OptOuts`: its own transaction, retried until it
+lands.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from konform.numbers import masked
 from konform.outcomes import CallOutcome, CallState
 from konform.policy import Campaign
 from konform.reasons import TEMPORARY, Reason
-from konform.store import attempts, audit, campaigns, engine_store, recordings
+from konform.store import attempts, audit, campaign_console, campaigns, engine_store, recordings
 from konform.store.database import Store
 from konform.store.group_commit import GroupCommit
 from konform.store.objection import OptOuts
@@ -38,6 +39,7 @@ __all__ = [
     "consent_given",
     "finish",
     "keep_recording",
+    "rate",
     "recording_started",
 ]
 
@@ -55,6 +57,8 @@ class Attempt:
     number: str
     attempt_id: int
     call_id: str
+    asks_rating: bool = False
+    """The campaign asks the callee to rate the call after the talk (its setting at admission)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +101,8 @@ def admit(
     if number is None or reasons:
         return _refuse(store, campaign, campaign_id, number or raw_number, reasons, at)
     attempt_id = attempts.start(store, campaign_id, number, at, channel_id=call_id, state="ringing")
-    return Attempt(campaign.name, number, attempt_id, call_id)
+    rating = campaign_console.asks_rating(store, campaign_id)
+    return Attempt(campaign.name, number, attempt_id, call_id, rating)
 
 
 def _refuse(
@@ -137,6 +142,15 @@ def _record(store: Store, call: Attempt, event: str, **detail: Any) -> None:
         call=call.call_id,
         **detail,
     )
+
+
+def rate(store: Store, call: Attempt, rating: int) -> None:
+    """The callee's rating of the call (one key, 1-5), on the attempt. Not audited: the audit
+    log keeps decisions, consents, opt-outs and erasures, and a rating is none of them. An
+    erasure leaves it on the attempt like the outcome, beside the number's keyed hash only."""
+    if isinstance(rating, bool) or rating not in range(1, 6):
+        raise ValueError(f"rating {rating!r} must be 1 to 5")
+    store.conn.execute("UPDATE call_attempts SET csat = ? WHERE id = ?", (rating, call.attempt_id))
 
 
 def keep_recording(store: Store, call: Attempt, spool: Path, folder: Path) -> str | None:
@@ -202,6 +216,12 @@ class CallWrites:
         job = self.commits.submit(
             lambda: engine_store.set_moment(store, call.attempt_id, **moments)
         )
+        job.add_done_callback(lambda done: _log_failed_state(done, call))
+
+    def rate(self, call: Attempt, rating: int) -> None:
+        """The callee's rating (:func:`rate`), queued in order like :meth:`set_state`."""
+        store = self.store
+        job = self.commits.submit(lambda: rate(store, call, rating))
         job.add_done_callback(lambda done: _log_failed_state(done, call))
 
     def set_state(self, call: Attempt, state: CallState) -> None:

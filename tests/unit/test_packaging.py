@@ -85,7 +85,11 @@ def test_installed_sandbox_finds_its_folders(wheel: Path, tmp_path: Path) -> Non
     site = tmp_path / "site"
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(site)
-    env = {k: v for k, v in os.environ.items() if k != "KONFORM_DIALPLAN_DIR"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("KONFORM_DIALPLAN_DIR", "KONFORM_PROMPTS_DIR")
+    }
     env["PYTHONPATH"] = str(site)
     done = subprocess.run(
         [sys.executable, "-c", _PROBE],
