@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from konform.store import console, report
+from konform.store import call_commands, console, report
 from konform.store.database import Store
 from konform.store.objection import opt_out
 from konform_web.app import CONSOLE, error, json_body, session_of
@@ -106,7 +106,10 @@ async def desk_optout_menu(request: web.Request) -> web.StreamResponse:
     if call.outcome is not None:
         raise error(409, "the call is over")
     by = session_of(request).user.name
-    await c.worker.run(console.queue_command, c.store, call, "optout_menu", by)
+    try:
+        await c.worker.run(call_commands.request, c.store, call.id, "optout_menu", by)
+    except ValueError:  # the call ended meanwhile
+        raise error(409, "the call is over") from None
     return web.json_response({"queued": True}, status=202)
 
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from konform.numbers import masked
 from konform.store import audit
-from konform.store.database import Store, utc_text
+from konform.store.database import Store
 
 __all__ = [
     "AMD_BUCKETS",
@@ -28,7 +27,6 @@ __all__ = [
     "counters",
     "history",
     "live_calls",
-    "queue_command",
     "wrap_up",
 ]
 
@@ -180,29 +178,6 @@ def wrap_up(store: Store, call: Attempt, disposition: str, note: str, by: str) -
             by=by,
         )
     return {"kept": kept}
-
-
-def queue_command(store: Store, call: Attempt, command: str, by: str) -> int:
-    """Ask the running engine to act on a live call (``optout_menu``, ``hangup``): a
-    ``call_commands`` row it takes at its next tick (audited). Returns the row's id."""
-    now = datetime.now(UTC)
-    with store.transaction() as conn:
-        cursor = conn.execute(
-            "INSERT INTO call_commands (attempt_id, command, requested_by, requested_at)"
-            " VALUES (?, ?, ?, ?)",
-            (call.id, command, by, utc_text(now)),
-        )
-        audit.record(
-            store,
-            "call_command",
-            at=now,
-            campaign=call.campaign,
-            key=call.number_key,
-            attempt=call.id,
-            command=command,
-            by=by,
-        )
-    return int(cursor.lastrowid or 0)
 
 
 # --- counts for /metrics ---------------------------------------------------------------------

@@ -101,7 +101,7 @@ async def test_the_opt_out_menu_is_a_request_for_the_engine(console: Console, db
             "SELECT attempt_id, command, requested_by, taken_at FROM call_commands"
         ).fetchall()
     assert rows == [(attempt, "optout_menu", "alice", None)]
-    assert len(audit_events(db, "call_command")) == 1
+    assert len(audit_events(db, "call_command_requested")) == 1
 
 
 async def test_wrap_up_stores_disposition_and_note(console: Console, db: Path) -> None:
