@@ -27,6 +27,7 @@ __all__ = [
     "PrivacyConfig",
     "RetentionConfig",
     "StoreConfig",
+    "WebConfig",
     "load_config",
     "require_secret",
 ]
@@ -128,6 +129,46 @@ class PrivacyConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """The web console (``konform web``, or inside ``konform serve`` when enabled)."""
+
+    enabled: bool = False
+    """Run the console inside ``konform serve``."""
+    host: str = "127.0.0.1"
+    """Loopback unless set; another address needs ``secure_cookies`` (HTTPS in front)."""
+    port: int = 8080
+    allowed_networks: str = ""
+    """Comma-separated networks (CIDR) logins and requests may come from; empty: any."""
+    trusted_proxies: str = ""
+    """Comma-separated networks of reverse proxies whose X-Forwarded-For is believed; empty:
+    the peer address counts, never a header."""
+    secure_cookies: bool = False
+    """Send the session cookie only over HTTPS (set when TLS is terminated in front)."""
+    metrics_token: str = ""
+    """Bearer token for ``GET /metrics`` from other hosts (at least 32 characters); empty:
+    loopback only."""
+    session_hours: int = 8
+    dispositions: str = "sale,no-interest,callback,wrong-person,not-reached"
+    """Comma-separated wrap-up codes an agent picks from at the desk."""
+
+    @property
+    def network_list(self) -> list[str]:
+        return _items(self.allowed_networks)
+
+    @property
+    def proxy_list(self) -> list[str]:
+        return _items(self.trusted_proxies)
+
+    @property
+    def disposition_list(self) -> list[str]:
+        return _items(self.dispositions)
+
+
+def _items(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+@dataclass(frozen=True)
 class Config:
     store: StoreConfig = field(default_factory=StoreConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
@@ -136,6 +177,7 @@ class Config:
     dialer: DialerConfig = field(default_factory=DialerConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    web: WebConfig = field(default_factory=WebConfig)
 
     @property
     def language(self) -> Language:
@@ -157,15 +199,32 @@ def _section(cls: type[_T], name: str, raw: Mapping[str, Any], env: Mapping[str,
         env_value = env.get(f"KONFORM_{name.upper()}_{key.upper()}")
         if env_value is not None:
             value = env_value
-        if spec.type in (int, "int"):
+        if spec.type in (bool, "bool"):
+            value = _boolean(value, name, key)
+        elif spec.type in (int, "int"):
             try:
                 value = int(value)
             except (TypeError, ValueError):
                 raise ConfigError(f"[{name}] {key} must be a whole number, not {value!r}") from None
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            value = ",".join(value)  # a TOML array of text: kept as comma-separated text
         elif not isinstance(value, str):
             raise ConfigError(f"[{name}] {key} must be text, not {value!r}")
         values[key] = value
     return cls(**values)
+
+
+_TRUE = frozenset({"true", "yes", "on", "1"})
+_FALSE = frozenset({"false", "no", "off", "0"})
+
+
+def _boolean(value: Any, section: str, key: str) -> bool:
+    """A TOML boolean, or true/false (yes/no, on/off, 1/0) from the environment."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ConfigError(f"[{section}] {key} must be true or false, not {value!r}")
 
 
 def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:

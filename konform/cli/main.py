@@ -27,7 +27,9 @@ from konform.cli import (
     retention,
     sandbox,
     serve,
+    user,
     walkthrough,
+    web,
 )
 from konform.cli.context import Context, UserError
 from konform.config import ConfigError, load_config
@@ -71,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
         amd,
         sandbox,
         serve,
+        web,
+        user,
         agi_serve,
         walkthrough,
         demo,
