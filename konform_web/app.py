@@ -78,8 +78,8 @@ class Console:
 
 
 CONSOLE = web.AppKey("console", Console)
-SESSION = "konform.session"
-ADDRESS = "konform.address"
+SESSION: web.RequestKey[users.Session | None] = web.RequestKey("session")
+ADDRESS = web.RequestKey("address", str)
 
 
 def error(status: int, message: str) -> web.HTTPException:
@@ -97,19 +97,20 @@ def error(status: int, message: str) -> web.HTTPException:
 
 def session_of(request: web.Request) -> users.Session:
     """The logged-in session of a request to a handler marked with roles."""
-    found: users.Session = request[SESSION]
+    found = request[SESSION]
+    assert found is not None  # the guard let only logged-in sessions through
     return found
 
 
 def address_of(request: web.Request) -> str:
-    return str(request.get(ADDRESS) or "unknown")
+    return request.get(ADDRESS) or "unknown"
 
 
 @web.middleware
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     console = request.app[CONSOLE]
     address = client_address(request, console.proxies)
-    request[ADDRESS] = address
+    request[ADDRESS] = address or ""
     target = request.match_info.handler
     roles = allowed_roles(target)
     if console.allowed and not in_networks(address, console.allowed):

@@ -80,4 +80,7 @@ def table(r: CampaignReport) -> list[str]:
             f"occupancy\t{_percent(r.occupancy)}\t(talk {_duration(r.talk_s)} of"
             f" {_duration(r.logged_in_s)} logged in)"
         )
+    average, count = r.csat["avg"], r.csat["count"]
+    shown = "-" if average is None else f"{average:.2f} of 5"
+    lines.append(f"satisfaction\t{shown}\t({count} ratings)")
     return lines

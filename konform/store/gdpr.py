@@ -170,8 +170,11 @@ def erase(store: Store, number: str, why: str) -> Deletions:
         "SELECT count(*) FROM consent_events WHERE number_key = ?", (key,)
     ).fetchone()[0]
     conn.execute("DELETE FROM campaign_contacts WHERE number = ?", (number,))
+    # The agents' notes and dispositions of those calls are about the person too.
     conn.execute(
-        "UPDATE call_attempts SET number = NULL, detail = NULL WHERE number_key = ?", (key,)
+        "UPDATE call_attempts SET number = NULL, detail = NULL, note = NULL, disposition = NULL"
+        " WHERE number_key = ?",
+        (key,),
     )
     # Keyed marker: an import that brings the number back reports it.
     now = utc_text(datetime.now(UTC))

@@ -1,6 +1,7 @@
 """A campaign's figures over a period: outcomes, abandon rate (also over the last hour and 24 h),
-answer and machine rates, time to answer, agent occupancy. ``konform report`` prints them; the
-web console reads the same :func:`campaign_report`.
+answer and machine rates, time to answer, agent occupancy, the callees' ratings. ``konform
+report`` prints them; the web console's wallboard (:func:`wallboard`) reads the same
+:func:`campaign_report` and adds live figures, trends, per-agent and compliance figures.
 
 Attempts count in the period in which they started (the index on ``(campaign_id, started_at)``
 serves every query); each figure comes from one statement over that range.
@@ -12,11 +13,22 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from konform.calling_time import BERLIN
 from konform.outcomes import OUTCOMES
-from konform.store import campaigns
+from konform.store import agent_states, campaigns
 from konform.store.database import Store, utc_text
 
-__all__ = ["CampaignReport", "campaign_report"]
+__all__ = [
+    "AgentFigures",
+    "CampaignReport",
+    "agent_figures",
+    "agents_now",
+    "campaign_report",
+    "campaign_wallboard",
+    "compliance_since",
+    "csat_figures",
+    "wallboard",
+]
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(hours=24)
@@ -31,7 +43,9 @@ _PERIOD_SQL = (
     # Talk time: bridged to an agent until hung up (or the period's end), cut at the end.
     " total(CASE WHEN agent IS NOT NULL AND bridged_at IS NOT NULL"
     "  THEN max(0, julianday(min(coalesce(ended_at, :until), :until)) - julianday(bridged_at))"
-    "  * 86400.0 END)"
+    "  * 86400.0 END),"
+    # The callees' ratings after the talk (1-5).
+    " avg(csat), count(csat)"
     " FROM call_attempts"
     " WHERE campaign_id = :campaign AND started_at >= :since AND started_at < :until"
 )
@@ -85,6 +99,8 @@ class CampaignReport:
     """Time agents were logged in (every agent of ``agent_log``: the pool may be shared)."""
     occupancy: float | None
     """talk_s / logged_in_s; None without agent_log rows in the period."""
+    csat: dict[str, float | int | None]
+    """The callees' ratings of the talk (1-5): ``{"avg": mean or None, "count": n}``."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -117,7 +133,7 @@ def campaign_report(
     row = conn.execute(_PERIOD_SQL, params).fetchone()
     attempts, in_progress = row[0], row[1]
     outcomes = dict(zip(OUTCOMES, row[2 : 2 + len(OUTCOMES)], strict=True))
-    abandoned, avg_answer, talk = row[2 + len(OUTCOMES) :]
+    abandoned, avg_answer, talk, csat_avg, csat_count = row[2 + len(OUTCOMES) :]
     people_24h, abandoned_24h, people_hour, abandoned_hour = conn.execute(
         _ROLLING_SQL, params
     ).fetchone()
@@ -142,4 +158,252 @@ def campaign_report(
         talk_s=round(talk, 3),
         logged_in_s=round(logged_in, 3) if logs else None,
         occupancy=_ratio(talk, logged_in) if logs else None,
+        csat=csat_figures(csat_avg, csat_count),
     )
+
+
+def csat_figures(average: float | None, count: int) -> dict[str, float | int | None]:
+    """``{"avg", "count"}`` of ratings; the average to two places, None without ratings."""
+    return {"avg": None if average is None else round(average, 2), "count": int(count)}
+
+
+# --- the wallboard: live figures beside the report's -----------------------------------------
+
+QUARTER = timedelta(minutes=15)
+TREND = timedelta(hours=24)
+"""The charts (calls per 15 min, abandon rate per hour) cover the 24 h before ``until``."""
+
+# Per campaign: lines in flight (any period), people answered and waiting for an agent, and the
+# missed calls of the period besides no-answer and abandoned: a person reached by the dialer who
+# hung up before an agent came (not abandoned by konform, not opted out).
+_LIVE_SQL = (
+    "SELECT count(CASE WHEN outcome IS NULL THEN 1 END),"
+    " count(CASE WHEN outcome IS NULL AND state = 'human' THEN 1 END),"
+    " count(CASE WHEN outcome = 'human' AND started_at >= :since AND answered_at IS NOT NULL"
+    "  AND bridged_at IS NULL AND abandoned = 0"
+    "  AND coalesce(json_extract(detail, '$.opted_out'), 0) = 0 THEN 1 END)"
+    " FROM call_attempts WHERE campaign_id = :campaign"
+    " AND (outcome IS NULL OR (started_at >= :since AND started_at < :until))"
+)
+
+# Calls placed (blocked ones were never placed) per 15 minutes, and people answered and
+# abandoned per hour, over the trend's 24 h. Instants are stored as 'YYYY-MM-DDTHH:MM:SS+00:00'.
+_TREND_SQL = (
+    "SELECT substr(started_at, 1, 14) AS hour,"
+    " CAST(substr(started_at, 15, 2) AS INTEGER) / 15 AS quarter,"
+    " count(CASE WHEN outcome IS NOT 'blocked' THEN 1 END),"
+    " count(CASE WHEN outcome = 'human' THEN 1 END),"
+    " count(CASE WHEN abandoned <> 0 THEN 1 END)"
+    " FROM call_attempts WHERE campaign_id = :campaign"
+    " AND started_at >= :trend AND started_at < :until GROUP BY hour, quarter"
+)
+
+# Per agent over the period: calls given, calls bridged, average talk, ratings.
+_AGENTS_SQL = (
+    "SELECT agent, count(*), count(bridged_at),"
+    " avg(CASE WHEN bridged_at IS NOT NULL THEN max(0,"
+    "  julianday(min(coalesce(ended_at, :until), :until)) - julianday(bridged_at)) * 86400.0 END),"
+    " total(CASE WHEN bridged_at IS NOT NULL THEN max(0,"
+    "  julianday(min(coalesce(ended_at, :until), :until)) - julianday(bridged_at)) * 86400.0 END),"
+    " avg(csat), count(csat)"
+    " FROM call_attempts WHERE agent IS NOT NULL AND started_at >= :since AND started_at < :until"
+    " GROUP BY agent"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentFigures:
+    """One agent's figures over a period."""
+
+    name: str
+    calls: int
+    """Attempts given to the agent."""
+    answered: int
+    """Of them, bridged to the agent."""
+    avg_talk_s: float | None
+    talk_s: float
+    csat: dict[str, float | int | None]
+
+
+def agent_figures(
+    store: Store, since: datetime | None = None, until: datetime | None = None
+) -> dict[str, AgentFigures]:
+    """Every agent's figures for attempts started in [since, until), by name."""
+    end = until or datetime.now(UTC)
+    params = {"since": utc_text(since) if since else "", "until": utc_text(end)}
+    figures = {}
+    for name, calls, answered, avg_talk, talk, csat_avg, csat_count in store.conn.execute(
+        _AGENTS_SQL, params
+    ):
+        figures[name] = AgentFigures(
+            name,
+            calls,
+            answered,
+            None if avg_talk is None else round(avg_talk, 3),
+            round(talk, 3),
+            csat_figures(csat_avg, csat_count),
+        )
+    return figures
+
+
+def _trend(store: Store, cid: int, end: datetime) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Calls per 15 min and abandon rate per hour over the 24 h before ``end`` (oldest first,
+    every slot present)."""
+    start = end - TREND
+    rows = store.conn.execute(
+        _TREND_SQL, {"campaign": cid, "trend": utc_text(start), "until": utc_text(end)}
+    ).fetchall()
+    calls: dict[str, int] = {}
+    people: dict[str, list[int]] = {}
+    for hour, quarter, placed, humans, abandoned in rows:
+        calls[f"{hour}{quarter * 15:02d}"] = placed
+        per_hour = people.setdefault(hour, [0, 0])
+        per_hour[0] += humans
+        per_hour[1] += abandoned
+    first = start.astimezone(UTC).replace(second=0, microsecond=0)
+    first -= timedelta(minutes=first.minute % 15)
+    quarters = []
+    slot = first
+    while slot < end:
+        text = utc_text(slot)
+        quarters.append({"at": text, "calls": calls.get(text[:16], 0)})
+        slot += QUARTER
+    hours = []
+    slot = first.replace(minute=0)
+    while slot < end:
+        text = utc_text(slot)
+        humans, abandoned = people.get(text[:14], (0, 0))
+        hours.append({"at": text, "rate": _ratio(abandoned, humans)})
+        slot += HOUR
+    return quarters, hours
+
+
+def campaign_wallboard(
+    store: Store, name: str, since: datetime | None = None, until: datetime | None = None
+) -> dict[str, Any]:
+    """A campaign's wallboard figures: those of :func:`campaign_report` (the same numbers), the
+    lines in flight, people waiting, missed calls and the 24-hour trends."""
+    end = until or datetime.now(UTC)
+    report = campaign_report(store, name, since, end)
+    cid = campaigns.campaign_id(store, name)
+    settings = campaigns.settings(store, name)
+    params = {"campaign": cid, "since": report.since or "", "until": report.until}
+    in_flight, waiting, hung_up = store.conn.execute(_LIVE_SQL, params).fetchone()
+    assert cid is not None
+    quarters, hours = _trend(store, cid, end)
+    return {
+        "campaign": name,
+        "paused": settings.paused,
+        "pacing": settings.pacing,
+        "abandon_target": report.abandon_target,
+        "attempts": report.attempts,
+        "answer_rate": report.answer_rate,
+        "avg_time_to_answer_s": report.avg_time_to_answer_s,
+        "missed": {
+            "no_answer": report.outcomes["no_answer"],
+            "abandoned": report.abandoned,
+            "hung_up_waiting": hung_up,
+        },
+        "machine_rate": report.machine_rate,
+        "abandon_rate_hour": report.abandon_rate_last_hour,
+        "abandon_rate_24h": report.abandon_rate_24h,
+        "lines_in_flight": in_flight,
+        "people_waiting": waiting,
+        "csat": report.csat,
+        "calls_per_15min": quarters,
+        "abandon_rate_by_hour": hours,
+    }
+
+
+AGENT_STATES = ("ready", "paused", "in_call", "wrap_up", "logged_out")
+
+
+def agents_now(store: Store, configured: tuple[str, ...] = ()) -> dict[str, tuple[str, str | None]]:
+    """Each agent's state now and since when: the engine's open interval if it runs (in call,
+    wrap-up, ...), else the operator's word, else logged out."""
+    now = {}
+    for row in agent_states.rows(store, configured):
+        if row.logged is not None:
+            now[row.name] = (row.logged, row.logged_since)
+        else:
+            now[row.name] = (row.state or "logged_out", row.since)
+    return now
+
+
+def _first_audit_id(store: Store, since: str) -> int:
+    """The id of the first audit row at or after ``since``: a search over the ids (rows are
+    appended in time order), never a scan of the log."""
+    conn = store.conn
+    low, high = conn.execute(
+        "SELECT coalesce(min(id), 1), coalesce(max(id), 0) FROM audit"
+    ).fetchone()
+    end = high + 1
+    while low < end:
+        middle = (low + end) // 2
+        row = conn.execute("SELECT at FROM audit WHERE id >= ? ORDER BY id LIMIT 1", (middle,))
+        found = row.fetchone()
+        if found is None or found[0] >= since:
+            end = middle
+        else:
+            low = middle + 1
+    return int(low)
+
+
+def compliance_since(store: Store, since: datetime) -> dict[str, Any]:
+    """Calls the policy blocked per reason, and opt-outs, since ``since`` (the wallboard:
+    today)."""
+    start = utc_text(since)
+    blocked: dict[str, int] = {}
+    for cid in [r[0] for r in store.conn.execute("SELECT id FROM campaigns")]:
+        for reason, count in store.conn.execute(
+            "SELECT r.value, count(*) FROM call_attempts a, json_each(a.detail, '$.reasons') r"
+            " WHERE a.campaign_id = ? AND a.started_at >= ? AND a.outcome = 'blocked'"
+            " GROUP BY r.value",
+            (cid, start),
+        ):
+            blocked[reason] = blocked.get(reason, 0) + count
+    first = _first_audit_id(store, start)
+    optouts = store.conn.execute(
+        "SELECT count(*) FROM audit WHERE id >= ? AND event = 'opt_out'", (first,)
+    ).fetchone()[0]
+    return {"blocked_today": dict(sorted(blocked.items())), "optouts_today": optouts}
+
+
+def wallboard(
+    store: Store,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    configured: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Everything the wallboard shows: per campaign (the report's figures for [since, until)
+    and the live ones), per agent, agents by state, and today's compliance figures (today: the
+    calendar day in Germany)."""
+    end = until or datetime.now(UTC)
+    states = agents_now(store, configured)
+    figures = agent_figures(store, since, end)
+    by_state = dict.fromkeys(AGENT_STATES, 0)
+    for state, _ in states.values():
+        by_state[state] = by_state.get(state, 0) + 1
+    agents = []
+    for name in sorted({*states, *figures}):
+        f = figures.get(name) or AgentFigures(name, 0, 0, None, 0.0, csat_figures(None, 0))
+        agents.append(
+            {
+                "name": name,
+                "state": states.get(name, ("logged_out", None))[0],
+                "calls": f.calls,
+                "answered": f.answered,
+                "avg_talk_s": f.avg_talk_s,
+                "csat": f.csat,
+            }
+        )
+    midnight = end.astimezone(BERLIN).replace(hour=0, minute=0, second=0, microsecond=0)
+    names = [r[0] for r in store.conn.execute("SELECT name FROM campaigns ORDER BY name")]
+    return {
+        "at": utc_text(end),
+        "since": utc_text(since) if since else None,
+        "campaigns": [campaign_wallboard(store, n, since, end) for n in names],
+        "agents": agents,
+        "agents_by_state": by_state,
+        "compliance": compliance_since(store, midnight),
+    }

@@ -95,13 +95,21 @@ def run(store: Store, now: datetime, settings: RetentionConfig) -> RetentionRepo
         # Keyed rows once no use of a consent can be proven with them any more.
         uses_cutoff = utc_text(proofs.ended_before(now, settings.consent_proofs))
         files += _queue_recordings(store, "a.started_at < ?", (uses_cutoff,))
+        # The console's requests about those calls go with them (they reference the rows).
+        conn.execute(
+            "DELETE FROM call_commands WHERE attempt_id IN"
+            " (SELECT id FROM call_attempts WHERE started_at < ?)",
+            (uses_cutoff,),
+        )
         attempts_deleted += conn.execute(
             "DELETE FROM call_attempts WHERE started_at < ?", (uses_cutoff,)
         ).rowcount
 
+        # An agent's note is a plain detail like the number (the disposition, a code, stays).
         anonymised = conn.execute(
-            "UPDATE call_attempts SET number = NULL, detail = NULL WHERE started_at < ?"
-            " AND (number IS NOT NULL OR detail IS NOT NULL)",
+            "UPDATE call_attempts SET number = NULL, detail = NULL, note = NULL"
+            " WHERE started_at < ? AND (number IS NOT NULL OR detail IS NOT NULL"
+            " OR note IS NOT NULL)",
             (attempts_cutoff,),
         ).rowcount
         # Erasure markers and the audit log.
