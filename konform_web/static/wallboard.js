@@ -99,7 +99,7 @@
           "figure",
           {},
           KChart.bars(c.calls_per_15min || [], chartSummary(c.calls_per_15min, "calls", num)),
-          h("figcaption", { text: t("chart.calls_15min") }),
+          h("figcaption", { text: caption("chart.calls_15min", {}, c.calls_per_15min, "calls") }),
         ),
         h(
           "figure",
@@ -109,10 +109,18 @@
             target,
             chartSummary(c.abandon_rate_by_hour, "rate", pct),
           ),
-          h("figcaption", { text: t("chart.abandon_day", { target: pct(target) }) }),
+          h("figcaption", {
+            text: caption("chart.abandon_day", { target: pct(target) }, c.abandon_rate_by_hour, "rate"),
+          }),
         ),
       ),
     );
+  }
+
+  /** A chart's caption; says so when the chart has nothing to draw (no calls in its period). */
+  function caption(key, vars, points, field) {
+    const drawn = (points || []).some((p) => p[field] !== null && p[field] !== undefined && p[field] !== 0);
+    return drawn ? t(key, vars) : `${t(key, vars)} – ${t("chart.empty")}`;
   }
 
   function chartSummary(points, key, format) {

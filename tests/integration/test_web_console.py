@@ -30,6 +30,7 @@ from typing import Any
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.select import Select
 
 from konform.store import campaigns, donotcall
 from konform.store.database import open_store
@@ -182,6 +183,13 @@ def test_login_refuses_a_wrong_password_and_opens_the_role_page(
         until("the German wallboard", lambda: driver.find_element(By.ID, "campaigns").text)
         assert driver.find_element(By.ID, "campaigns-heading").text == "Kampagnen"
         assert "anna (Supervisor)" in driver.find_element(By.ID, "who").text
+        # The language switch redraws the page in English without reloading it.
+        driver.execute_script("window.notReloaded = true")
+        driver.find_element(By.CSS_SELECTOR, "button[data-lang-choice='en']").click()
+        heading = driver.find_element(By.ID, "campaigns-heading")
+        until("the English wallboard", lambda: heading.text == "Campaigns")
+        assert driver.execute_script("return window.notReloaded") is True
+        assert driver.current_url == f"{base}/wallboard?lang=en"
         # The page asks for the login again once the session is gone.
         driver.find_element(By.ID, "logout").click()
         until("the login page", lambda: driver.find_elements(By.ID, "login-form"))
@@ -295,7 +303,18 @@ def test_desk_shows_the_bridged_call_opts_out_and_a_pause_stops_new_calls(
             desk.find_element(By.CSS_SELECTOR, "#script-points input[data-point='1']").click()
             assert "2 of 4" in desk.find_element(By.ID, "script-progress").text
             IMG.mkdir(parents=True, exist_ok=True)
+            desk.set_window_size(1600, 1250)  # down to the contact's (empty) history
             desk.save_screenshot(str(IMG / "desk.png"))
+
+            # Wrap-up: disposition and note go on the attempt.
+            Select(desk.find_element(By.ID, "disposition")).select_by_value("callback")
+            desk.find_element(By.ID, "note").send_keys("Call back after 2 pm")
+            desk.find_element(By.ID, "wrapup").click()
+            saved = desk.find_element(By.ID, "wrapup-message")
+            until("the wrap-up saved", lambda: saved.get_attribute("data-kind") == "ok")
+            assert "2 required script point(s) not ticked" in saved.text, saved.text
+            row = next(r for r in attempts_of(console.db) if r["id"] == bridged[0]["id"])
+            assert (row["disposition"], row["note"]) == ("callback", "Call back after 2 pm")
 
             desk.find_element(By.ID, "optout-now").click()
             message = desk.find_element(By.ID, "optout-message")
@@ -310,15 +329,10 @@ def test_desk_shows_the_bridged_call_opts_out_and_a_pause_stops_new_calls(
             # The supervisor pauses the campaign: no call starts after that.
             log_in(boss, url, "anna", console.passwords["anna"])
             boss.get(f"{url}/supervisor?lang=en")
-            row = f'tr[data-campaign="{CAMPAIGN.name}"]'
-            until("the campaign row", lambda: boss.find_elements(By.CSS_SELECTOR, row))
-            boss.find_element(By.CSS_SELECTOR, f"{row} button.pause").click()
-            until(
-                "the campaign paused",
-                lambda: (
-                    boss.find_element(By.CSS_SELECTOR, row).get_attribute("data-paused") == "true"
-                ),
-            )
+            line = f'tr[data-campaign="{CAMPAIGN.name}"]'
+            until("the campaign row", lambda: boss.find_elements(By.CSS_SELECTOR, line))
+            boss.find_element(By.CSS_SELECTOR, f"{line} button.pause").click()
+            until("the campaign paused", lambda: attribute(boss, line, "data-paused") == "true")
             paused_at = time.monotonic()
             before = len(attempts_of(console.db))
             # The bridged call ends (the phone hangs up after its talk), the agent is free
