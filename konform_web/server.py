@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from aiohttp import web
 from konform.config import Config
 from konform_web.app import create_app
 
-__all__ = ["WebServer", "run"]
+__all__ = ["WebServer"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,13 +34,3 @@ class WebServer:
 
     async def stop(self) -> None:
         await self._runner.cleanup()
-
-
-async def run(config: Config, db_path: Path, host: str | None, port: int | None) -> None:
-    """Serve the console until cancelled (SIGINT/SIGTERM end ``konform web``)."""
-    server = WebServer(config, db_path, host, port)
-    await server.start()
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await server.stop()

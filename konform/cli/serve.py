@@ -4,7 +4,8 @@ Connects to ARI with the configured credentials (refusing empty or default passw
 paces calls to the agents with the campaign engine (:mod:`ari_app.engine`): every due contact of
 the campaigns, through the gate, as the campaigns' pacing allows; all day, until SIGTERM/SIGINT
 (live calls finish first), or with ``--until-done`` until nothing is due or in flight. A status
-line goes to stderr every 10 s.
+line goes to stderr every 10 s. With ``[web] enabled = true`` the web console runs in the same
+loop (``konform web`` runs it alone).
 
 One serve per database and per PBX: both locks are taken before anything touches the store's
 calls or the PBX; a second serve refuses, naming the process that holds them.
@@ -29,6 +30,7 @@ from konform.store import campaigns, retention
 
 if TYPE_CHECKING:
     from ari_app.dialer import Dialer
+    from konform_web.server import WebServer
 
 __all__ = ["register"]
 
@@ -145,13 +147,31 @@ async def _serve(args: argparse.Namespace, ctx: Context, start: datetime | None)
             if args.once
             else asyncio.create_task(retention.run_daily(dialer.worker, config.retention))
         )
+        console = await _start_console(ctx)
         try:
             await _run_engine(args, ctx, dialer)
         finally:
+            if console is not None:
+                await console.stop()
             if daily is not None:
                 daily.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await daily
+
+
+async def _start_console(ctx: Context) -> WebServer | None:
+    """The web console in serve's loop when ``[web] enabled`` (its own store connection)."""
+    if not ctx.config.web.enabled:
+        return None
+    from konform_web.server import WebServer
+
+    console = WebServer(ctx.config, ctx.db_path)
+    try:
+        await console.start()
+    except OSError as exc:
+        web = ctx.config.web
+        raise UserError(f"[web] cannot listen on {web.host}:{web.port}: {exc.strerror}") from None
+    return console
 
 
 async def _run_engine(args: argparse.Namespace, ctx: Context, dialer: Dialer) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import signal
 from dataclasses import replace
 
@@ -53,11 +52,20 @@ def web_command(args: argparse.Namespace, ctx: Context) -> int:
 
 
 async def _run(config: Config, ctx: Context) -> None:
-    from konform_web.server import run  # aiohttp: only for this command
+    from konform_web.server import WebServer  # aiohttp: only for this command
 
-    task = asyncio.create_task(run(config, ctx.db_path, None, None))
+    server = WebServer(config, ctx.db_path)
+    try:
+        await server.start()
+    except OSError as exc:
+        await server.stop()
+        web = config.web
+        raise UserError(f"cannot listen on {web.host}:{web.port}: {exc.strerror}") from None
+    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, task.cancel)
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("konform", "ari_app", "agi", "konform_sandbox")
+PACKAGES = ("konform", "ari_app", "agi", "konform_sandbox", "konform_web")
 SOURCES = ("pyproject.toml", "README.md", "LICENSE", *PACKAGES, "dialplan", "prompts")
 
 
@@ -71,6 +71,14 @@ def test_wheel_has_the_dialplan_and_the_prompts(wheel: Path) -> None:
     for file in prompts:
         assert f"konform_sandbox/prompts/{file.relative_to(ROOT / 'prompts').as_posix()}" in names
     assert "LICENSE" in {Path(name).name for name in names if ".dist-info/" in name}
+
+
+def test_wheel_has_the_web_consoles_pages(wheel: Path) -> None:
+    names = _names(wheel)
+    assert "konform_web/app.py" in names
+    for file in sorted((ROOT / "konform_web" / "static").rglob("*")):
+        if file.is_file():
+            assert file.relative_to(ROOT).as_posix() in names
 
 
 def test_installed_sandbox_finds_its_folders(wheel: Path, tmp_path: Path) -> None:
