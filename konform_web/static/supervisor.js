@@ -145,10 +145,10 @@
           h(
             "td",
             { class: "buttons" },
-            a.state !== "paused" && a.state !== "logged_out"
+            canChange && a.state !== "paused" && a.state !== "logged_out"
               ? h("button", { type: "button", text: t("desk.pause"), "aria-label": `${t("desk.pause")} – ${a.name}`, onclick: () => setAgent(a.name, "paused") })
               : null,
-            a.state !== "logged_out"
+            canChange && a.state !== "logged_out"
               ? h("button", { type: "button", text: t("agent.log_out"), "aria-label": `${t("agent.log_out")} – ${a.name}`, onclick: () => setAgent(a.name, "logged_out") })
               : null,
           ),

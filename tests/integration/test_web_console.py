@@ -263,6 +263,35 @@ def test_agent_cannot_open_an_export_nor_the_wallboard(finished: Console, base: 
         assert status_of(driver, "/api/export/audit") == 200
 
 
+def test_supervisor_changes_pacing_and_a_bad_value_is_refused(finished: Console, base: str) -> None:
+    with browser_session() as driver:
+        log_in(driver, base, "anna", finished.passwords["anna"])
+        driver.get(f"{base}/supervisor?lang=en")
+        line = f'tr[data-campaign="{CAMPAIGN.name}"]'
+        until("the campaign row", lambda: driver.find_elements(By.CSS_SELECTOR, line))
+        ratio = driver.find_element(By.CSS_SELECTOR, f'{line} input[name="ratio"]')
+        assert ratio.get_attribute("aria-label") == f"Ratio – {CAMPAIGN.name}"
+        ratio.clear()
+        ratio.send_keys("1.5")
+        driver.find_element(By.CSS_SELECTOR, f"{line} button.save").click()
+        message = driver.find_element(By.ID, "supervisor-message")
+        until("saved", lambda: message.get_attribute("data-kind") == "ok")
+        assert message.text == f"{CAMPAIGN.name}: pacing saved."
+        target = driver.find_element(By.CSS_SELECTOR, f'{line} input[name="abandon_target"]')
+        target.clear()
+        target.send_keys("5")  # % : above the 3 % the store allows
+        driver.find_element(By.CSS_SELECTOR, f"{line} button.save").click()
+        until("the refusal", lambda: message.get_attribute("data-kind") == "error")
+        assert "abandon" in message.text, message.text
+    store = open_store(finished.db)
+    try:
+        settings = campaigns.settings(store, CAMPAIGN.name)
+    finally:
+        store.close()
+    assert settings.ratio == 1.5, settings
+    assert settings.abandon_target == 0.03, settings
+
+
 def test_desk_shows_the_bridged_call_opts_out_and_a_pause_stops_new_calls(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
