@@ -220,10 +220,11 @@ def test_wallboard_shows_the_report_and_stays_live(finished: Console, base: str)
         for field, key in FIGURES.items():
             shown = value(driver, f'{card} [data-field="{field}"] .value')
             assert shown == report[key], (field, shown, report[key])
-        assert (
-            value(driver, f'{card} [data-field="missed.no_answer"] .value')
-            == (report["outcomes"]["no_answer"])
-        )
+        no_answer = value(driver, f'{card} [data-field="missed.no_answer"] .value')
+        assert no_answer == report["outcomes"]["no_answer"]
+        assert value(driver, f'{card} [data-field="csat.avg"] .value') == report["csat"]["avg"]
+        csat_note = driver.find_element(By.CSS_SELECTOR, f'{card} [data-field="csat.avg"] .note')
+        assert csat_note.text == f"{report['csat']['count']} ratings"
         attempts = driver.find_element(By.CSS_SELECTOR, f'{card} [data-field="attempts"] .value')
         assert attempts.text == str(report["attempts"])
         # Live: the server-sent events redraw the board at least every 2 s, without a reload.
@@ -345,15 +346,29 @@ def test_desk_shows_the_bridged_call_opts_out_and_a_pause_stops_new_calls(
             row = next(r for r in attempts_of(console.db) if r["id"] == bridged[0]["id"])
             assert (row["disposition"], row["note"]) == ("callback", "Call back after 2 pm")
 
+            # "To the opt-out menu" leaves a request for the engine (a call_commands row).
+            desk.find_element(By.ID, "optout-menu").click()
+            message = desk.find_element(By.ID, "optout-message")
+            until("the request queued", lambda: message.text.startswith("Queued"))
+            with sqlite3.connect(f"file:{console.db}?mode=ro", uri=True) as conn:
+                commands = conn.execute(
+                    "SELECT command FROM call_commands WHERE attempt_id = ?", (bridged[0]["id"],)
+                ).fetchall()
+            assert commands == [("optout_menu",)]
+
             desk.find_element(By.ID, "optout-now").click()
             message = desk.find_element(By.ID, "optout-message")
-            until("the opt-out's done", lambda: message.get_attribute("data-kind") == "ok")
-            assert message.text.startswith("Done"), message.text
+            until("the opt-out's done", lambda: message.text.startswith("Done"))
+            assert message.get_attribute("data-kind") == "ok"
+            assert not desk.find_element(By.ID, "optout-now").is_enabled()
             store = open_store(console.db)
             try:
                 assert donotcall.is_listed(store, "internal", number)
             finally:
                 store.close()
+            row = next(r for r in attempts_of(console.db) if r["id"] == bridged[0]["id"])
+            assert row["number"] is None, "the opt-out erased the attempt's number"
+            assert (row["disposition"], row["note"]) == (None, None), "and the agent's note"
 
             # The supervisor pauses the campaign: no call starts after that.
             log_in(boss, url, "anna", console.passwords["anna"])
