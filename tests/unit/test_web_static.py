@@ -45,7 +45,7 @@ def test_pages_load_only_files_that_exist() -> None:
         assert "common.js" in refs, page
         for ref in refs:
             assert (STATIC / ref).is_file(), (page, ref)
-        assert '<html lang="en">' in html
+        assert re.search(r'<html lang="en"[ >]', html), page
         assert 'name="viewport"' in html
 
 
