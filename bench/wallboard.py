@@ -34,6 +34,7 @@ from konform.policy import Campaign
 from konform.store import callerids, campaigns, report, users
 from konform.store.database import Store, open_store, utc_text
 
+ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "Wallboard-Bench-2026"
 CAMPAIGNS = ("spring", "summer")
 AGENTS = [f"agent{i}" for i in range(1, 41)]
@@ -200,7 +201,7 @@ async def watch(
 
 async def wait_for(base: str) -> None:
     """Until the console answers (it refuses /api/me without a session: 401)."""
-    deadline = time.monotonic() + 30.0
+    deadline = time.monotonic() + 60.0
     async with aiohttp.ClientSession() as session:
         while True:
             try:
@@ -240,11 +241,12 @@ def main() -> None:
             store.close()
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("KONFORM_")}
+        env["PYTHONPATH"] = str(ROOT)  # this checkout's konform, wherever the venv points
         server = subprocess.Popen(
             [sys.executable, "-m", "konform.cli.main", "--db", str(db), "web", "--port", str(port)],
             cwd=folder,
             env=env,
-            stderr=subprocess.DEVNULL,
+            stderr=(Path(folder) / "web.log").open("w"),
         )
         stop = threading.Event()
         moved: list[int] = []
@@ -253,7 +255,10 @@ def main() -> None:
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            asyncio.run(wait_for(base))
+            try:
+                asyncio.run(wait_for(base))
+            except aiohttp.ClientConnectionError:
+                sys.exit("konform web did not start:\n" + (Path(folder) / "web.log").read_text())
             writer.start()
             events, gaps, sizes, cpu, wall = asyncio.run(
                 watch(base, server.pid, args.screens, args.seconds)

@@ -42,28 +42,33 @@ SESSION_CHECK_S = 30.0
 
 
 class WallboardFeed:
-    """The wallboard's JSON, computed at most once per interval however many screens watch."""
+    """The wallboard's JSON per period start, computed at most once per interval however many
+    screens watch (the screens of one period share each computation)."""
+
+    KEPT = 8
+    """Periods cached at once (a screen asks for one; a few differ at most)."""
 
     def __init__(self, app_console: Console, interval_s: float = STREAM_INTERVAL_S) -> None:
         self.console = app_console
         self.interval_s = interval_s
-        self._at = -1e9
-        self._data = b""
+        self._cache: dict[datetime | None, tuple[float, bytes]] = {}
         self._lock = asyncio.Lock()
         self.closing = asyncio.Event()
-        self.computed = 0
-        """How many times the figures were computed (the benchmark reads it)."""
 
-    async def current(self) -> bytes:
+    async def current(self, since: datetime | None = None) -> bytes:
         async with self._lock:
-            if time.monotonic() - self._at >= self.interval_s * 0.9:
-                c = self.console
-                agents = tuple(c.config.dialer.agent_list)
-                figures = await c.worker.run(report.wallboard, c.store, None, None, agents)
-                self._data = json.dumps(figures, ensure_ascii=False).encode()
-                self._at = time.monotonic()
-                self.computed += 1
-            return self._data
+            at, data = self._cache.get(since, (-1e9, b""))
+            if time.monotonic() - at < self.interval_s * 0.9:
+                return data
+            c = self.console
+            agents = tuple(c.config.dialer.agent_list)
+            figures = await c.worker.run(report.wallboard, c.store, since, None, agents)
+            data = json.dumps(figures, ensure_ascii=False).encode()
+            self._cache.pop(since, None)
+            self._cache[since] = (time.monotonic(), data)
+            while len(self._cache) > self.KEPT:
+                del self._cache[next(iter(self._cache))]
+            return data
 
 
 FEED = web.AppKey("wallboard_feed", WallboardFeed)
@@ -98,8 +103,9 @@ async def get_report(request: web.Request) -> web.StreamResponse:
 async def get_wallboard(request: web.Request) -> web.StreamResponse:
     c = request.app[CONSOLE]
     since, until = _instant(request, "since"), _instant(request, "until")
-    if since is None and until is None:
-        return web.Response(body=await request.app[FEED].current(), content_type="application/json")
+    if until is None:
+        body = await request.app[FEED].current(since)
+        return web.Response(body=body, content_type="application/json")
     agents = tuple(c.config.dialer.agent_list)
     try:
         figures = await c.worker.run(report.wallboard, c.store, since, until, agents)
@@ -110,8 +116,9 @@ async def get_wallboard(request: web.Request) -> web.StreamResponse:
 
 @allow(OPERATIONAL)
 async def wallboard_stream(request: web.Request) -> web.StreamResponse:
-    """``event: wallboard`` with the wallboard's JSON every second, until the client goes, the
-    session ends or the console stops."""
+    """``event: wallboard`` with the wallboard's JSON every second (``?since=ISO``: the period's
+    start, as for ``/api/wallboard``), until the client goes, the session ends or the console
+    stops."""
     c = request.app[CONSOLE]
     feed = request.app[FEED]
     token = request.cookies.get("konform_session", "")
@@ -123,14 +130,17 @@ async def wallboard_stream(request: web.Request) -> web.StreamResponse:
             "X-Accel-Buffering": "no",  # a reverse proxy must not hold events back
         }
     )
+    since = _instant(request, "since")
     await response.prepare(request)
-    checked = time.monotonic()
+    checked = due = time.monotonic()
     with contextlib.suppress(ConnectionError):
         while not feed.closing.is_set():
-            data = await feed.current()
+            data = await feed.current(since)
             await response.write(b"event: wallboard\ndata: " + data + b"\n\n")
+            # A fixed cadence: the time computing and sending took is not added to the wait.
+            due = max(due + feed.interval_s, time.monotonic())
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(feed.closing.wait(), feed.interval_s)
+                await asyncio.wait_for(feed.closing.wait(), due - time.monotonic())
             if time.monotonic() - checked >= SESSION_CHECK_S:
                 checked = time.monotonic()
                 if await c.worker.run(_session_alive, c.store, token) is False:
@@ -319,9 +329,12 @@ async def processing_record(request: web.Request) -> web.StreamResponse:
 
 @allow(PRIVACY)
 async def export_audit(request: web.Request) -> web.StreamResponse:
+    """The audit log (GET), or one number's entries (POST ``{"number"}``: a phone number never
+    goes into a URL, where proxies and browser histories keep it)."""
     c = request.app[CONSOLE]
-    raw = request.query.get("number")
-    number = _number(c, raw) if raw else None
+    number = (
+        _number(c, (await json_body(request)).get("number")) if request.method == "POST" else None
+    )
     rows = await c.worker.run(audit.entries, c.store, number)
     key = c.store.keyer.number_key(number) if number else None
     await c.worker.run(
@@ -338,9 +351,10 @@ async def export_audit(request: web.Request) -> web.StreamResponse:
 
 @allow(PRIVACY)
 async def export_number(request: web.Request) -> web.StreamResponse:
-    """Everything stored about a number (Art. 15 GDPR), as ``konform gdpr export``."""
+    """Everything stored about a number (Art. 15 GDPR), as ``konform gdpr export``; the number in
+    the body (POST), never in a URL."""
     c = request.app[CONSOLE]
-    number = _number(c, request.query.get("number"))
+    number = _number(c, (await json_body(request)).get("number"))
     data = await c.worker.run(gdpr.export, c.store, number)
     await c.worker.run(
         audit.record,
@@ -392,5 +406,6 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/api/agents/{name}/state", set_agent_state)
     r.add_get("/api/export/processing-record", processing_record)
     r.add_get("/api/export/audit", export_audit)
-    r.add_get("/api/export/number", export_number)
+    r.add_post("/api/export/audit", export_audit)
+    r.add_post("/api/export/number", export_number)
     r.add_post("/api/erasure", erasure)

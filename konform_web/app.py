@@ -294,7 +294,7 @@ def _page(file: str) -> Handler:
 
 def create_app(config: Config, db_path: Path, key_file: str | None = None) -> web.Application:
     """The console over the database at ``db_path`` (it must exist: checked by the caller)."""
-    from konform_web import api, desk, metrics  # the routes' modules import this one
+    from konform_web import api, desk, metrics, openapi  # their modules import this one
 
     store = open_store(db_path, key_file or config.store.secret_file or None)
     console = Console(
@@ -317,6 +317,7 @@ def create_app(config: Config, db_path: Path, key_file: str | None = None) -> we
     api.add_routes(app)
     desk.add_routes(app)
     metrics.add_routes(app)
+    openapi.add_routes(app)
 
     async def close(_: web.Application) -> None:
         console.worker.close()

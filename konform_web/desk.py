@@ -27,12 +27,14 @@ def _desk(store: Store, agent: str, dispositions: list[str]) -> dict[str, Any]:
     call = console.bridged_call(store, agent)
     shown: dict[str, Any] | None = None
     if call is not None:
+        consent, recorded = console.recording(store, call)
         shown = {
             "attempt": call.id,
             "campaign": call.campaign,
             "client": call.client,
             "contact": console.contact(store, call.number),
-            "recording": console.recording(store, call),
+            "recording": recorded,
+            "recording_consent": consent,
             "script": [line.strip() for line in (call.script or "").splitlines() if line.strip()],
             "history": console.history(store, call),
             "bridged_at": call.bridged_at,

@@ -24,11 +24,13 @@ class WebServer:
         self.app = create_app(config, db_path)
         self.host = host or config.web.host
         self.port = config.web.port if port is None else port
-        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            self.app, access_log=None, handle_signals=False, shutdown_timeout=2.0
+        )
 
     async def start(self) -> None:
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, shutdown_timeout=2.0)
+        site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         logger.warning("web console on http://%s:%d/", self.host, self.port)
 

@@ -15,6 +15,7 @@ from dataclasses import replace
 from konform.cli.context import Context, UserError
 from konform.config import Config, ConfigError
 from konform.config_checks import check_values
+from konform.store import users
 
 __all__ = ["register", "web_config"]
 
@@ -46,7 +47,8 @@ def web_command(args: argparse.Namespace, ctx: Context) -> int:
     config = web_config(ctx.config, args.host, args.port)
     if not ctx.has_database():
         raise UserError(f"no database at {ctx.db_path} (start with 'konform user add')")
-    _ = ctx.store  # opens (and migrates) the database once, with the CLI's clear errors
+    if not users.list_all(ctx.store):  # opens (and migrates) the database with clear errors
+        ctx.warn("no accounts yet: nobody can log in; add one with 'konform user add'")
     asyncio.run(_run(config, ctx))
     return 0
 

@@ -94,17 +94,30 @@ def contact(store: Store, number: str | None) -> dict[str, Any]:
     }
 
 
-def recording(store: Store, call: Attempt) -> bool:
-    """Whether the call is recorded: the callee consented and the recording started (both
-    audited by the call path; read from the newest audit rows back to the call's start)."""
-    # Every row back to the call's start (a few per call), never a scan of the whole log.
-    cursor = store.conn.execute("SELECT at, event, detail FROM audit ORDER BY id DESC")
+RECENT_AUDIT_ROWS = 20_000
+"""How far back (newest first) the desk looks for a live call's recording events."""
+
+
+def recording(store: Store, call: Attempt) -> tuple[bool, bool]:
+    """(consent, recording): whether the callee pressed 1 to the recording question (§ 201
+    StGB) and whether the recording started, both audited by the call path. Read from the newest
+    audit rows back to the call's start (a few per live call), never the whole log."""
+    consent = started = False
+    cursor = store.conn.execute(
+        "SELECT at, event, detail FROM audit ORDER BY id DESC LIMIT ?", (RECENT_AUDIT_ROWS,)
+    )
     for at, event, detail in cursor:
         if at < call.started_at:
             break
-        if event == "recording_started" and json.loads(detail).get("attempt") == call.id:
-            return True
-    return False
+        if event not in ("recording_consent", "recording_started"):
+            continue
+        if json.loads(detail).get("attempt") != call.id:
+            continue
+        if event == "recording_started":
+            started = True
+        elif json.loads(detail).get("answer") == "yes":
+            consent = True
+    return consent, started
 
 
 def history(store: Store, call: Attempt, limit: int = 20) -> list[dict[str, Any]]:

@@ -173,17 +173,20 @@ QUARTER = timedelta(minutes=15)
 TREND = timedelta(hours=24)
 """The charts (calls per 15 min, abandon rate per hour) cover the 24 h before ``until``."""
 
-# Per campaign: lines in flight (any period), people answered and waiting for an agent, and the
-# missed calls of the period besides no-answer and abandoned: a person reached by the dialer who
-# hung up before an agent came (not abandoned by konform, not opted out).
-_LIVE_SQL = (
-    "SELECT count(CASE WHEN outcome IS NULL THEN 1 END),"
-    " count(CASE WHEN outcome IS NULL AND state = 'human' THEN 1 END),"
-    " count(CASE WHEN outcome = 'human' AND started_at >= :since AND answered_at IS NOT NULL"
-    "  AND bridged_at IS NULL AND abandoned = 0"
-    "  AND coalesce(json_extract(detail, '$.opted_out'), 0) = 0 THEN 1 END)"
-    " FROM call_attempts WHERE campaign_id = :campaign"
-    " AND (outcome IS NULL OR (started_at >= :since AND started_at < :until))"
+# Per campaign: lines in flight (whatever the period) and people answered and waiting for an
+# agent, read through the partial index of open attempts.
+_OPEN_SQL = (
+    "SELECT count(*), count(CASE WHEN state = 'human' THEN 1 END) FROM call_attempts"
+    " INDEXED BY call_attempts_open WHERE outcome IS NULL AND campaign_id = :campaign"
+)
+
+# The missed calls of the period besides no-answer and abandoned: a person reached who hung up
+# before an agent came (not abandoned by konform, not opted out).
+_HUNG_UP_SQL = (
+    "SELECT count(*) FROM call_attempts WHERE campaign_id = :campaign"
+    " AND started_at >= :since AND started_at < :until AND outcome = 'human'"
+    " AND answered_at IS NOT NULL AND bridged_at IS NULL AND abandoned = 0"
+    " AND coalesce(json_extract(detail, '$.opted_out'), 0) = 0"
 )
 
 # Calls placed (blocked ones were never placed) per 15 minutes, and people answered and
@@ -288,7 +291,8 @@ def campaign_wallboard(
     cid = campaigns.campaign_id(store, name)
     settings = campaigns.settings(store, name)
     params = {"campaign": cid, "since": report.since or "", "until": report.until}
-    in_flight, waiting, hung_up = store.conn.execute(_LIVE_SQL, params).fetchone()
+    in_flight, waiting = store.conn.execute(_OPEN_SQL, params).fetchone()
+    (hung_up,) = store.conn.execute(_HUNG_UP_SQL, params).fetchone()
     assert cid is not None
     quarters, hours = _trend(store, cid, end)
     return {

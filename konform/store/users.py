@@ -10,6 +10,7 @@ audit log never holds a password or a hash).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -104,8 +105,13 @@ _WORDS = (
 )
 
 _hasher = PasswordHasher()  # argon2id, RFC 9106's low-memory parameters (64 MiB, t=3, p=4)
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
-"""Verified against for an unknown name, so that a login takes as long as for a known one."""
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against for an unknown name, so that a login takes as long as for a known one
+    (made at the first such login: every konform command imports this module)."""
+    return _hasher.hash(secrets.token_hex(16))
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +261,7 @@ def login(store: Store, name: str, password: str, now: datetime | None = None) -
         f"SELECT {_USER}, password_hash FROM users WHERE name = ?", (name,)
     ).fetchone()
     if row is None:
-        _verify(_DUMMY_HASH, password)
+        _verify(_dummy_hash(), password)
         return Login("failed", None)
     user, hashed = _user(row[:6]), row[6]
     if user.locked_until is not None and user.locked_until > utc_text(now):

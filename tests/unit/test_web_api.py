@@ -6,18 +6,34 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 from konform.store import campaigns, report
 from konform.store.database import open_store
 from tests.unit.privacy_seed import NUMBER
-from tests.unit.web_seed import Console, accounts_db, audit_events, console, db
+from tests.unit.web_seed import (
+    Console,
+    accounts_db,
+    audit_events,
+    console,
+    db,
+    open_console,
+    web_config,
+)
 
 __all__ = ["accounts_db", "console", "db"]  # fixtures
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def _report(db: Path, until: datetime) -> dict[str, Any]:
@@ -141,21 +157,32 @@ async def test_agents_and_live_calls(console: Console) -> None:
 
 
 async def test_exports_for_dpo_and_admin_are_audited(console: Console, db: Path) -> None:
-    dpo, _csrf = await console.login("dora")
+    dpo, csrf = await console.login("dora")
     record = await (await dpo.get("/api/export/processing-record")).json()
     assert "purposes" in record
-    exported = await (await dpo.get("/api/export/number", params={"number": NUMBER})).json()
+    exported = await (
+        await dpo.post(
+            "/api/export/number", json={"number": NUMBER}, headers={"X-CSRF-Token": csrf}
+        )
+    ).json()
     assert exported["number"] == NUMBER
     assert len(exported["call_attempts"]) == 2
     admin, admin_csrf = await console.login("ada")
     rows = await (await admin.get("/api/export/audit")).json()
     assert any(r["event"] == "web_login" for r in rows)
+    own = await admin.post(
+        "/api/export/audit", json={"number": NUMBER}, headers={"X-CSRF-Token": admin_csrf}
+    )
+    entries = await own.json()  # at least the data-subject export just audited
+    assert entries
+    assert {r["number_key"] for r in entries} == {entries[0]["number_key"]}
+    assert "web_export" in {r["event"] for r in entries}
     erased = await admin.post(
         "/api/erasure", json={"number": NUMBER}, headers={"X-CSRF-Token": admin_csrf}
     )
     assert await erased.json() == {"done": True, "recordings": 0}
     whats = [e["detail"]["what"] for e in audit_events(db, "web_export")]
-    assert whats == ["processing_record", "data_subject", "audit"]
+    assert whats == ["processing_record", "data_subject", "audit", "audit"]
     assert len(audit_events(db, "erasure")) == 1
 
 
@@ -207,3 +234,56 @@ async def test_metrics_parse_with_prometheus_clients_parser(console: Console, db
     assert samples[amd] == 1
     assert samples[("konform_amd_decision_seconds_bucket", (("le", "1.5"),))] == 0
     assert samples[("konform_call_setup_seconds_count", ())] == 2
+
+
+async def test_metrics_from_another_host_need_the_token(db: Path) -> None:
+    token = "c0ffee" * 6
+    config = web_config(trusted_proxies="127.0.0.1", metrics_token=token)
+    console = await open_console(db, config)
+    try:
+        client = await console.client()
+        remote = {"X-Forwarded-For": "192.0.2.7"}  # a scrape relayed from another host
+        assert (await client.get("/metrics", headers=remote)).status == 401
+        wrong = {**remote, "Authorization": "Bearer " + "x" * 36}
+        assert (await client.get("/metrics", headers=wrong)).status == 401
+        right = {**remote, "Authorization": f"Bearer {token}"}
+        assert (await client.get("/metrics", headers=right)).status == 200
+    finally:
+        await console.close()
+
+
+async def test_serve_runs_the_console_when_enabled(db: Path) -> None:
+    from konform.cli.context import Context
+    from konform.cli.serve import _start_console
+
+    config = web_config(enabled=True, port=free_port())
+    ctx = Context(config, db)
+    server = await _start_console(ctx)
+    assert server is not None
+    try:
+        async with aiohttp.ClientSession() as session:
+            url = f"http://127.0.0.1:{config.web.port}/api/me"
+            async with session.get(url) as response:
+                assert response.status == 401
+    finally:
+        await server.stop()
+        ctx.close()
+    assert await _start_console(Context(web_config(), db)) is None
+
+
+async def test_the_openapi_description_names_every_route(console: Console) -> None:
+    from konform_web.openapi import OPERATIONS
+
+    client = await console.client()
+    described = await (await client.get("/api/openapi.json")).json()
+    assert described["openapi"].startswith("3.")
+    shown = {(m.upper(), path) for path, ops in described["paths"].items() for m in ops}
+    routes = {
+        (r.method, r.resource.get_info().get("formatter") or r.resource.get_info().get("path"))
+        for r in console.server.app.router.routes()
+        if r.resource is not None and r.method != "HEAD"
+    }
+    api = {(m, p) for m, p in routes if p and (p.startswith("/api/") or p == "/metrics")}
+    assert shown == api == set(OPERATIONS)
+    desk = described["paths"]["/api/desk/optout"]["post"]
+    assert desk["description"] == "Roles: agent"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from konform.store import donotcall, gdpr
+from konform.store import audit, donotcall, gdpr
 from konform.store.database import open_store
 from tests.unit.privacy_seed import NAME, NUMBER
 from tests.unit.web_seed import SCRIPT, Console, accounts_db, audit_events, console, db
@@ -35,6 +35,7 @@ async def test_the_desk_shows_the_bridged_call(console: Console) -> None:
     assert call["contact"]["number"].endswith("67")
     assert call["script"] == SCRIPT.splitlines()
     assert call["recording"] is False
+    assert call["recording_consent"] is False
     (earlier,) = call["history"]
     assert (earlier["disposition"], earlier["note"], earlier["agent"]) == (
         "callback",
@@ -126,3 +127,17 @@ async def test_wrap_up_stores_disposition_and_note(console: Console, db: Path) -
     assert row == ("sale", "wants the green tariff")
     (wrap,) = audit_events(db, "desk_wrap_up")
     assert "green" not in str(wrap)  # the audit keeps the note's length, not its text
+
+
+async def test_the_desk_says_whether_the_call_is_recorded(console: Console, db: Path) -> None:
+    attempt = _live_attempt(db)
+    store = open_store(db)
+    try:
+        audit.record(store, "recording_consent", number=NUMBER, attempt=attempt, answer="yes")
+        audit.record(store, "recording_started", number=NUMBER, attempt=attempt)
+        audit.record(store, "recording_started", number=NUMBER, attempt=attempt + 100)
+    finally:
+        store.close()
+    client, _ = await console.login("alice")
+    call = (await (await client.get("/api/desk")).json())["call"]
+    assert (call["recording_consent"], call["recording"]) == (True, True)
