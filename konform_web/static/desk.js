@@ -126,6 +126,11 @@
     rec.textContent = shown.recording ? t("desk.recording_on") : t("desk.recording_off");
     rec.dataset.value = String(Boolean(shown.recording));
     rec.className = shown.recording ? "rec-on" : "rec-off";
+    // The callee's consent (key 1); the recording may start a moment after it.
+    const consent = document.getElementById("recording-consent");
+    const given = Boolean(shown.recording_consent || shown.recording);
+    consent.textContent = given ? t("desk.consent_yes") : t("desk.consent_no");
+    consent.dataset.value = String(given);
     const live = desk && desk.call && desk.call.attempt === shown.attempt;
     document.getElementById("call-ended").hidden = Boolean(live);
     document.getElementById("optout-now").disabled = optedOut;
@@ -134,7 +139,15 @@
     renderHistory();
   }
 
-  function render() {
+  let drawn = ""; // what the page shows now: redrawn only when something changed, so an open
+  // drop-down, the focus and the ticks stay put between polls
+
+  function render(force) {
+    const key = K.lang + JSON.stringify([desk, shown, optedOut]);
+    if (key === drawn && !force) {
+      return;
+    }
+    drawn = key;
     renderState();
     renderDispositions();
     renderCall();
@@ -182,7 +195,7 @@
       // Only now: the server committed list + erasure + audit before answering done.
       optedOut = true;
       K.say("optout-message", t("desk.optout_done"), "ok");
-      renderCall();
+      render();
     } else if (answer) {
       K.say("optout-message", t("desk.failed", { error: JSON.stringify(answer) }), "error");
       event.currentTarget.disabled = false;
@@ -216,14 +229,18 @@
         note: form.note.value,
       });
       if (answer && answer.done === true) {
-        const line = missing ? t("desk.wrapped_missing", { missing }) : t("desk.wrapped");
+        let line = missing ? t("desk.wrapped_missing", { missing }) : t("desk.wrapped");
+        if (answer.kept === false) {
+          // The number was erased (opt-out): nothing about the person is kept, not the note.
+          line = t("desk.wrapped_erased");
+        }
         K.say("wrapup-message", line, "ok");
         K.say("presence-message", line, missing ? "attention" : "ok");
         if (!desk.call || desk.call.attempt !== shown.attempt) {
           shown = null;
         }
         form.reset();
-        render();
+        render(true);
       }
     } catch (err) {
       K.say("wrapup-message", t("desk.failed", { error: err.message }), "error");
@@ -232,7 +249,7 @@
     }
   });
 
-  K.onLang(render);
+  K.onLang(() => render(true));
   await poll();
   setInterval(poll, POLL_MS);
 })();

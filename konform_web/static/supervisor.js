@@ -105,7 +105,17 @@
     const body = document.querySelector("#campaigns-table tbody");
     const keep = new Map([...body.querySelectorAll("tr[data-campaign]")].map((tr) => [tr.dataset.campaign, tr]));
     body.replaceChildren(
-      ...campaigns.map((c) => (editing.has(c.name) && keep.has(c.name) ? keep.get(c.name) : campaignRow(c))),
+      ...campaigns.map((c) => {
+        const key = K.lang + JSON.stringify(c);
+        const old = keep.get(c.name);
+        // An unchanged row (or one being edited) stays: focus and typed values are kept.
+        if (old && (editing.has(c.name) || old.dataset.key === key)) {
+          return old;
+        }
+        const row = campaignRow(c);
+        row.dataset.key = key;
+        return row;
+      }),
     );
   }
 
@@ -157,10 +167,16 @@
     );
   }
 
-  function render() {
+  let drawn = "";
+
+  function render(force) {
     renderCampaigns();
-    renderCalls();
-    renderAgents();
+    const key = K.lang + JSON.stringify([calls, agents]);
+    if (key !== drawn || force) {
+      drawn = key;
+      renderCalls();
+      renderAgents();
+    }
   }
 
   async function poll() {
@@ -179,7 +195,7 @@
 
   K.onLang(() => {
     editing.clear();
-    render();
+    render(true);
   });
   await poll();
   setInterval(poll, POLL_MS);

@@ -146,11 +146,19 @@
     );
   }
 
+  let drawn = ""; // what the page shows now: redrawn only when a figure changed
+
   function render() {
     if (!last) {
       return;
     }
     const board = last;
+    const key = K.lang + JSON.stringify({ ...board, at: null });
+    if (key === drawn) {
+      showLive();
+      return;
+    }
+    drawn = key;
     const list = document.getElementById("campaigns");
     list.replaceChildren(
       ...(board.campaigns.length

@@ -145,10 +145,25 @@ def base(finished: Console) -> Iterator[str]:
         yield url
 
 
-def value(driver: WebDriver, css: str) -> Any:
-    """The raw value (data-value, JSON) of the element at ``css``; None when empty."""
-    raw = driver.find_element(By.CSS_SELECTOR, css).get_attribute("data-value")
-    return json.loads(raw) if raw else None
+# Read in one go inside the page (the board may redraw between two WebDriver calls).
+_FIGURES_JS = """
+const out = {};
+for (const fig of document.querySelectorAll(arguments[0] + ' .fig[data-field]')) {
+  const value = fig.querySelector('.value'), note = fig.querySelector('.note');
+  out[fig.dataset.field] = {raw: value.dataset.value, text: value.textContent,
+                            note: note ? note.textContent : null};
+}
+return out;
+"""
+
+
+def card_figures(driver: WebDriver, card: str) -> dict[str, dict[str, Any]]:
+    """Each figure of a wallboard card: its raw value (data-value, JSON; None when empty),
+    its text and its note."""
+    found: dict[str, dict[str, Any]] = driver.execute_script(_FIGURES_JS, card)
+    for fig in found.values():
+        fig["value"] = json.loads(fig.pop("raw")) if fig["raw"] else None
+    return found
 
 
 def attribute(driver: WebDriver, css: str, name: str) -> str:
@@ -217,16 +232,13 @@ def test_wallboard_shows_the_report_and_stays_live(finished: Console, base: str)
         log_in(driver, base, "anna", finished.passwords["anna"])
         card = f'article[data-campaign="{CAMPAIGN.name}"]'
         until("the campaign's card", lambda: driver.find_elements(By.CSS_SELECTOR, card))
+        shown = card_figures(driver, card)
         for field, key in FIGURES.items():
-            shown = value(driver, f'{card} [data-field="{field}"] .value')
-            assert shown == report[key], (field, shown, report[key])
-        no_answer = value(driver, f'{card} [data-field="missed.no_answer"] .value')
-        assert no_answer == report["outcomes"]["no_answer"]
-        assert value(driver, f'{card} [data-field="csat.avg"] .value') == report["csat"]["avg"]
-        csat_note = driver.find_element(By.CSS_SELECTOR, f'{card} [data-field="csat.avg"] .note')
-        assert csat_note.text == f"{report['csat']['count']} ratings"
-        attempts = driver.find_element(By.CSS_SELECTOR, f'{card} [data-field="attempts"] .value')
-        assert attempts.text == str(report["attempts"])
+            assert shown[field]["value"] == report[key], (field, shown[field], report[key])
+        assert shown["missed.no_answer"]["value"] == report["outcomes"]["no_answer"]
+        assert shown["csat.avg"]["value"] == report["csat"]["avg"]
+        assert shown["csat.avg"]["note"] == f"{report['csat']['count']} ratings"
+        assert shown["attempts"]["text"] == str(report["attempts"])
         # Live: the server-sent events redraw the board at least every 2 s, without a reload.
         marker = driver.execute_script(
             "window.notReloaded = true; return document.body.dataset.updates"
@@ -242,6 +254,8 @@ def test_wallboard_shows_the_report_and_stays_live(finished: Console, base: str)
         assert driver.execute_script("return window.notReloaded") is True
         live = driver.find_element(By.ID, "live")
         assert live.get_attribute("data-kind") == "ok", live.text
+        seen = live.get_attribute("data-at")
+        until("a newer update shown", lambda: live.get_attribute("data-at") != seen, timeout=4)
         IMG.mkdir(parents=True, exist_ok=True)
         driver.save_screenshot(str(IMG / "wallboard.png"))
 
@@ -327,6 +341,9 @@ def test_desk_shows_the_bridged_call_opts_out_and_a_pause_stops_new_calls(
             assert shown_number.endswith(number[-2:])
             assert desk.find_element(By.ID, "call-campaign").text == CAMPAIGN.name
             assert desk.find_element(By.ID, "call-client").text == CLIENT
+            for field in ("recording", "recording-consent"):
+                shown = attribute(desk, f"#{field}", "data-value")
+                assert shown in ("true", "false"), (field, shown)
             points = desk.find_elements(By.CSS_SELECTOR, "#script-points label")
             assert [p.text for p in points] == SCRIPT
             desk.find_element(By.CSS_SELECTOR, "#script-points input[data-point='0']").click()
@@ -369,6 +386,13 @@ def test_desk_shows_the_bridged_call_opts_out_and_a_pause_stops_new_calls(
             row = next(r for r in attempts_of(console.db) if r["id"] == bridged[0]["id"])
             assert row["number"] is None, "the opt-out erased the attempt's number"
             assert (row["disposition"], row["note"]) == (None, None), "and the agent's note"
+            # A wrap-up after the opt-out keeps nothing about the person, and says so.
+            Select(desk.find_element(By.ID, "disposition")).select_by_value("no-interest")
+            desk.find_element(By.ID, "note").send_keys("objected")
+            desk.find_element(By.ID, "wrapup").click()
+            until("the wrap-up's answer", lambda: "erased" in saved.text)
+            row = next(r for r in attempts_of(console.db) if r["id"] == bridged[0]["id"])
+            assert (row["disposition"], row["note"]) == (None, None)
 
             # The supervisor pauses the campaign: no call starts after that.
             log_in(boss, url, "anna", console.passwords["anna"])
