@@ -60,10 +60,12 @@ class Console:
     passwords: dict[str, str]
 
 
-def web_env() -> dict[str, str]:
-    """The caller's environment without its own KONFORM_ settings, importing this worktree."""
+def web_env(agents: str = "") -> dict[str, str]:
+    """The caller's environment without its own KONFORM_ settings, importing this worktree;
+    ``agents``: the [dialer] agents the console shares with ``serve`` (as one config would)."""
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("KONFORM_")}
-    return {**inherited, "PYTHONPATH": str(REPO)}
+    own = {"KONFORM_DIALER_AGENTS": agents} if agents else {}
+    return {**inherited, "PYTHONPATH": str(REPO), **own}
 
 
 def cli(db: Path, cwd: Path, *args: str, stdin: str | None = None) -> str:
@@ -141,7 +143,7 @@ def finished(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Cons
 
 @pytest.fixture(scope="module")
 def base(finished: Console) -> Iterator[str]:
-    with run_web(finished.db, web_env(), finished.folder) as url:
+    with run_web(finished.db, web_env("agent1,agent2"), finished.folder) as url:
         yield url
 
 
@@ -239,6 +241,8 @@ def test_wallboard_shows_the_report_and_stays_live(finished: Console, base: str)
         assert shown["csat.avg"]["value"] == report["csat"]["avg"]
         assert shown["csat.avg"]["note"] == f"{report['csat']['count']} ratings"
         assert shown["attempts"]["text"] == str(report["attempts"])
+        by_state = card_figures(driver, "#agents-by-state")
+        assert by_state["agents_by_state.logged_out"]["value"] == 2  # serve has stopped
         # Live: the server-sent events redraw the board at least every 2 s, without a reload.
         marker = driver.execute_script(
             "window.notReloaded = true; return document.body.dataset.updates"
@@ -315,7 +319,7 @@ def test_desk_shows_the_bridged_call_opts_out_and_a_pause_stops_new_calls(
     sandbox.set_agent_talk(40)  # the agent's phone stays on the line while the test works
     proc: subprocess.Popen[str] | None = None
     try:
-        with run_web(console.db, web_env(), console.folder) as url, \
+        with run_web(console.db, web_env("agent1"), console.folder) as url, \
                 browser_session() as desk, browser_session() as boss:  # fmt: skip
             log_in(desk, url, "agent1", console.passwords["agent1"])
             until(
