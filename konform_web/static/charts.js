@@ -64,7 +64,9 @@ const KChart = (() => {
       }
       const x = rates.length === 1 ? W / 2 : PAD + i * step;
       path += `${path ? "L" : "M"}${x.toFixed(1)},${y(r).toFixed(1)} `;
-      el.append(node("circle", { cx: x, cy: y(r), r: 3, class: r > target ? "dot over" : "dot" }));
+      // A zero-length stroke with round caps: a round dot however the chart is stretched.
+      const dot = `M${x.toFixed(1)},${y(r).toFixed(1)} l0,0`;
+      el.append(node("path", { d: dot, class: r > target ? "dot over" : "dot" }));
     });
     if (path) {
       el.append(node("path", { d: path.trim(), class: "rate" }));
