@@ -75,3 +75,19 @@ class AmdConfig:
     deadline_ms: int = 5000
     """Decide by now at the latest; undecided means human (dropping a person is the worse
     error)."""
+
+    # --- the guard (after a "human" verdict, while our prompts play; konform/amd/guard.py) -----
+    guard_utterance_ms: int = 1800
+    """The callee talks on over our identification this long without a pause of
+    ``guard_gap_ms``: a greeting, not a person (who says "Hallo? Wer ist da?" and listens).
+    Short enough that a late mailbox greeting hears at most about 2 s of the identification,
+    none of it recorded (a mailbox records after its greeting)."""
+    guard_gap_ms: int = 400
+    """A pause at least this long ends an utterance over the prompt. Recorded greetings pause
+    less between their words; people take a breath and listen."""
+    guard_talk_ms: int = 3500
+    """More speech than this over our prompts in all (however it pauses) is a greeting read
+    out; a person who answered asks a question or two and listens."""
+    guard_level_db: float = 15.0
+    """Speech this far below the level of the callee's own first answer does not count: a TV or
+    other voices behind a person."""
