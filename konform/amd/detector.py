@@ -28,6 +28,7 @@ __all__ = ["AmdDecision", "Detector", "Heard", "split_frames"]
 
 FRAME_MS = 20
 FLOOR_WINDOW_MS = 2000
+BED_WINDOW_MS = 3000
 DIGITAL_SILENCE_DBFS = -80.0
 
 
@@ -101,6 +102,9 @@ class Detector:
         self._longest = 0
         self._speech_db = 0.0
         self._speech_frames = 0
+        self._bed_levels: deque[float] = deque(maxlen=BED_WINDOW_MS // FRAME_MS)
+        self._bed_count = 0
+        self._bed = -200.0
         self.decision: AmdDecision | None = None
 
     @property
@@ -155,6 +159,10 @@ class Detector:
             return None
         floor = self._track_floor(dbfs)
         loud = dbfs > floor + cfg.speech_margin_db and dbfs > cfg.min_speech_dbfs
+        if cfg.bed_margin_db and loud:
+            loud = dbfs > self._track_bed(dbfs, floor) + cfg.bed_margin_db
+        elif cfg.bed_margin_db:
+            self._track_bed(dbfs, floor)
         # The VAD hears every frame, quiet ones too: it adapts its noise model to what it is
         # fed, and fed only the loud frames it loses weak speech on noisy or quiet lines.
         speech = self._vad.is_speech(frame, self.rate) and loud
@@ -180,6 +188,27 @@ class Detector:
     def speech_dbfs(self) -> float | None:
         """The mean level of the callee's speech so far (None: nobody spoke)."""
         return self._speech_db / self._speech_frames if self._speech_frames else None
+
+    def _track_bed(self, dbfs: float, floor: float) -> float:
+        """The level of a bed that never falls silent (music, a TV, voices in the room), or
+        -200 when there is none. Of the frames of the last ``BED_WINDOW_MS``, those within
+        ``bed_range_db`` of the noise floor are the bed's; when they are at least
+        ``bed_share`` of all, the line sits in one band nearly all the time, and the bed's
+        level is their median (updated every 100 ms). On a line with pauses (speech between
+        the line's noise) the share is lower and there is no bed; under music or babble the
+        floor lies in the bed's rare dips and the median in the bed itself."""
+        cfg = self.config
+        if dbfs >= DIGITAL_SILENCE_DBFS:
+            self._bed_levels.append(dbfs)
+        self._bed_count += 1
+        if self._bed_count % 5 == 0 and len(self._bed_levels) >= 50:
+            levels = np.fromiter(self._bed_levels, dtype=float)
+            inside = levels[levels < floor + cfg.bed_range_db]
+            if inside.size >= cfg.bed_share * levels.size:
+                self._bed = float(np.median(inside))
+            else:
+                self._bed = -200.0
+        return self._bed
 
     def _track_floor(self, dbfs: float) -> float:
         index = self._frame_index
@@ -224,7 +253,10 @@ class Detector:
                 self._decide("machine", "long_word")
                 return
             if self._in_segment and self._t - start >= cfg.max_human_greeting_ms:
-                self._decide("machine", "long_greeting")
+                if cfg.guard_long_greetings:
+                    self._decide("human", "long_greeting_to_guard")
+                else:
+                    self._decide("machine", "long_greeting")
                 return
             if self._t - self._last_speech >= cfg.end_of_greeting_ms:
                 self._decide("human", "short_greeting")
