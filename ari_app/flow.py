@@ -455,7 +455,7 @@ class CallFlow:
         before: list[Command] = [*self._stop_playback(), Hangup()]
         if self.agent_requested:
             before.append(CancelAgentRequest())
-        return self._finish("machine", *before)
+        return self._finish("machine", *before, StopAmd())
 
     def _on_dialing(self, event: Event) -> list[Command]:
         if isinstance(event, Answered):

@@ -29,6 +29,7 @@ __all__ = ["AmdDecision", "Detector", "Heard", "split_frames"]
 FRAME_MS = 20
 FLOOR_WINDOW_MS = 2000
 BED_WINDOW_MS = 3000
+BED_MIN_FRAMES = 15
 DIGITAL_SILENCE_DBFS = -80.0
 
 
@@ -201,10 +202,11 @@ class Detector:
         if dbfs >= DIGITAL_SILENCE_DBFS:
             self._bed_levels.append(dbfs)
         self._bed_count += 1
-        if self._bed_count % 5 == 0 and len(self._bed_levels) >= 50:
+        if self._bed_count % 5 == 0 and len(self._bed_levels) >= BED_MIN_FRAMES:
             levels = np.fromiter(self._bed_levels, dtype=float)
             inside = levels[levels < floor + cfg.bed_range_db]
-            if inside.size >= cfg.bed_share * levels.size:
+            near = np.count_nonzero(levels < floor + 2 * cfg.bed_range_db)
+            if inside.size >= cfg.bed_share * near:
                 self._bed = float(np.median(inside))
             else:
                 self._bed = -200.0

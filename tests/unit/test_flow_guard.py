@@ -34,7 +34,13 @@ def kinds(commands: list[Command]) -> list[str]:
 def test_guard_machine_during_the_identification_stops_the_prompt_and_hangs_up() -> None:
     flow = human_call()
     commands = flow.handle(GuardSaysMachine(3300, "guard_talks_over_prompt"))
-    assert kinds(commands) == ["StopPlayback", "Hangup", "CancelAgentRequest", "Finished"]
+    assert kinds(commands) == [
+        "StopPlayback",
+        "Hangup",
+        "CancelAgentRequest",
+        "StopAmd",
+        "Finished",
+    ]
     assert isinstance(commands[0], StopPlayback)
     assert isinstance(commands[1], Hangup)
     assert isinstance(commands[2], CancelAgentRequest)
