@@ -30,6 +30,7 @@ FRAME_MS = 20
 FLOOR_WINDOW_MS = 2000
 BED_WINDOW_MS = 3000
 BED_MIN_FRAMES = 15
+BED_EVERY = 10  # frames between updates of the bed's level
 DIGITAL_SILENCE_DBFS = -80.0
 
 
@@ -103,7 +104,8 @@ class Detector:
         self._longest = 0
         self._speech_db = 0.0
         self._speech_frames = 0
-        self._bed_levels: deque[float] = deque(maxlen=BED_WINDOW_MS // FRAME_MS)
+        self._bed_levels = np.empty(BED_WINDOW_MS // FRAME_MS)  # a ring of frame levels
+        self._bed_filled = 0
         self._bed_count = 0
         self._bed = -200.0
         self.decision: AmdDecision | None = None
@@ -195,15 +197,16 @@ class Detector:
         -200 when there is none. Of the frames of the last ``BED_WINDOW_MS``, those within
         ``bed_range_db`` of the noise floor are the bed's; when they are at least
         ``bed_share`` of all, the line sits in one band nearly all the time, and the bed's
-        level is their median (updated every 100 ms). On a line with pauses (speech between
+        level is their median (updated every 200 ms). On a line with pauses (speech between
         the line's noise) the share is lower and there is no bed; under music or babble the
         floor lies in the bed's rare dips and the median in the bed itself."""
         cfg = self.config
         if dbfs >= DIGITAL_SILENCE_DBFS:
-            self._bed_levels.append(dbfs)
+            self._bed_levels[self._bed_filled % self._bed_levels.size] = dbfs
+            self._bed_filled += 1
         self._bed_count += 1
-        if self._bed_count % 5 == 0 and len(self._bed_levels) >= BED_MIN_FRAMES:
-            levels = np.fromiter(self._bed_levels, dtype=float)
+        if self._bed_count % BED_EVERY == 0 and self._bed_filled >= BED_MIN_FRAMES:
+            levels = self._bed_levels[: min(self._bed_filled, self._bed_levels.size)]
             inside = levels[levels < floor + cfg.bed_range_db]
             near = np.count_nonzero(levels < floor + 2 * cfg.bed_range_db)
             if inside.size >= cfg.bed_share * near:
