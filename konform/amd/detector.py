@@ -118,6 +118,17 @@ class Detector:
     def elapsed_ms(self) -> int:
         return self._t + self._skipped
 
+    @property
+    def analysed_ms(self) -> int:
+        """Audio analysed since the line's first sound (the rules count this)."""
+        return self._t
+
+    @property
+    def pending(self) -> bytearray:
+        """Audio fed but not analysed yet: part of a frame, or what followed the decision
+        (the guard goes on with it)."""
+        return self._buffer
+
     def feed(self, pcm: bytes) -> AmdDecision | None:
         """Feed audio; return the decision the moment it is made (None before and after).
 

@@ -53,7 +53,7 @@ class Guard:
         if self.decision is not None:
             return None
         detector = self.detector
-        for frame, samples, energy in split_frames(detector._buffer, pcm, detector.frame_samples):
+        for frame, samples, energy in split_frames(detector.pending, pcm, detector.frame_samples):
             heard = detector.hear(frame, samples, energy)
             if heard is None:
                 continue
@@ -62,13 +62,13 @@ class Guard:
             else:
                 self._track(heard.speech and heard.dbfs >= self.min_dbfs)
             if self.decision is not None:
-                detector._buffer.clear()
+                detector.pending.clear()
                 break
         return self.decision
 
     def _track(self, speech: bool) -> None:
         cfg = self.config
-        now = self.detector._t
+        now = self.detector.analysed_ms
         if speech:
             self._speech_run += FRAME_MS
             self._silence_run = 0
