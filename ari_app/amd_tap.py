@@ -1,7 +1,9 @@
 """Tapping a channel's incoming audio for answering machine detection: a snoop channel
 (``spy=in``: only what the callee says) and an externalMedia channel in a mixing bridge, which
 sends the audio as RTP to an :class:`~ari_app.media.AmdListener` of the app. The callee hears
-nothing of it. Ids derive from the call id so the router can hand the events back.
+nothing of it. After a "human" the tap stays up as the AMD guard (a second decision,
+``guard_...``, if the callee turns out a machine) until the call stops it: at the bridge to an
+agent, or at the call's end. Ids derive from the call id so the router can hand the events back.
 
 The listener takes audio only from the address the externalMedia channel sends from: ARI
 returns it with the new channel (channel variables ``UNICASTRTP_LOCAL_ADDRESS`` and
@@ -54,7 +56,7 @@ class AmdTap:
         config: AmdConfig | None = None,
     ) -> None:
         self.listener = MediaHub.of_running_loop().open(
-            host, self.call_id, media_format, on_decision, config
+            host, self.call_id, media_format, on_decision, config, guard=True
         )
         loop = asyncio.get_running_loop()
         for channel in (self.snoop_id, self.media_id):

@@ -44,6 +44,7 @@ from ari_app.flow import (
     Dtmf,
     Event,
     Finished,
+    GuardSaysMachine,
     Hangup,
     HangupAgent,
     LeaveBridge,
@@ -253,6 +254,9 @@ class OutboundCall:
         self.queue.put_nowait(ConsoleCommand(command))
 
     def _amd_decided(self, decision: AmdDecision) -> None:
+        if decision.reason.startswith("guard_"):
+            self.queue.put_nowait(GuardSaysMachine(decision.at_ms, decision.reason))
+            return
         self.queue.put_nowait(AmdDecided(decision.label, decision.at_ms, decision.reason))
 
     # --- the run -----------------------------------------------------------------------------
@@ -370,6 +374,12 @@ class OutboundCall:
         await self._tap.start(cfg.rtp_host, cfg.media_format, self._amd_decided)
 
     async def _stop_amd(self, _: StopAmd | None = None) -> None:
+        amd = self.flow.amd
+        if amd is not None and amd.label == "human" and not self.flow.done:
+            return  # the first stage is over; the tap goes on as the guard until the bridge
+        await self._stop_tap()
+
+    async def _stop_tap(self) -> None:
         # A snoop channel ends with the channel it snoops on: nothing to ask for then.
         await self._tap.stop(snoop_gone=not self._callee_up)
 
@@ -438,6 +448,8 @@ class OutboundCall:
         )
         self._agent_bridged = True
         self._agent_waiting = False
+        if self._tap.running:
+            await self._stop_tap()  # the AMD guard listens until an agent is bridged
         self.writes.moment(self.call, bridged_at=self.clock(), agent=command.agent)
         if self.observer is not None:
             self.observer.bridged(self.call_id, command.agent)
@@ -570,7 +582,7 @@ class OutboundCall:
         self._timers.clear()
         await self._cancel_agent_request()
         if self._tap.running:
-            await self._stop_amd()
+            await self._stop_tap()
         for path, up in (
             (f"/channels/{self.agent_channel}", self._agent_up),
             (f"/bridges/{self.talk_bridge}", self._talk_bridge_up),

@@ -6,6 +6,9 @@ make a call compliant live here and only here:
 
 - the callee hears nothing from us while the answering machine detector listens;
 - a machine is hung up on at once: nothing is ever played into a mailbox;
+- after a "human" the AMD guard goes on listening to the callee until an agent is bridged
+  (the shell stops it then); its :class:`GuardSaysMachine` stops our prompt at once, hangs up,
+  and the outcome is ``machine`` with the stage that caught it (``detail["amd"]["stage"]``);
 - a person first hears who calls and the callback number, then the recording question;
 - recording starts only after a "1" for *this* call has been persisted (the shell answers
   :class:`PersistConsent` with :class:`ConsentPersisted` once the audit row is committed);
@@ -56,6 +59,7 @@ __all__ = [
     "Event",
     "Finished",
     "FlowSettings",
+    "GuardSaysMachine",
     "Hangup",
     "HangupAgent",
     "LeaveBridge",
@@ -88,6 +92,14 @@ class Answered:
 @dataclass(frozen=True)
 class AmdDecided:
     label: Literal["human", "machine"]
+    at_ms: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class GuardSaysMachine:
+    """The AMD guard heard a machine after the first stage's "human" (konform.amd.guard)."""
+
     at_ms: int
     reason: str
 
@@ -149,6 +161,7 @@ class ConsoleCommand:
 Event = (
     Answered
     | AmdDecided
+    | GuardSaysMachine
     | Dtmf
     | PlaybackFinished
     | TimerFired
@@ -340,6 +353,8 @@ class CallFlow:
         """An agent who answered and waits for the question to end (not bridged yet)."""
         self.abandoned = False
         self.amd: AmdDecided | None = None
+        self.amd_stage = "first"
+        """Which AMD stage made the decision in :attr:`amd`: ``first`` or ``guard``."""
         self.reached: CallState = "ringing"
         self.recording = False
         self.csat: int | None = None
@@ -396,6 +411,7 @@ class CallFlow:
                 "label": self.amd.label,
                 "at_ms": self.amd.at_ms,
                 "reason": self.amd.reason,
+                "stage": self.amd_stage,
             }
         return [*before, Finished(outcome, detail)]
 
@@ -446,6 +462,8 @@ class CallFlow:
             return self._callee_gone(event)
         if isinstance(event, ConsoleCommand):
             return self._console(event)
+        if isinstance(event, GuardSaysMachine):
+            return self._guard_says_machine(event)
         if isinstance(event, PlaybackFinished):
             if event.token != self._playing:
                 return []  # a playback we stopped or replaced
@@ -469,6 +487,18 @@ class CallFlow:
             before.append(CancelAgentRequest())
         outcome: CallOutcome = "machine" if self.amd and self.amd.label == "machine" else "human"
         return self._finish(outcome, *before)
+
+    def _guard_says_machine(self, event: GuardSaysMachine) -> list[Command]:
+        """A machine after all: stop our prompt at once and hang up (a mailbox must record
+        none of our audio). Only until an agent is bridged; the guard is stopped then."""
+        if self.state not in (*_BEFORE_BRIDGE, "no_agent"):
+            return []
+        self.amd = AmdDecided("machine", event.at_ms, event.reason)
+        self.amd_stage = "guard"
+        before: list[Command] = [*self._stop_playback(), Hangup()]
+        if self.agent_requested:
+            before.append(CancelAgentRequest())
+        return self._finish("machine", *before, StopAmd())
 
     def _on_dialing(self, event: Event) -> list[Command]:
         if isinstance(event, Answered):

@@ -11,6 +11,11 @@ A call's socket takes audio only from the PBX: from the address and port the ext
 channel sends from (ARI names them, see :meth:`AmdListener.expect`), or, when only the host is
 known, from the first port of that host it hears. Anything else on the port is counted as bad
 and dropped: a stranger's packets must not decide whether a person or a machine answered.
+
+With ``guard`` (the tap's listeners), after the first stage's "human" the listener goes on
+reading as the AMD guard
+(:class:`~konform.amd.guard.Guard`): a "machine" from it is reported as a second decision
+(reason ``guard_...``). It reads until it is closed (the call bridged its agent, or ended).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import ClassVar
 from ari_app.rtp import FORMATS, AudioReassembler, RtpError
 from konform.amd.config import AmdConfig
 from konform.amd.detector import AmdDecision, Detector
+from konform.amd.guard import Guard
 
 __all__ = ["DRAIN_INTERVAL_S", "AmdListener", "MediaHub"]
 
@@ -51,6 +57,7 @@ class AmdListener:
         media_format: str,
         on_decision: Callable[[AmdDecision], None],
         config: AmdConfig | None = None,
+        guard: bool = False,
     ) -> None:
         self.sock: socket.socket | None = sock
         self.port: int = sock.getsockname()[1]
@@ -58,6 +65,8 @@ class AmdListener:
         self.media = FORMATS[media_format]
         self.reassembler = AudioReassembler(self.media)
         self.detector = Detector(self.media.rate, config)
+        self.guard: Guard | None = None
+        self.guarding = guard
         self.on_decision = on_decision
         self.bad_packets = 0
         self.foreign_packets = 0
@@ -115,11 +124,24 @@ class AmdListener:
                 self.media.payload_type,
                 self.media.name,
             )
-        if payloads and self.detector.decision is None:
-            decision = self.detector.feed(reassembler.decode(b"".join(payloads)))
-            if decision is not None:
-                self.on_decision(decision)
+        if payloads:
+            self._feed(reassembler.decode(b"".join(payloads)))
+
+    def _feed(self, pcm: bytes) -> None:
+        if self.guard is None:
+            decision = self.detector.feed(pcm)
+            if decision is None:
+                return
+            self.on_decision(decision)
+            if decision.label == "machine" or not self.guarding:
                 self.close()  # what still arrives until the tap is torn down is not read
+                return
+            self.guard = Guard(self.detector)
+            pcm = b""  # what followed the decision in this batch waits in the detector
+        decision = self.guard.feed(pcm)
+        if decision is not None:
+            self.on_decision(decision)
+            self.close()
 
     def _from_pbx(self, source: tuple[str, int]) -> bool:
         """Whether a datagram from an address other than the locked one is the PBX's: the first
@@ -148,6 +170,7 @@ class AmdListener:
             "bad": self.bad_packets,
             "foreign": self.foreign_packets,
             "audio_ms": self.detector.elapsed_ms,
+            "guard_ms": self.detector.elapsed_ms - self.guard.started_ms if self.guard else 0,
         }
 
     def close(self) -> None:
@@ -186,14 +209,16 @@ class MediaHub:
         on_decision: Callable[[AmdDecision], None],
         config: AmdConfig | None = None,
         peer: tuple[str, int | None] | None = None,
+        guard: bool = False,
     ) -> AmdListener:
         """A listener on a fresh UDP port of ``host`` (its ``port``), drained from now on; it
-        reads once it knows the PBX's address (``peer`` or :meth:`AmdListener.expect`)."""
+        reads once it knows the PBX's address (``peer`` or :meth:`AmdListener.expect`); with
+        ``guard`` it goes on as the AMD guard after a "human"."""
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
             sock.bind((host, 0))
             sock.setblocking(False)
-            listener = AmdListener(sock, call_id, media_format, on_decision, config)
+            listener = AmdListener(sock, call_id, media_format, on_decision, config, guard)
             if peer is not None:
                 listener.expect(*peer)
         except BaseException:

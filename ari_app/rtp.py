@@ -4,7 +4,8 @@ Sans-IO: :class:`RtpPacket` parses bytes; :class:`AudioReassembler` puts packets
 sequence order (tolerating reordering and loss, filling gaps with silence) and decodes the
 payload to native 16-bit PCM for the detector. Framing as observed on Asterisk 22: a 12-byte
 header, then 20 ms of audio; ``slin16`` arrives with payload type 118 and *big-endian* samples
-(640 bytes), ``ulaw`` with payload type 0 (160 bytes).
+(640 bytes), ``ulaw`` with payload type 0 and ``alaw`` (the German PSTN's G.711) with payload
+type 8 (160 bytes each).
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["FORMATS", "AudioReassembler", "RtpError", "RtpPacket", "ulaw_to_linear"]
+__all__ = [
+    "FORMATS",
+    "AudioReassembler",
+    "RtpError",
+    "RtpPacket",
+    "alaw_to_linear",
+    "ulaw_to_linear",
+]
 
 
 class RtpError(ValueError):
@@ -87,6 +95,29 @@ def ulaw_to_linear(payload: bytes) -> bytes:
     return bytes(out)
 
 
+def _alaw_table() -> np.ndarray:
+    """G.711 A-law: even bits inverted (0x55), then sign, 3-bit segment and 4-bit mantissa."""
+    a = np.arange(256, dtype=np.int32) ^ 0x55
+    exponent = (a >> 4) & 0x07
+    mantissa = a & 0x0F
+    magnitude = np.where(
+        exponent == 0, (mantissa << 4) + 8, ((mantissa << 4) + 0x108) << np.maximum(exponent - 1, 0)
+    )
+    return np.where(a & 0x80, magnitude, -magnitude).astype(np.int16)
+
+
+_ALAW = _alaw_table().tobytes()
+_ALAW_FIRST = _ALAW[0::2]
+_ALAW_SECOND = _ALAW[1::2]
+
+
+def alaw_to_linear(payload: bytes) -> bytes:
+    out = bytearray(2 * len(payload))
+    out[0::2] = payload.translate(_ALAW_FIRST)
+    out[1::2] = payload.translate(_ALAW_SECOND)
+    return bytes(out)
+
+
 @dataclass(frozen=True)
 class MediaFormat:
     name: str
@@ -102,6 +133,7 @@ class MediaFormat:
 FORMATS = {
     "slin16": MediaFormat("slin16", 16000, 118, 640, 0x00, 2),
     "ulaw": MediaFormat("ulaw", 8000, 0, 160, 0xFF, 1),
+    "alaw": MediaFormat("alaw", 8000, 8, 160, 0xD5, 1),
 }
 
 
@@ -183,5 +215,7 @@ class AudioReassembler:
         """Encoded audio (any number of packets' worth) as native 16-bit PCM."""
         if self.media.name == "ulaw":
             return ulaw_to_linear(payload)
+        if self.media.name == "alaw":
+            return alaw_to_linear(payload)
         samples = np.frombuffer(payload, dtype=">i2")
         return samples.astype(np.int16).tobytes() if sys.byteorder == "little" else payload

@@ -7,8 +7,10 @@ into Asterisk's own ``AMD()`` (default amd.conf), once into konform's live path 
 externalMedia RTP + the detector). The offline evaluator runs on the same files. Without
 --corpus a held-out corpus is made first (``python -m tools.make_amd_corpus``, seed 23, voices the
 detector was not tuned on: espeak-ng German and English voices and Asterisk's German prompts).
-Prints accuracy, humans dropped, machines missed, median and p90 decision time per row, and how
-often the live decision equals the offline one.
+Prints accuracy, humans dropped, machines missed, median and p90 decision time per row, how
+often the live decision equals the offline one, and with a ``kind`` column in labels.csv the
+share right per kind for each row side by side (konform offline both as its first stage and
+as the final decision with the guard; the live path here measures the first stage).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import numpy as np
 
 from ari_app.ari import AriClient
 from konform.amd.audio import load_pcm
-from konform.amd.evaluate import read_labels, run_file
+from konform.amd.evaluate import read_labels, run_call
 from konform_sandbox.amd_probe import install_sounds, live_decisions
 from konform_sandbox.demo import sandbox_ari
 from konform_sandbox.sandbox import Sandbox
@@ -69,6 +71,20 @@ def summary(label_of: dict[str, str], row: Row) -> str:
         f"{right / len(row):7.1%} {dropped:9.1%} {missed:9.1%}"
         f" {statistics.median(times) / 1000:7.2f} s {p90 / 1000:6.2f} s"
     )
+
+
+def per_kind(label_of: dict[str, str], kind_of: dict[str, str], rows: dict[str, Row]) -> None:
+    """Share right per kind, one column per row."""
+    kinds = sorted({f"{label_of[f]}/{kind_of[f]}" for f in next(iter(rows.values()))})
+    if len(kinds) < 2:
+        return
+    print(f"{'kind':<28}{'files':>6}" + "".join(f"{name:>9}" for name in rows))
+    for kind in kinds:
+        files = [f for f in next(iter(rows.values())) if f"{label_of[f]}/{kind_of[f]}" == kind]
+        shares = [
+            sum(row[f][0] == label_of[f] for f in files) / len(files) for row in rows.values()
+        ]
+        print(f"{kind:<28}{len(files):>6}" + "".join(f"{share:>9.0%}" for share in shares))
 
 
 async def app_amd_row(ari: AriClient, sandbox: Sandbox, ext: dict[str, str], parallel: int) -> Row:
@@ -119,11 +135,14 @@ async def run(
         labels = read_labels(corpus)
         label_of = {name: label for name, label, _ in labels}
         files = [name for name, _, _ in labels if not only or name in only]
+        kind_of = {name: kind for name, _, kind in labels}
         offline: Row = {}
+        final: Row = {}
         for name in files:
             pcm, rate = load_pcm(corpus / name)
-            decision = run_file(pcm, rate)
+            decision, with_guard = run_call(pcm, rate)
             offline[name] = (decision.label, float(decision.at_ms))
+            final[name] = (with_guard.label, float(with_guard.at_ms))
         ext = install_sounds(sandbox, corpus, files)
         async with sandbox_ari(sandbox) as ari:
             decisions, stats = await live_decisions(ari, ext, parallel)
@@ -141,7 +160,10 @@ async def run(
         print(f"{'Asterisk app_amd (live)':<26} {summary(label_of, baseline)}")
     print(f"{'konform (live, RTP)':<26} {summary(label_of, live)}")
     print(f"{'konform (offline)':<26} {summary(label_of, offline)}")
+    print(f"{'konform + guard (offline)':<26} {summary(label_of, final)}")
     print(f"live decisions equal to offline: {agree:.1%}")
+    rows = {"AMD()": baseline, "live": live, "offline": offline, "+guard": final}
+    per_kind(label_of, kind_of, {k: v for k, v in rows.items() if v is not None})
     for f in files:
         if live[f][0] != offline[f][0]:
             print(

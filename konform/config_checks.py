@@ -23,9 +23,10 @@ __all__ = [
     "networks",
 ]
 
-MEDIA_FORMATS = ("ulaw", "slin16")
+MEDIA_FORMATS = ("ulaw", "alaw", "slin16")
 """The formats the AMD tap decodes (ari_app.rtp.FORMATS). It is the format of the audio
-Asterisk copies to konform, not the trunk's codec: Asterisk transcodes from A-law."""
+Asterisk copies to konform, not the trunk's codec; ``alaw`` on an A-law trunk (the German PSTN)
+spares Asterisk the transcoding."""
 
 MIN_RING_TIMEOUT = 15
 """Ofcom persistent-misuse policy: a call is treated as unanswered only after 15 s of ringing."""

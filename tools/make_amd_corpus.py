@@ -8,8 +8,25 @@ patterns, noise at 15-40 dB SNR and level -12..0 dB), with the cases konform mus
 - ``human/silence`` and ``human/noise``: someone picks up and says nothing (on a noisy line);
 - ``machine/music``: an announcement with music (notes with harmonics).
 
+``--hard`` makes the hard kinds instead (files of 20 s, so that what follows a greeting is in
+them; ``labels.csv`` gets ``greeting_start_ms`` and ``greeting_end_ms``, where a mailbox's
+greeting starts and where it ends with its beep):
+
+- ``machine/late-greeting``: silence for 1.5-2.5 s after the answer, then a mailbox greeting;
+- ``machine/music-bed``: a mailbox greeting over a music bed that plays from the answer;
+- ``machine/no-beep``: a mailbox greeting (3-8 s) that ends without a beep;
+- ``machine/long-greeting``: a greeting of 8-14 s, then (mostly) a beep;
+- ``human/tv``: a person answering with a TV or babble (other voices, sometimes music) behind;
+- ``human/business-long``: a person answering with a long company greeting (4-6 words);
+- ``human/quiet`` and ``human/hallo-hallo``: a short answer on a quiet line, "hallo ... hallo?".
+
+``--music-set a|b`` picks one of two music generators (other notes, timbre and tempo), so that
+tuning and held-out sets share no music either. ``--encoding alaw`` writes A-law (the German
+PSTN's codec) instead of mu-law.
+
     python -m tools.make_amd_corpus --out DIR --n 200 --seed 23 [--extra-only |
-        --extra-share 0] [--espeak DIR [--voices V,..] [--phrases FILE]] SRC_DIR ...
+        --extra-share 0 | --hard [--music-set b]] [--encoding alaw]
+        [--espeak DIR [--voices V,..] [--phrases FILE]] SRC_DIR ...
 
 Sources are folders of clips sox can read; ``--espeak DIR`` first speaks a set of German and
 English phrases (or those of ``--phrases``) with several espeak-ng voices into DIR, to use as a
@@ -213,12 +230,128 @@ def extra(
     return kind, parts
 
 
-def finish(rng: random.Random, parts: list[np.ndarray], kind: str) -> np.ndarray:
-    audio = np.concatenate(parts)[: int(LENGTH_S * RATE)]
-    audio = np.pad(audio, (0, int(LENGTH_S * RATE) - audio.size))
+HARD_LENGTH_S = 20.0
+HUMAN_HARD = ("tv", "business-long", "quiet", "hallo-hallo")
+MACHINE_HARD = ("late-greeting", "music-bed", "no-beep", "long-greeting")
+MUSIC_NOTES = {
+    "a": [220.0, 247.0, 262.0, 294.0, 330.0, 349.0, 392.0, 440.0],
+    "b": [196.0, 233.0, 277.0, 311.0, 370.0, 415.0, 466.0, 523.0],
+}
+
+
+def music_bed(rng: random.Random, seconds: float, music_set: str) -> np.ndarray:
+    """Background music: chords of notes with harmonics (set ``a``: sustained organ-like notes
+    of 0.2-0.5 s; set ``b``: plucked notes with a decaying envelope and a bass line, faster)."""
+    notes = MUSIC_NOTES[music_set]
+    out: list[np.ndarray] = []
+    while sum(p.size for p in out) < seconds * RATE:
+        length = rng.uniform(0.2, 0.5) if music_set == "a" else rng.uniform(0.12, 0.3)
+        t = np.arange(int(length * RATE)) / RATE
+        chord = np.zeros(t.size)
+        for freq in rng.sample(notes, 2 if music_set == "a" else 3):
+            for k in range(1, 6 if music_set == "a" else 4):
+                chord += np.sin(2 * np.pi * freq * k * t + rng.uniform(0, 6.28)) / k
+        if music_set == "b":
+            chord *= np.exp(-t * rng.uniform(4, 9))
+            chord += 0.6 * np.sin(2 * np.pi * notes[0] / 2 * t)
+        out.append(chord)
+    bed = np.concatenate(out)[: int(seconds * RATE)]
+    return (bed / max(1e-6, float(np.abs(bed).max()))).astype(np.float32)
+
+
+def babble(
+    rng: random.Random, seconds: float, clips: list[np.ndarray], music_set: str
+) -> np.ndarray:
+    """A TV or room behind a person: three voices talking on (clips end to end, each at its own
+    level), now and then with music."""
+    size = int(seconds * RATE)
+    bed = np.zeros(size, dtype=np.float32)
+    for _ in range(3):
+        voice: list[np.ndarray] = [silence(rng, 0.0, 1.0)]
+        while sum(p.size for p in voice) < size:
+            voice += [rng.choice(clips), silence(rng, 0.05, 0.4)]
+        bed += np.concatenate(voice)[:size] * rng.uniform(0.4, 1.0)
+    if rng.random() < 0.3:
+        bed += 0.3 * music_bed(rng, seconds, music_set)
+    return (bed / max(1e-6, float(np.abs(bed).max()))).astype(np.float32)
+
+
+def _greeting(
+    rng: random.Random, short: list[np.ndarray], long_: list[np.ndarray], lo: float, hi: float
+) -> list[np.ndarray]:
+    parts: list[np.ndarray] = []
+    target = rng.uniform(lo, hi)
+    while sum(p.size for p in parts) / RATE < target:
+        parts += [rng.choice(long_ + short), silence(rng, 0.08, 0.35)]
+    return parts[:-1]
+
+
+def hard(
+    rng: random.Random, short: list[np.ndarray], long_: list[np.ndarray], label: str
+) -> tuple[str, list[np.ndarray], float]:
+    """One hard case: its kind, its parts, and the level of a bed under it (0: none; the bed
+    is added in :func:`finish_hard`)."""
+    if label == "human":
+        kind = rng.choice(HUMAN_HARD)
+        parts = [silence(rng, 0.0, 0.6)]
+        if kind == "business-long":
+            for _ in range(rng.randint(4, 6)):
+                parts += [rng.choice(short), silence(rng, 0.12, 0.3)]
+        elif kind == "hallo-hallo":
+            parts += [rng.choice(short), silence(rng, 1.2, 2.5), rng.choice(short)]
+        else:
+            parts.append(rng.choice(short))
+        return kind, parts, rng.uniform(0.1, 0.3) if kind == "tv" else 0.0
+    kind = rng.choice(MACHINE_HARD)
+    parts = [silence(rng, 1.5, 2.5) if kind == "late-greeting" else silence(rng, 0.0, 0.6)]
+    lo, hi = (8.0, 14.0) if kind == "long-greeting" else (3.0, 8.0)
+    parts += _greeting(rng, short, long_, lo, hi)
+    beeps = {"no-beep": 0.0, "long-greeting": 0.8, "music-bed": 0.7}.get(kind, 0.85)
+    if rng.random() < beeps:
+        parts += beep(rng)
+    return kind, parts, rng.uniform(0.2, 0.5) if kind == "music-bed" else 0.0
+
+
+def finish_hard(
+    rng: random.Random,
+    parts: list[np.ndarray],
+    kind: str,
+    bed_level: float,
+    clips: list[np.ndarray],
+    music_set: str,
+) -> tuple[np.ndarray, int | None]:
+    """The file (20 s) and where a mailbox's greeting ends (ms; None for a person). A music bed
+    plays from the answer until the greeting (and beep) end; a TV goes on throughout."""
+    content = np.concatenate(parts)
+    end = content.size
+    audio = np.pad(content, (0, max(0, int(HARD_LENGTH_S * RATE) - content.size)))
+    audio = audio[: int(HARD_LENGTH_S * RATE)]
+    speech = np.abs(audio) > 0.01
+    speech_rms = float(np.sqrt(np.mean(audio[speech] ** 2))) if np.any(speech) else 0.1
+    if kind == "music-bed":
+        start = int(rng.uniform(0.0, 0.3) * RATE)
+        bed = music_bed(rng, (end - start) / RATE, music_set)
+        audio[start : start + bed.size] += bed * speech_rms * bed_level * 3
+    elif kind == "tv":
+        bed = babble(rng, HARD_LENGTH_S, clips, music_set)
+        audio += bed[: audio.size] * speech_rms * bed_level * 3
+    greeting_end = int(end / RATE * 1000) if kind in MACHINE_HARD else None
+    return finish(rng, [audio], kind, audio.size / RATE), greeting_end
+
+
+def finish(
+    rng: random.Random, parts: list[np.ndarray], kind: str, length_s: float = LENGTH_S
+) -> np.ndarray:
+    audio = np.concatenate(parts)[: int(length_s * RATE)]
+    audio = np.pad(audio, (0, int(length_s * RATE) - audio.size))
     loud = np.abs(audio) > 0.01
     speech_rms = np.sqrt(np.mean(audio[loud] ** 2)) if np.any(loud) else 0.1
-    snr_db = rng.uniform(15, 40) if kind != "noise" else rng.uniform(0, 10)
+    if kind == "noise":
+        snr_db = rng.uniform(0, 10)
+    elif kind == "quiet":
+        snr_db = rng.uniform(40, 50)
+    else:
+        snr_db = rng.uniform(15, 40)
     noise = np.random.default_rng(rng.randrange(2**32)).standard_normal(audio.size)
     if rng.random() < 0.5:
         noise = np.convolve(noise, np.ones(8) / 8, mode="same")
@@ -256,6 +389,9 @@ def main() -> None:
         type=Path,
         help="also write where each clip and tone lies (JSON: file -> [[what, start_ms, end_ms]])",
     )
+    ap.add_argument("--hard", action="store_true", help="the hard kinds (20 s files)")
+    ap.add_argument("--music-set", choices=sorted(MUSIC_NOTES), default="a")
+    ap.add_argument("--encoding", choices=["ulaw", "alaw"], default="ulaw")
     ap.add_argument("sources", type=Path, nargs="*")
     args = ap.parse_args()
     if args.espeak:
@@ -277,18 +413,42 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     rows = []
     spans: dict[str, list[tuple[str, float, float]]] = {}
+    subtype = args.encoding.upper()
     for i in range(args.n):
         label = "human" if i % 2 == 0 else "machine"
+        name = f"{i:04d}.wav"
+        if args.hard:
+            kind, parts, bed_level = hard(rng, short, long_, label)
+            audio, greeting_end = finish_hard(
+                rng, parts, kind, bed_level, short + long_, args.music_set
+            )
+            sf.write(args.out / name, audio, RATE, subtype=subtype)
+            spans_here = layout(parts)
+            start = str(int(spans_here[0][1])) if greeting_end is not None and spans_here else ""
+            end = "" if greeting_end is None else str(greeting_end)
+            rows.append(
+                {
+                    "file": name,
+                    "label": label,
+                    "kind": kind,
+                    "greeting_start_ms": start,
+                    "greeting_end_ms": end,
+                }
+            )
+            spans[name] = layout(parts)
+            continue
         if args.extra_only or rng.random() < args.extra_share:
             kind, parts = extra(rng, short, long_, label)
         else:
             kind, parts = (human if label == "human" else machine)(rng, short, long_)
-        name = f"{i:04d}.wav"
-        sf.write(args.out / name, finish(rng, parts, kind), RATE, subtype="ULAW")
+        sf.write(args.out / name, finish(rng, parts, kind), RATE, subtype=subtype)
         rows.append({"file": name, "label": label, "kind": kind})
         spans[name] = layout(parts)
+    fields = ["file", "label", "kind"]
+    if args.hard:
+        fields += ["greeting_start_ms", "greeting_end_ms"]
     with open(args.out / "labels.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["file", "label", "kind"])
+        writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
     if args.layout:

@@ -28,6 +28,17 @@ class AmdConfig:
     the noise-floor margin, kept about 7 dB above mu-law's last steps (idle-channel noise near
     -72 dBFS). Set higher, it cuts the weak parts of a quiet line's speech, which splits mailbox
     greetings into "short" ones."""
+    bed_margin_db: float = 6.0
+    """Speech must also stand this far above a bed under it that never falls silent (music, a
+    TV, voices in the room; ``Detector._track_bed``). 0 turns the bed off."""
+    bed_range_db: float = 12.0
+    """Frames within this of the noise floor belong to the bed ..."""
+    bed_share: float = 0.8
+    """... and there is a bed when they are at least this share of the last 3 s. A line with
+    pauses (speech over the line's noise) has fewer; music or babble nearly all. Chosen on the
+    tuning hard-kind corpus where the development corpus did not change; a wider range or a
+    lower share helps people with a TV behind them a little more but costs mailboxes over
+    music and development files (docs/amd.md)."""
     floor_rise_db_per_s: float = 3.0
     """How fast the noise floor may climb while the line is loud (it falls at once)."""
     onset_ms: int = 40
@@ -45,6 +56,11 @@ class AmdConfig:
     """A first utterance still going after this long is a recorded greeting. Not shorter:
     people answering with a company greeting take that long, and calling them a machine is the
     worse error, though it delays the slowest mailbox decisions."""
+    guard_long_greetings: bool = False
+    """A greeting still going at ``max_human_greeting_ms`` is handed to the guard as "human"
+    instead of being called a machine (the guard hangs up if it talks on over our prompt).
+    Off: it keeps people with long company greetings, but mailboxes whose greeting ends soon
+    after hear our audio after it (docs/amd.md)."""
     max_word_ms: int = 1500
     """One continuous stretch of speech this long is read out, not spoken to a caller."""
 
@@ -75,3 +91,19 @@ class AmdConfig:
     deadline_ms: int = 5000
     """Decide by now at the latest; undecided means human (dropping a person is the worse
     error)."""
+
+    # --- the guard (after a "human" verdict, while our prompts play; konform/amd/guard.py) -----
+    guard_utterance_ms: int = 1800
+    """The callee talks on over our identification this long without a pause of
+    ``guard_gap_ms``: a greeting, not a person (who says "Hallo? Wer ist da?" and listens).
+    Short enough that a late mailbox greeting hears at most about 2 s of the identification,
+    none of it recorded (a mailbox records after its greeting)."""
+    guard_gap_ms: int = 400
+    """A pause at least this long ends an utterance over the prompt. Recorded greetings pause
+    less between their words; people take a breath and listen."""
+    guard_talk_ms: int = 3500
+    """More speech than this over our prompts in all (however it pauses) is a greeting read
+    out; a person who answered asks a question or two and listens."""
+    guard_level_db: float = 15.0
+    """Speech this far below the level of the callee's own first answer does not count: a TV or
+    other voices behind a person."""

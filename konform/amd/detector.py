@@ -24,10 +24,13 @@ import webrtcvad
 from konform.amd.beep import BeepDetector
 from konform.amd.config import AmdConfig
 
-__all__ = ["AmdDecision", "Detector"]
+__all__ = ["AmdDecision", "Detector", "Heard", "split_frames"]
 
 FRAME_MS = 20
 FLOOR_WINDOW_MS = 2000
+BED_WINDOW_MS = 3000
+BED_MIN_FRAMES = 15
+BED_EVERY = 10  # frames between updates of the bed's level
 DIGITAL_SILENCE_DBFS = -80.0
 
 
@@ -37,6 +40,41 @@ class AmdDecision:
     at_ms: int
     reason: str
     features: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Heard:
+    """What one frame is: speech or not, its level, and a beep's frequency once one is heard."""
+
+    speech: bool
+    dbfs: float
+    beep_hz: float | None
+
+
+def split_frames(
+    buffer: bytearray, pcm: bytes, frame_samples: int
+) -> list[tuple[bytes, np.ndarray, float]]:
+    """The whole frames of ``buffer + pcm`` (each: bytes, float32 samples, energy); the
+    remainder is left in ``buffer`` for the next call. Energies are exact (integer sums in
+    float64), so the same whichever way the audio is cut."""
+    if buffer:
+        buffer += pcm
+        pcm = bytes(buffer)
+        buffer.clear()
+    size = frame_samples * 2
+    whole = len(pcm) - len(pcm) % size
+    if whole < len(pcm):
+        buffer += pcm[whole:]
+    if not whole:
+        return []
+    pcm16 = np.frombuffer(pcm, dtype=np.int16, count=whole // 2).reshape(-1, frame_samples)
+    block = pcm16.astype(np.float32)
+    exact = pcm16.astype(np.float64)
+    energies = np.einsum("ij,ij->i", exact, exact).tolist()
+    return [
+        (pcm[index * size : (index + 1) * size], block[index], energy)
+        for index, energy in enumerate(energies)
+    ]
 
 
 class Detector:
@@ -64,6 +102,12 @@ class Detector:
         self._last_speech = 0
         self._words = 0
         self._longest = 0
+        self._speech_db = 0.0
+        self._speech_frames = 0
+        self._bed_levels = np.empty(BED_WINDOW_MS // FRAME_MS)  # a ring of frame levels
+        self._bed_filled = 0
+        self._bed_count = 0
+        self._bed = -200.0
         self.decision: AmdDecision | None = None
 
     @property
@@ -74,6 +118,17 @@ class Detector:
     def elapsed_ms(self) -> int:
         return self._t + self._skipped
 
+    @property
+    def analysed_ms(self) -> int:
+        """Audio analysed since the line's first sound (the rules count this)."""
+        return self._t
+
+    @property
+    def pending(self) -> bytearray:
+        """Audio fed but not analysed yet: part of a frame, or what followed the decision
+        (the guard goes on with it)."""
+        return self._buffer
+
     def feed(self, pcm: bytes) -> AmdDecision | None:
         """Feed audio; return the decision the moment it is made (None before and after).
 
@@ -83,27 +138,14 @@ class Detector:
         """
         if self.decision is not None:
             return None
-        if self._buffer:
-            self._buffer += pcm
-            pcm = bytes(self._buffer)
-            self._buffer.clear()
-        size = self.frame_bytes
-        whole = len(pcm) - len(pcm) % size
-        if whole < len(pcm):
-            self._buffer += pcm[whole:]
-        if whole:
-            # Frame energies of the whole block at once; exact (integer sums in float64), so
-            # the same whichever way the audio is cut.
-            pcm16 = np.frombuffer(pcm, dtype=np.int16, count=whole // 2)
-            pcm16 = pcm16.reshape(-1, self.frame_samples)
-            block = pcm16.astype(np.float32)
-            exact = pcm16.astype(np.float64)
-            energies = np.einsum("ij,ij->i", exact, exact).tolist()
-            for index, energy in enumerate(energies):
-                self._frame(pcm[index * size : (index + 1) * size], block[index], energy)
-                if self.decision is not None:
-                    self._buffer.clear()
-                    break
+        frames = split_frames(self._buffer, pcm, self.frame_samples)
+        for index, (frame, samples, energy) in enumerate(frames):
+            self._frame(frame, samples, energy)
+            if self.decision is not None:
+                # The audio after the decision waits for the guard, which goes on from here.
+                rest = b"".join(f[0] for f in frames[index + 1 :]) + bytes(self._buffer)
+                self._buffer[:] = rest
+                break
         return self.decision
 
     def finish(self) -> AmdDecision:
@@ -115,7 +157,10 @@ class Detector:
 
     # --- per frame ---------------------------------------------------------------------------
 
-    def _frame(self, frame: bytes, samples: np.ndarray, energy: float) -> None:
+    def hear(self, frame: bytes, samples: np.ndarray, energy: float) -> Heard | None:
+        """One frame through the speech/non-speech front end (noise floor, VAD, beep); None
+        for digital silence before the line's first sound. The guard (:mod:`konform.amd.guard`)
+        goes on with the same front end after the first decision."""
         cfg = self.config
         rms = math.sqrt(energy / self.frame_samples)
         dbfs = 20.0 * math.log10(max(rms, 1.0) / 32768.0)
@@ -125,21 +170,61 @@ class Detector:
             # deadline, so live and offline judge the same audio. The call flow keeps its own
             # wall-clock guard for a line that never sends anything.
             self._skipped += FRAME_MS
-            return
+            return None
         floor = self._track_floor(dbfs)
         loud = dbfs > floor + cfg.speech_margin_db and dbfs > cfg.min_speech_dbfs
+        if cfg.bed_margin_db and loud:
+            loud = dbfs > self._track_bed(dbfs, floor) + cfg.bed_margin_db
+        elif cfg.bed_margin_db:
+            self._track_bed(dbfs, floor)
         # The VAD hears every frame, quiet ones too: it adapts its noise model to what it is
         # fed, and fed only the loud frames it loses weak speech on noisy or quiet lines.
         speech = self._vad.is_speech(frame, self.rate) and loud
         self._t += FRAME_MS
         self._features_floor = floor
-
         beep_hz = self._beep.feed(samples, dbfs > cfg.min_speech_dbfs)
-        if beep_hz is not None:
-            self._decide("machine", "beep", beep_hz=round(beep_hz))
+        return Heard(speech, dbfs, beep_hz)
+
+    def _frame(self, frame: bytes, samples: np.ndarray, energy: float) -> None:
+        heard = self.hear(frame, samples, energy)
+        if heard is None:
             return
-        self._segment(speech)
+        if heard.beep_hz is not None:
+            self._decide("machine", "beep", beep_hz=round(heard.beep_hz))
+            return
+        if heard.speech and self._in_segment:
+            self._speech_db += heard.dbfs
+            self._speech_frames += 1
+        self._segment(heard.speech)
         self._judge()
+
+    @property
+    def speech_dbfs(self) -> float | None:
+        """The mean level of the callee's speech so far (None: nobody spoke)."""
+        return self._speech_db / self._speech_frames if self._speech_frames else None
+
+    def _track_bed(self, dbfs: float, floor: float) -> float:
+        """The level of a bed that never falls silent (music, a TV, voices in the room), or
+        -200 when there is none. Of the frames of the last ``BED_WINDOW_MS``, those within
+        ``bed_range_db`` of the noise floor are the bed's; when they are at least
+        ``bed_share`` of all, the line sits in one band nearly all the time, and the bed's
+        level is their median (updated every 200 ms). On a line with pauses (speech between
+        the line's noise) the share is lower and there is no bed; under music or babble the
+        floor lies in the bed's rare dips and the median in the bed itself."""
+        cfg = self.config
+        if dbfs >= DIGITAL_SILENCE_DBFS:
+            self._bed_levels[self._bed_filled % self._bed_levels.size] = dbfs
+            self._bed_filled += 1
+        self._bed_count += 1
+        if self._bed_count % BED_EVERY == 0 and self._bed_filled >= BED_MIN_FRAMES:
+            levels = self._bed_levels[: min(self._bed_filled, self._bed_levels.size)]
+            inside = levels[levels < floor + cfg.bed_range_db]
+            near = np.count_nonzero(levels < floor + 2 * cfg.bed_range_db)
+            if inside.size >= cfg.bed_share * near:
+                self._bed = float(np.median(inside))
+            else:
+                self._bed = -200.0
+        return self._bed
 
     def _track_floor(self, dbfs: float) -> float:
         index = self._frame_index
@@ -184,7 +269,10 @@ class Detector:
                 self._decide("machine", "long_word")
                 return
             if self._in_segment and self._t - start >= cfg.max_human_greeting_ms:
-                self._decide("machine", "long_greeting")
+                if cfg.guard_long_greetings:
+                    self._decide("human", "long_greeting_to_guard")
+                else:
+                    self._decide("machine", "long_greeting")
                 return
             if self._t - self._last_speech >= cfg.end_of_greeting_ms:
                 self._decide("human", "short_greeting")

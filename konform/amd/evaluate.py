@@ -1,5 +1,15 @@
 """The offline evaluator: runs the detector over a labelled corpus frame by frame, as a call
-would (never looking ahead), and summarises accuracy and decision times."""
+would (never looking ahead), and summarises accuracy and decision times.
+
+It scores the final decision: the first stage, and after its "human" the guard, on the prompt
+timeline of a real call (our identification starts at the first stage's verdict, and the guard
+listens until an agent could be bridged, ``GUARD_MS`` later, or the file ends). The first
+stage's figures are reported beside it. For a machine, ``voicemail_left_s`` is how many seconds
+of our audio it hears: from the first verdict to the final decision (a machine the guard
+missed hears everything to the end of the file). With ``greeting_start_ms`` and
+``greeting_end_ms`` in labels.csv (``tools.make_amd_corpus --hard``), that time is split into
+what it hears during its greeting and what it hears after it (what a mailbox records).
+"""
 
 from __future__ import annotations
 
@@ -14,10 +24,15 @@ import numpy as np
 from konform.amd.audio import AudioError, load_pcm
 from konform.amd.config import AmdConfig
 from konform.amd.detector import FRAME_MS, AmdDecision, Detector
+from konform.amd.guard import Guard
 
-__all__ = ["CorpusError", "Evaluation", "evaluate_corpus", "run_file"]
+__all__ = ["GUARD_MS", "CorpusError", "Evaluation", "evaluate_corpus", "run_call", "run_file"]
 
 LABELS = ("human", "machine")
+GUARD_MS = 20000
+"""How long after the first "human" the guard listens: the identification with the callback
+number and the consent question with its wait for a key (no key pressed), until an agent can be
+bridged."""
 
 
 class CorpusError(ValueError):
@@ -32,6 +47,16 @@ class FileResult:
     decision: str
     decision_ms: int
     reason: str
+    first_decision: str = ""
+    first_ms: int = 0
+    heard_ms: int = 0
+    """Machines: ms of our audio heard (first verdict to final decision or file end)."""
+    after_greeting_ms: int | None = None
+    in_greeting_ms: int | None = None
+
+    @property
+    def stage(self) -> str:
+        return "guard" if self.decision != self.first_decision else "first"
 
 
 @dataclass
@@ -41,24 +66,29 @@ class Evaluation:
 
     def summary(self) -> dict[str, Any]:
         rs = self.results
-        humans = [r for r in rs if r.label == "human"]
         machines = [r for r in rs if r.label == "machine"]
-        times = np.array([r.decision_ms for r in rs], dtype=float) if rs else np.zeros(1)
         confusion = Counter((r.label, r.decision) for r in rs)
-        per_kind: dict[str, list[bool]] = defaultdict(list)
+        per_kind: dict[str, list[FileResult]] = defaultdict(list)
         for r in rs:
-            per_kind[f"{r.label}/{r.kind}" if r.kind else r.label].append(r.decision == r.label)
+            per_kind[f"{r.label}/{r.kind}" if r.kind else r.label].append(r)
+        final = _scores(rs, "decision", "decision_ms")
         return {
             "files": len(rs),
-            "accuracy": _share(sum(r.decision == r.label for r in rs), len(rs)),
-            "human_as_machine": _share(sum(r.decision == "machine" for r in humans), len(humans)),
-            "machine_as_human": _share(sum(r.decision == "human" for r in machines), len(machines)),
-            "decision_ms": {
-                "median": float(np.median(times)),
-                "p90": float(np.percentile(times, 90)),
-            },
+            **final,
             "confusion": {f"{a}->{b}": confusion[(a, b)] for a in LABELS for b in LABELS},
-            "per_kind": {k: _share(sum(v), len(v)) for k, v in sorted(per_kind.items())},
+            "first_stage": _scores(rs, "first_decision", "first_ms"),
+            "voicemail_left_s": _spread([r.heard_ms for r in machines]),
+            "voicemail_after_greeting_s": _spread(
+                [r.after_greeting_ms for r in machines if r.after_greeting_ms is not None]
+            ),
+            "machines_over_2s_in_greeting": _share(
+                sum((r.in_greeting_ms or 0) > 2000 for r in machines), len(machines)
+            ),
+            "per_kind": {
+                k: _share(sum(r.decision == r.label for r in v), len(v))
+                for k, v in sorted(per_kind.items())
+            },
+            "per_kind_stages": {k: _kind(v) for k, v in sorted(per_kind.items())},
             "per_file": [
                 {
                     "file": r.file,
@@ -66,11 +96,58 @@ class Evaluation:
                     "decision": r.decision,
                     "decision_ms": r.decision_ms,
                     "reason": r.reason,
+                    "stage": r.stage,
+                    "first_decision": r.first_decision,
+                    "first_decision_ms": r.first_ms,
+                    "voicemail_left_s": r.heard_ms / 1000 if r.label == "machine" else None,
                 }
                 for r in rs
             ],
             "errors": self.errors,
         }
+
+
+def _scores(rs: list[FileResult], decision: str, at: str) -> dict[str, Any]:
+    humans = [r for r in rs if r.label == "human"]
+    machines = [r for r in rs if r.label == "machine"]
+    times = np.array([getattr(r, at) for r in rs], dtype=float) if rs else np.zeros(1)
+    return {
+        "accuracy": _share(sum(getattr(r, decision) == r.label for r in rs), len(rs)),
+        "human_as_machine": _share(
+            sum(getattr(r, decision) == "machine" for r in humans), len(humans)
+        ),
+        "machine_as_human": _share(
+            sum(getattr(r, decision) == "human" for r in machines), len(machines)
+        ),
+        "decision_ms": {
+            "median": float(np.median(times)),
+            "p90": float(np.percentile(times, 90)),
+        },
+    }
+
+
+def _spread(values_ms: list[int]) -> dict[str, float]:
+    if not values_ms:
+        return {"median": 0.0, "p90": 0.0, "max": 0.0}
+    seconds = np.array(values_ms, dtype=float) / 1000
+    return {
+        "median": round(float(np.median(seconds)), 2),
+        "p90": round(float(np.percentile(seconds, 90)), 2),
+        "max": round(float(seconds.max()), 2),
+    }
+
+
+def _kind(rs: list[FileResult]) -> dict[str, Any]:
+    machines = [r for r in rs if r.label == "machine"]
+    return {
+        "files": len(rs),
+        "final": _share(sum(r.decision == r.label for r in rs), len(rs)),
+        "first_stage": _share(sum(r.first_decision == r.label for r in rs), len(rs)),
+        "people_dropped": sum(r.label == "human" and r.decision == "machine" for r in rs),
+        "voicemail_left_s": _spread([r.heard_ms for r in machines]) if machines else None,
+        "after_greeting_s_max": max((r.after_greeting_ms or 0 for r in machines), default=0) / 1000,
+        "over_2s_in_greeting": sum((r.in_greeting_ms or 0) > 2000 for r in machines),
+    }
 
 
 def _share(part: int, whole: int) -> float:
@@ -90,7 +167,45 @@ def run_file(pcm: np.ndarray, rate: int, config: AmdConfig | None = None) -> Amd
     return detector.finish()
 
 
+def run_call(
+    pcm: np.ndarray, rate: int, config: AmdConfig | None = None, guard_ms: int = GUARD_MS
+) -> tuple[AmdDecision, AmdDecision]:
+    """The first stage's decision and the final one: after a "human" the guard goes on with
+    the rest of the file (up to ``guard_ms`` after the verdict), as it would while our prompts
+    play. The final decision is the first one unless the guard called a machine."""
+    detector = Detector(rate, config)
+    step = rate * FRAME_MS // 1000
+    data = pcm.astype("<i2").tobytes()
+    size = step * 2
+    first: AmdDecision | None = None
+    offset = 0
+    while offset < len(data) and first is None:
+        first = detector.feed(data[offset : offset + size])
+        offset += size
+    if first is None:
+        first = detector.finish()
+    if first.label == "machine":
+        return first, first
+    guard = Guard(detector)
+    end = first.at_ms + guard_ms
+    while offset < len(data) and guard.elapsed_ms < end:
+        decision = guard.feed(data[offset : offset + size])
+        offset += size
+        if decision is not None:
+            return first, decision
+    return first, first
+
+
+Label = tuple[str, str, str, int | None, int | None]
+
+
 def read_labels(folder: Path) -> list[tuple[str, str, str]]:
+    return [row[:3] for row in read_label_rows(folder)]
+
+
+def read_label_rows(folder: Path) -> list[Label]:
+    """Rows of labels.csv: file, label, kind, and where a mailbox's greeting starts and ends
+    (ms, or None where the columns are missing or empty)."""
     labels = folder / "labels.csv"
     if not folder.is_dir():
         raise CorpusError(f"corpus folder {folder} does not exist")
@@ -107,20 +222,42 @@ def read_labels(folder: Path) -> list[tuple[str, str, str]]:
                 raise CorpusError(
                     f"{labels}:{reader.line_num}: label {row.get('label')!r} is not human/machine"
                 )
-            rows.append((row["file"].strip(), label, (row.get("kind") or "").strip()))
+            rows.append(
+                (
+                    row["file"].strip(),
+                    label,
+                    (row.get("kind") or "").strip(),
+                    _ms(row.get("greeting_start_ms")),
+                    _ms(row.get("greeting_end_ms")),
+                )
+            )
     return rows
+
+
+def _ms(text: str | None) -> int | None:
+    text = (text or "").strip()
+    return int(float(text)) if text else None
 
 
 def evaluate_corpus(folder: Path, config: AmdConfig | None = None) -> Evaluation:
     evaluation = Evaluation()
-    for name, label, kind in read_labels(folder):
+    for name, label, kind, start, end in read_label_rows(folder):
         try:
             pcm, rate = load_pcm(folder / name)
         except AudioError as exc:
             evaluation.errors.append(str(exc))
             continue
-        decision = run_file(pcm, rate, config)
-        evaluation.results.append(
-            FileResult(name, label, kind, decision.label, decision.at_ms, decision.reason)
+        first, final = run_call(pcm, rate, config)
+        result = FileResult(
+            name, label, kind, final.label, final.at_ms, final.reason, first.label, first.at_ms
         )
+        if label == "machine" and first.label == "human":
+            file_ms = int(pcm.size * 1000 / rate)
+            heard_until = final.at_ms if final.label == "machine" else max(file_ms, first.at_ms)
+            result.heard_ms = heard_until - first.at_ms
+            if end is not None:
+                result.after_greeting_ms = max(0, heard_until - max(end, first.at_ms))
+                lo = max(first.at_ms, start if start is not None else 0)
+                result.in_greeting_ms = max(0, min(heard_until, end) - lo)
+        evaluation.results.append(result)
     return evaluation

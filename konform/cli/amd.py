@@ -1,5 +1,7 @@
 """``konform amd eval``: run the answering machine detector over a labelled corpus, offline,
-frame by frame as a live call would, and report accuracy and decision times."""
+frame by frame as a live call would, and report accuracy and decision times: the final decision
+(first stage and guard), the first stage's beside it, and the seconds of our audio machines
+hear."""
 
 from __future__ import annotations
 
@@ -51,10 +53,29 @@ def amd_eval(args: argparse.Namespace, ctx: Context) -> int:
     ctx.out(
         f"decision time     median {times['median'] / 1000:.2f} s, p90 {times['p90'] / 1000:.2f} s"
     )
+    first = summary["first_stage"]
+    ctx.out(
+        f"first stage       {first['accuracy']:.1%}, humans dropped"
+        f" {first['human_as_machine']:.1%}, machines missed {first['machine_as_human']:.1%},"
+        f" median {first['decision_ms']['median'] / 1000:.2f} s,"
+        f" p90 {first['decision_ms']['p90'] / 1000:.2f} s"
+    )
+    heard = summary["voicemail_left_s"]
+    after = summary["voicemail_after_greeting_s"]
+    ctx.out(
+        f"our audio heard   by machines: median {heard['median']:.2f} s, p90"
+        f" {heard['p90']:.2f} s, max {heard['max']:.2f} s; after the greeting max"
+        f" {after['max']:.2f} s; > 2 s in the greeting"
+        f" {summary['machines_over_2s_in_greeting']:.1%}"
+    )
     ctx.out("")
-    ctx.out("per kind:")
-    for kind, share in summary["per_kind"].items():
-        ctx.out(f"  {kind:<28}{share:.1%}")
+    ctx.out(f"per kind:{'final':>27}{'first':>8}{'dropped':>9}{'heard max':>11}{'after':>7}")
+    for kind, row in summary["per_kind_stages"].items():
+        heard_max = row["voicemail_left_s"]["max"] if row["voicemail_left_s"] else 0.0
+        ctx.out(
+            f"  {kind:<28}{row['final']:>6.1%}{row['first_stage']:>8.1%}"
+            f"{row['people_dropped']:>9}{heard_max:>10.1f}s{row['after_greeting_s_max']:>6.1f}s"
+        )
     for error in summary["errors"]:
         ctx.warn(f"skipped: {error}")
     return 1 if summary["errors"] else 0

@@ -174,6 +174,12 @@ def finish(
     abandoned (no agent in time): that person is called again, after 72 hours at the earliest
     (Ofcom persistent-misuse policy) and the campaign's spacing."""
     attempts.finish(store, call.attempt_id, outcome, at, **detail)
+    amd = detail.get("amd")
+    if isinstance(amd, dict) and amd.get("stage") in ("first", "guard"):
+        # Which AMD stage decided (the first one, or the guard while our prompts played).
+        store.conn.execute(
+            "UPDATE call_attempts SET amd_stage = ? WHERE id = ?", (amd["stage"], call.attempt_id)
+        )
     if outcome == "human" and not detail.get("abandoned"):
         campaigns.mark_done(store, call.campaign, call.number)
 

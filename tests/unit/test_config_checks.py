@@ -41,8 +41,8 @@ def test_refused_with_the_key(
 
 def test_refused_in_the_file_too(tmp_path: Path) -> None:
     file = tmp_path / "konform.toml"
-    file.write_text('[dialer]\nmedia_format = "alaw"\n')
-    with pytest.raises(ConfigError, match="media_format must be one of ulaw, slin16"):
+    file.write_text('[dialer]\nmedia_format = "gsm"\n')
+    with pytest.raises(ConfigError, match="media_format must be one of ulaw, alaw, slin16"):
         load_config(file, env={})
 
 

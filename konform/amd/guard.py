@@ -1,0 +1,108 @@
+"""The AMD guard: the second stage, sans-IO. After the first stage said "human", it goes on
+listening to the callee's direction only (the snoop's ``spy=in``: never our own prompt) while
+the identification and the consent question play and until an agent is bridged, and calls the
+call a machine after all when the callee does what only a recording does:
+
+- a mailbox's record beep;
+- one stretch of speech longer than a spoken word (``max_word_ms``);
+- talking on over our prompt: an utterance (words with pauses shorter than ``guard_gap_ms``)
+  longer than ``guard_utterance_ms``, or more than ``guard_talk_ms`` of speech in all.
+
+A person who says something over the prompt ("Hallo? Wer ist da?") and then listens stays
+connected. Speech far below the level of the callee's own first answer (a TV, other voices
+behind a person) does not count. The guard continues the first stage's front end (noise floor,
+VAD and beep state), so its clock and its view of the line carry on from the answer.
+
+``feed()`` returns None, or once an :class:`AmdDecision` ``machine`` with reason
+``guard_<rule>`` and the time since the answer; no decision by the time an agent is bridged
+means the person verdict stands.
+"""
+
+from __future__ import annotations
+
+from konform.amd.detector import FRAME_MS, AmdDecision, Detector, split_frames
+
+__all__ = ["Guard"]
+
+
+class Guard:
+    """One call's guard, taking over the first stage's ``detector`` after its "human"."""
+
+    def __init__(self, detector: Detector) -> None:
+        if detector.decision is None or detector.decision.label != "human":
+            raise ValueError("the guard starts after the first stage's human verdict")
+        self.detector = detector
+        self.config = detector.config
+        self.started_ms = detector.elapsed_ms
+        reference = detector.speech_dbfs
+        self.min_dbfs = reference - self.config.guard_level_db if reference is not None else -200.0
+        self._speech_run = 0
+        self._silence_run = 0
+        self._in_segment = False
+        self._segment_start = 0
+        self._utterance_start: int | None = None
+        self._talk = 0
+        self.decision: AmdDecision | None = None
+
+    @property
+    def elapsed_ms(self) -> int:
+        return self.detector.elapsed_ms
+
+    def feed(self, pcm: bytes) -> AmdDecision | None:
+        """Feed the callee's audio; return the machine decision the moment it is made."""
+        if self.decision is not None:
+            return None
+        detector = self.detector
+        for frame, samples, energy in split_frames(detector.pending, pcm, detector.frame_samples):
+            heard = detector.hear(frame, samples, energy)
+            if heard is None:
+                continue
+            if heard.beep_hz is not None:
+                self._decide("beep", beep_hz=round(heard.beep_hz))
+            else:
+                self._track(heard.speech and heard.dbfs >= self.min_dbfs)
+            if self.decision is not None:
+                detector.pending.clear()
+                break
+        return self.decision
+
+    def _track(self, speech: bool) -> None:
+        cfg = self.config
+        now = self.detector.analysed_ms
+        if speech:
+            self._speech_run += FRAME_MS
+            self._silence_run = 0
+            if not self._in_segment and self._speech_run >= cfg.onset_ms:
+                self._in_segment = True
+                self._segment_start = now - self._speech_run
+                self._talk += self._speech_run
+                if self._utterance_start is None:
+                    self._utterance_start = self._segment_start
+            elif self._in_segment:
+                self._talk += FRAME_MS
+        else:
+            self._silence_run += FRAME_MS
+            self._speech_run = 0
+            if self._in_segment and self._silence_run >= cfg.hangover_ms:
+                self._in_segment = False
+            if self._silence_run >= cfg.guard_gap_ms:
+                self._utterance_start = None
+        if self._in_segment and now - self._segment_start >= cfg.max_word_ms:
+            self._decide("long_word")
+        elif (
+            self._in_segment
+            and self._utterance_start is not None
+            and (now - self._utterance_start >= cfg.guard_utterance_ms)
+        ):
+            self._decide("talks_over_prompt")
+        elif self._talk >= cfg.guard_talk_ms:
+            self._decide("talk")
+
+    def _decide(self, rule: str, **extra: float) -> None:
+        at = self.detector.elapsed_ms
+        features: dict[str, float] = {
+            "guard_started_ms": float(self.started_ms),
+            "guard_talk_ms": float(self._talk),
+            **extra,
+        }
+        self.decision = AmdDecision("machine", at, f"guard_{rule}", features)
