@@ -11,7 +11,9 @@ one once a person answered) and their :class:`~ari_app.call.CallObserver` (the m
 pacer measures).
 
 No dialling while no agent is ready. Progressive pacing at a ratio <= 1 reserves an agent before
-it dials, so no answered person can lack one. :meth:`Engine.stop` (SIGTERM/SIGINT) stops new
+it dials, so no answered person can lack one; otherwise the call's flow asks for an agent
+``[dialer] agent_lead`` s before its question ends (the agent's ring), and the agent is reserved
+then: it does not idle through the question. :meth:`Engine.stop` (SIGTERM/SIGINT) stops new
 calls at once and lets live calls finish within ``[dialer] drain_timeout``, then hangs up what is
 left (each outcome still written). A one-line status goes to the log every ``status_every`` s.
 """
@@ -275,6 +277,7 @@ class Engine:
             ratio=min((r.settings.ratio for r in active), default=1.0),
             abandon_target=min((r.settings.abandon_target for r in active), default=0.03),
             hold=QUESTION_S + cfg.consent_wait + cfg.agent_hold,
+            agent_lead=float(cfg.agent_lead),
             max_lines=cfg.max_concurrent,
         )
 
@@ -464,12 +467,26 @@ class Engine:
                 self.wall(),
             )
             if claimed and not self.stopping:
-                hooks = CallHooks(call, self, self, lambda a: self._admitted(live, a))
+                hooks = CallHooks(
+                    call,
+                    self,
+                    self,
+                    lambda a: self._admitted(live, a),
+                    agent_lead=self._agent_lead(call),
+                )
                 result = await self.dialer.call_isolated(live.run.campaign, callee.number, hooks)
         except Exception as exc:
             logger.error("call %s: %s", call, type(exc).__name__)
         finally:
             self._done(call, live, result, claimed)
+
+    def _agent_lead(self, call: str) -> float | None:
+        """When the call's flow rings its agent: at once if an agent was reserved at dial time
+        (it is held for the call anyway: the safest moment), else ``[dialer] agent_lead`` s
+        before the question ends, so that the agent is not held idle through the question."""
+        if self.pool.reserved_for(call) is not None:
+            return None
+        return float(self.cfg.agent_lead)
 
     def _admitted(self, live: _Live, attempt: Attempt) -> None:
         live.attempt = attempt.attempt_id

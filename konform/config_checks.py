@@ -21,7 +21,7 @@ Asterisk copies to konform, not the trunk's codec: Asterisk transcodes from A-la
 MIN_RING_TIMEOUT = 15
 """Ofcom persistent-misuse policy: a call is treated as unanswered only after 15 s of ringing."""
 
-_WAITS = ("agent_hold", "consent_wait", "optout_wait", "wrap_up", "drain_timeout")
+_WAITS = ("agent_hold", "agent_lead", "consent_wait", "optout_wait", "wrap_up", "drain_timeout")
 
 
 def check_values(config: Config) -> None:

@@ -33,9 +33,13 @@ from konform.engine import stats
 from konform.engine.agents import AgentPool, AgentState
 from konform.engine.stats import HOUR, CampaignStats, Samples
 
-__all__ = ["Line", "Pacer", "PacingConfig", "PacingMode"]
+__all__ = ["HEADROOM_NONE", "Line", "Pacer", "PacingConfig", "PacingMode"]
 
 PacingMode = Literal["progressive", "predictive"]
+
+# The headroom closes when the worst rate (one abandon more than happened) reaches this share of
+# the target: the margin for lines already in flight when it closes.
+HEADROOM_NONE = 0.9
 
 # Line states inside the pacer.
 RINGING = "ringing"  # dialled, no AMD decision yet
@@ -57,6 +61,7 @@ class PacingConfig:
     ratio: float = 1.0
     abandon_target: float = 0.03
     hold: float = 10.0  # seconds from AMD "human" to the bridge deadline (question + 2 s grace)
+    agent_lead: float = 2.0  # an agent's ring until it answers: it must be free this long before
     max_lines: int = 1000  # the trunk's limit (the shell's max_concurrent)
     min_answers: int = 30
     min_talks: int = 20
@@ -179,46 +184,55 @@ class Pacer:
             return 0.0
         return s.abandon_rate(now, s.hour if window == HOUR else s.day)
 
-    def headroom(self, now: float) -> float:
+    def headroom(self, now: float, committed: float = 0.0) -> float:
         """1 with no abandons, falling to 0 as any campaign's rate nears the target.
 
-        The rate counts one abandon more than happened (the next one must still fit), and its
-        denominator is at least ``min_answers``, so a fresh hour neither stops predictive
-        dialling outright nor lets one early abandon break it.
+        The rate counts ``committed`` abandons (expected from the lines already in flight) and
+        one more than that (the next one must still fit; two after a first abandon), and its
+        denominator is at least
+        ``min_answers``, so a fresh hour neither stops predictive dialling outright nor lets one
+        early abandon break it. It closes at ``HEADROOM_NONE`` of the target.
         """
         target = self.config.abandon_target
         worst = 0.0
         for s in self.stats.values():
             for window in (s.hour, s.day):
                 humans = max(window.count(stats.HUMAN, now), self.config.min_answers)
-                # Counting one more abandon than happened: with few people an hour, one call
-                # moves the rate a lot, so the headroom closes before that call, not after.
-                worst = max(worst, (window.count(stats.ABANDONED, now) + 1) / humans)
-        return max(0.0, 1.0 - worst / target)
+                # With few people an hour one call moves the rate a lot: the headroom closes
+                # before the call that would break the hour, not after it; after an abandon,
+                # before the next two (two people who answer together are lost together).
+                abandoned = window.count(stats.ABANDONED, now)
+                lost = abandoned + min(abandoned, 1) + committed + 1
+                worst = max(worst, lost / humans)
+        return max(0.0, 1.0 - worst / (HEADROOM_NONE * target))
 
     def _predictive(self, now: float) -> int:
         cfg = self.config
         p = self._answer_rate(now)
         free, waiting, wraps, talking, ringing = self._lines_and_agents(now)
         floor = max(0, free - waiting - len(ringing))  # every possible person has a free agent
-        tau = cfg.abandon_target * cfg.safety * self.headroom(now)
-        if tau <= 0 or p <= 0:
+        if p <= 0:
             return floor
         points = self._checkpoints(p, free, waiting, wraps, talking, ringing)
+        tau = cfg.abandon_target * cfg.safety * self.headroom(now, self._excess(points, 0))
+        if tau <= 0:
+            return floor
         expected_people = waiting + p * len(ringing)
         n = floor
         limit = cfg.max_lines - len(self.lines)
-        while n < limit:
-            trial = n + 1
-            excess = 0.0
-            for d_mean, d_var, s_mean, s_var, fresh in points:
-                mean = d_mean + fresh * trial - s_mean
-                var = d_var + fresh * (1 - fresh) * trial + s_var
-                excess = max(excess, _expected_excess(mean, var))
-            if excess > tau * (expected_people + p * trial):
-                break
-            n = trial
+        while n < limit and self._excess(points, n + 1) <= tau * (expected_people + p * (n + 1)):
+            n += 1
         return n
+
+    @staticmethod
+    def _excess(points: list[tuple[float, float, float, float, float]], lines: int) -> float:
+        """Expected shortfall of agents at the worst checkpoint with ``lines`` new lines."""
+        excess = 0.0
+        for d_mean, d_var, s_mean, s_var, fresh in points:
+            mean = d_mean + fresh * lines - s_mean
+            var = d_var + fresh * (1 - fresh) * lines + s_var
+            excess = max(excess, _expected_excess(mean, var))
+        return excess
 
     def _lines_and_agents(
         self, now: float
@@ -262,7 +276,7 @@ class Pacer:
         distinct agent free by then; the expected shortfall at the worst checkpoint estimates
         the abandons. Checkpoints cover the span in which a line dialled now would decide.
         """
-        hold, wrap_up = self.config.hold, self.agents.wrap_up
+        hold, wrap_up = self.config.hold - self.config.agent_lead, self.agents.wrap_up
         span = self.to_person.quantile(0.95) if len(self.to_person) else 30.0
         points = []
         for x in (span * k / 5 for k in range(6)):
