@@ -140,6 +140,7 @@ class Engine:
         worker, store = self.dialer.worker, self.dialer.store
         await self._reconcile()
         await self._read_store()
+        await self._restore_pacing()
         await self._load_contacts()
         await self._poll_devices()
         try:
@@ -265,6 +266,29 @@ class Engine:
         pacing = self._pacing(runs)
         if pacing != self.pacer.config:
             self.pacer.config = pacing
+
+    async def _restore_pacing(self) -> None:
+        """The last 24 hours' calls into the pacer: a restart keeps the abandons it counts
+        against the rolling limit, and the measurements that let predictive pacing start."""
+        ids = {run.id: name for name, run in self.runs.items()}
+        since = self.dialer.clock() - timedelta(seconds=stats.DAY)
+        history = await self.dialer.worker.run(
+            engine_store.pacing_history, self.dialer.store, list(ids), since
+        )
+        self.pacer.restore(
+            ((at.timestamp(), ids[campaign], kind) for at, campaign, kind in history.events),
+            history.talks,
+            history.to_person,
+            history.to_other,
+        )
+        humans = sum(1 for _, _, kind in history.events if kind == stats.HUMAN)
+        lost = sum(1 for _, _, kind in history.events if kind == stats.ABANDONED)
+        logger.info(
+            "pacing restored from the last 24 h: %d people answered, %d abandoned, %d talks",
+            humans,
+            lost,
+            len(history.talks),
+        )
 
     def _pacing(self, runs: list[CampaignRun]) -> PacingConfig:
         """One pacer for the agents all campaigns share: predictive only when every campaign

@@ -107,7 +107,7 @@ class Day:
             hold=sc.question + sc.grace,
             agent_lead=sc.agent_lead,
             max_lines=10_000,
-            **({"safety": sc.safety} if sc.safety else {}),
+            safety=sc.safety,
         )
         self.pacer = Pacer(config, self.pool)
         self.scheduler = Scheduler()
@@ -340,7 +340,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--agent-answer", type=float, default=2, help="agent's phone answers after ~this, s"
     )
-    ap.add_argument("--safety", type=float, default=0, help="pacer's safety (0: its default)")
+    ap.add_argument("--safety", type=float, default=PacingConfig().safety, help="pacer's safety")
     ap.add_argument("--max-concurrent", type=int, default=20, help="blast mode's line limit")
     ap.add_argument("--retry-spacing", type=float, default=7200)
     ap.add_argument("--seed", type=int, default=1)

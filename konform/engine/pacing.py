@@ -26,6 +26,7 @@ small (see :class:`PacingConfig`).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -99,6 +100,25 @@ class Pacer:
     _talk_start: dict[str, float] = field(default_factory=dict)
 
     # --- events -------------------------------------------------------------------------------
+    def restore(
+        self,
+        events: Iterable[tuple[float, str, str]],
+        talks: Iterable[float] = (),
+        to_person: Iterable[float] = (),
+        to_other: Iterable[float] = (),
+    ) -> None:
+        """What was measured before this start (the store's last 24 hours), before any live
+        event: (instant, campaign, kind) oldest first, kinds as :mod:`konform.engine.stats`
+        names them; then duration samples. Events older than a window's span simply expire."""
+        for at, campaign, kind in events:
+            self._stats(campaign).add(at, kind)
+        for value in talks:
+            self.talk.add(value)
+        for value in to_person:
+            self.to_person.add(value)
+        for value in to_other:
+            self.to_other.add(value)
+
     def dialled(self, now: float, call: str, campaign: str) -> None:
         self.lines[call] = Line(campaign, now)
         self._stats(campaign).add(now, stats.DIALLED)
