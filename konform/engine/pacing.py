@@ -230,14 +230,14 @@ class Pacer:
         cfg = self.config
         p = self._answer_rate(now)
         free, waiting, wraps, talking, ringing = self._lines_and_agents(now)
-        floor = max(0, free - waiting - len(ringing))  # every possible person has a free agent
+        floor = max(0, free - len(waiting) - len(ringing))  # every possible person has an agent
         if p <= 0:
             return floor
         points = self._checkpoints(p, free, waiting, wraps, talking, ringing)
         tau = cfg.abandon_target * cfg.safety * self.headroom(now, self._excess(points, 0))
         if tau <= 0:
             return floor
-        expected_people = waiting + p * len(ringing)
+        expected_people = len(waiting) + p * len(ringing)
         n = floor
         limit = cfg.max_lines - len(self.lines)
         while n < limit and self._excess(points, n + 1) <= tau * (expected_people + p * (n + 1)):
@@ -256,11 +256,11 @@ class Pacer:
 
     def _lines_and_agents(
         self, now: float
-    ) -> tuple[int, int, list[float], list[float], list[float]]:
-        """Free agents, people waiting for one, seconds until each wrap-up ends, seconds each
-        talk has lasted, seconds each unanswered line has rung."""
+    ) -> tuple[int, list[float], list[float], list[float], list[float]]:
+        """Free agents, seconds until each person waiting for one must have it, seconds until
+        each wrap-up ends, seconds each talk has lasted, seconds each unanswered line has rung."""
         agents = self.agents
-        free = waiting = 0
+        free = 0
         wraps: list[float] = []
         talking: list[float] = []
         for agent in agents:
@@ -270,20 +270,34 @@ class Pacer:
                 wraps.append(agent.wrap_until - now)
             elif agent.state is AgentState.IN_CALL:
                 talking.append(now - agent.since)
+        due = self.config.hold - self.config.agent_lead
+        waiting: list[float] = []
         ringing: list[float] = []
         for call, line in self.lines.items():
             if line.state == PERSON:
                 if agents.reserved_for(call) is None:
-                    waiting += 1
+                    waiting.append(line.decided_at + due - now)
             else:
                 ringing.append(now - line.dialled_at)
-        return free, waiting, wraps, talking, ringing
+        return free, sorted(waiting), wraps, talking, ringing
+
+    def _supply(
+        self, reach: float, free: int, wraps: list[float], talking: list[float]
+    ) -> tuple[float, float]:
+        """Mean and variance of the agents free within ``reach`` seconds."""
+        mean = float(free) + sum(1.0 for w in wraps if w <= reach)
+        var = 0.0
+        for elapsed in talking:
+            q = self.talk.ends_within(elapsed, reach - self.agents.wrap_up)
+            mean += q
+            var += q * (1 - q)
+        return mean, var
 
     def _checkpoints(
         self,
         p: float,
         free: int,
-        waiting: int,
+        waiting: list[float],
         wraps: list[float],
         talking: list[float],
         ringing: list[float],
@@ -291,23 +305,22 @@ class Pacer:
         """Per checkpoint: demand mean and variance, supply mean and variance, and the chance
         that a line dialled now is a person by then.
 
-        People must be bridged by their deadline (AMD "human" + hold). For checkpoints
-        ``hold + x`` from now, everybody whose deadline falls before the checkpoint needs a
-        distinct agent free by then; the expected shortfall at the worst checkpoint estimates
-        the abandons. Checkpoints cover the span in which a line dialled now would decide.
+        A person needs an agent free by their deadline (AMD "human" + hold, less the agent's
+        ``agent_lead`` to answer). At each checkpoint everybody whose deadline falls before it
+        needs a distinct agent free by then; the expected shortfall at the worst checkpoint
+        estimates the abandons. Checkpoints: each waiting person's deadline, then ``x`` seconds
+        after the deadline of a person deciding now, over the span in which a line dialled now
+        would decide.
         """
-        hold, wrap_up = self.config.hold - self.config.agent_lead, self.agents.wrap_up
-        span = self.to_person.quantile(0.95) if len(self.to_person) else 30.0
+        due = self.config.hold - self.config.agent_lead
         points = []
+        for count, remaining in enumerate(waiting, 1):
+            s_mean, s_var = self._supply(remaining, free, wraps, talking)
+            points.append((float(count), 0.0, s_mean, s_var, 0.0))
+        span = self.to_person.quantile(0.95) if len(self.to_person) else 30.0
         for x in (span * k / 5 for k in range(6)):
-            reach = x + hold  # an agent free by now + reach can take these people
-            s_mean = float(free) + sum(1.0 for w in wraps if w <= reach)
-            s_var = 0.0
-            for elapsed in talking:
-                q = self.talk.ends_within(elapsed, reach - wrap_up)
-                s_mean += q
-                s_var += q * (1 - q)
-            d_mean, d_var = float(waiting), 0.0
+            s_mean, s_var = self._supply(x + due, free, wraps, talking)
+            d_mean, d_var = float(len(waiting)), 0.0
             for elapsed in ringing:
                 q = self._person_within(p, elapsed, x)
                 d_mean += q
