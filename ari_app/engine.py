@@ -123,6 +123,7 @@ class Engine:
         self._logged: dict[str, tuple[str, float]] = {}
         self._writes: set[asyncio.Task[Any]] = set()
         self._due: dict[str, float] = {}  # periodic jobs: name -> next monotonic instant
+        self._late: set[str] = set()  # calls whose flow asks for its agent late (agent_lead)
 
     # --- clocks ----------------------------------------------------------------------------
     def now(self) -> float:
@@ -302,6 +303,7 @@ class Engine:
             abandon_target=min((r.settings.abandon_target for r in active), default=0.03),
             hold=QUESTION_S + cfg.consent_wait + cfg.agent_hold,
             agent_lead=float(cfg.agent_lead),
+            grace=float(cfg.agent_hold),
             max_lines=cfg.max_concurrent,
         )
 
@@ -394,6 +396,9 @@ class Engine:
     # The calls' AgentSource.
     async def acquire(self, call: str) -> str | None:
         """The agent reserved for ``call``, else the next one free (waits for it)."""
+        if call in self._late:
+            self._late.discard(call)  # the first request measures the question, not a re-ring
+            self.pacer.agent_requested(self.now(), call)
         agent = self.pool.reserved_for(call) or self.pool.reserve(call, self.now())
         if agent is not None:
             return agent
@@ -510,6 +515,7 @@ class Engine:
         before the question ends, so that the agent is not held idle through the question."""
         if self.pool.reserved_for(call) is not None:
             return None
+        self._late.add(call)
         return float(self.cfg.agent_lead)
 
     def _admitted(self, live: _Live, attempt: Attempt) -> None:
@@ -528,6 +534,7 @@ class Engine:
         """The call is over: the pacer, the agent, the scheduler and the claim hear it."""
         now = self.now()
         self.live.pop(call, None)
+        self._late.discard(call)
         outcome = result.outcome if result is not None else "error"
         abandoned = bool(result and result.detail.get("abandoned"))
         line = self.pacer.lines.get(call)

@@ -69,6 +69,7 @@ class Call:
     person: bool = False
     asked: bool = False  # the identification and consent question has ended
     requested: bool = False  # the flow asked for an agent
+    late: bool = False  # it asks ``agent_lead`` s before the question ends (else at the verdict)
     answered: bool = False  # the agent's phone answered (it waits for the question to end)
     bridged: bool = False
     agent: str | None = None  # the agent reserved and rung for this call
@@ -106,6 +107,7 @@ class Day:
             mode="predictive" if self.mode == "predictive" else "progressive",
             hold=sc.question + sc.grace,
             agent_lead=sc.agent_lead,
+            grace=sc.grace,
             max_lines=10_000,
             safety=sc.safety,
         )
@@ -196,6 +198,7 @@ class Day:
         self.at(question_end, lambda: self.asked(key))
         self.at(question_end + self.sc.grace, lambda: self.deadline(key))
         lead = self.lead(key)
+        call.late = lead is not None
         if lead is None or lead >= self.sc.question:
             self.request(key)
         else:
@@ -215,6 +218,8 @@ class Day:
         if call is None or call.requested:
             return
         call.requested = True
+        if call.late and self.mode != "blast":
+            self.pacer.agent_requested(self.now, key)
         agent = self.pool.reserved_for(key) or self.pool.reserve(key, self.now)
         if agent is None:
             self.waiting.append(key)

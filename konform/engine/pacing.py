@@ -63,6 +63,8 @@ class PacingConfig:
     abandon_target: float = 0.03
     hold: float = 10.0  # seconds from AMD "human" to the bridge deadline (question + 2 s grace)
     agent_lead: float = 2.0  # an agent's ring until it answers: it must be free this long before
+    grace: float = 2.0  # the bridge deadline after the question (agent_hold)
+    min_requests: int = 10  # measured late requests before they replace ``hold``
     max_lines: int = 1000  # the trunk's limit (the shell's max_concurrent)
     min_answers: int = 30
     min_talks: int = 20
@@ -97,6 +99,7 @@ class Pacer:
     talk: Samples = field(default_factory=Samples)  # bridged talk durations
     to_person: Samples = field(default_factory=Samples)  # dial -> AMD "human"
     to_other: Samples = field(default_factory=Samples)  # dial -> machine / no answer / busy
+    to_request: Samples = field(default_factory=Samples)  # AMD "human" -> late agent request
     _talk_start: dict[str, float] = field(default_factory=dict)
 
     # --- events -------------------------------------------------------------------------------
@@ -136,6 +139,22 @@ class Pacer:
     def no_answer(self, now: float, call: str) -> None:
         """No answer, busy, failed, or hung up before AMD decided: the line ends uncounted."""
         self._resolved(now, call, stats.NO_ANSWER)
+
+    def agent_requested(self, now: float, call: str) -> None:
+        """The call's flow asked for an agent ``agent_lead`` s before its question ends (a late
+        request; not for calls that had their agent reserved at dial): measures the question."""
+        line = self.lines.get(call)
+        if line is not None and line.state == PERSON:
+            self.to_request.add(now - line.decided_at)
+
+    def due(self) -> float:
+        """Seconds from AMD "human" until an agent must be free for the person: the measured
+        time to the late agent request (its 10 % quantile: a key can end the question sooner)
+        plus the grace, once measured; before that ``hold`` less the agent's answer time."""
+        cfg = self.config
+        if len(self.to_request) >= cfg.min_requests:
+            return self.to_request.quantile(0.1) + cfg.grace
+        return cfg.hold - cfg.agent_lead
 
     def bridged(self, now: float, call: str) -> None:
         line = self.lines.pop(call)
@@ -270,7 +289,7 @@ class Pacer:
                 wraps.append(agent.wrap_until - now)
             elif agent.state is AgentState.IN_CALL:
                 talking.append(now - agent.since)
-        due = self.config.hold - self.config.agent_lead
+        due = self.due()
         waiting: list[float] = []
         ringing: list[float] = []
         for call, line in self.lines.items():
@@ -305,14 +324,13 @@ class Pacer:
         """Per checkpoint: demand mean and variance, supply mean and variance, and the chance
         that a line dialled now is a person by then.
 
-        A person needs an agent free by their deadline (AMD "human" + hold, less the agent's
-        ``agent_lead`` to answer). At each checkpoint everybody whose deadline falls before it
-        needs a distinct agent free by then; the expected shortfall at the worst checkpoint
-        estimates the abandons. Checkpoints: each waiting person's deadline, then ``x`` seconds
-        after the deadline of a person deciding now, over the span in which a line dialled now
-        would decide.
+        A person needs an agent free by their deadline (:meth:`due` after AMD "human"). At each
+        checkpoint everybody whose deadline falls before it needs a distinct agent free by then;
+        the expected shortfall at the worst checkpoint estimates the abandons. Checkpoints: each
+        waiting person's deadline, then ``x`` seconds after the deadline of a person deciding
+        now, over the span in which a line dialled now would decide.
         """
-        due = self.config.hold - self.config.agent_lead
+        due = self.due()
         points = []
         for count, remaining in enumerate(waiting, 1):
             s_mean, s_var = self._supply(remaining, free, wraps, talking)

@@ -83,3 +83,17 @@ def test_abandons_expected_in_flight_narrow_the_headroom() -> None:
     pacer = warmed(PacingConfig(mode="predictive"), agents)
     assert pacer.headroom(T0, committed=0.5) < pacer.headroom(T0)
     assert pacer.headroom(T0, committed=0.5) == pytest.approx(1 - (1.5 / 60) / (0.9 * 0.03))
+
+
+def test_the_question_is_measured_from_the_late_agent_requests() -> None:
+    agents = AgentPool(wrap_up=10)
+    agents.set_state("r0", AgentState.READY, T0)
+    pacer = warmed(PacingConfig(mode="predictive", hold=15, agent_lead=2, grace=2), agents)
+    assert pacer.due() == 13, "before any measurement: hold less the agent's answer"
+    for i in range(10):
+        call = f"q{i}"
+        pacer.dialled(T0, call, "c")
+        pacer.agent_requested(T0 + 5, call)  # still ringing: not a person, not measured
+        pacer.answered_human(T0 + 10, call)
+        pacer.agent_requested(T0 + 10 + 19 + i * 0.1, call)
+    assert pacer.due() == pytest.approx(19.1 + 2), "the 10 % quantile plus the grace"
