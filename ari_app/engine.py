@@ -605,7 +605,7 @@ class Engine:
 
     def status_line(self) -> str:
         """Lines in flight, people waiting for an agent, agents by state, abandon rate over the
-        last hour per campaign."""
+        last hour per campaign, and the predictive pacer's headroom (0: risk-free lines only)."""
         now = self.now()
         by_state = Counter(a.state for a in self.pool)
         reserved = sum(1 for a in self.pool if a.state is AgentState.READY and a.call is not None)
@@ -622,12 +622,13 @@ class Engine:
             rate = lost / humans if humans else 0.0
             rates.append(f"{name} {rate:.1%} ({lost}/{humans})")
         mode = self.pacer.mode_now(now)
+        guard = f"; headroom {self.pacer.headroom(now):.2f}" if mode == "predictive" else ""
         return (
             f"engine {mode}{' draining' if self.stopping else ''}: lines {self.pacer.in_flight()},"
             f" waiting {waiting}; agents free {self.pool.free_count()}, reserved {reserved},"
             f" busy {by_state[AgentState.IN_CALL]}, wrap-up {by_state[AgentState.WRAP_UP]},"
             f" paused {by_state[AgentState.PAUSED]}, off {by_state[AgentState.LOGGED_OUT]};"
-            f" abandoned last hour: {', '.join(rates)}"
+            f" abandoned last hour: {', '.join(rates)}{guard}"
         )
 
 

@@ -48,6 +48,7 @@ from konform_sandbox.sandbox import Sandbox
 
 REPO = Path(__file__).resolve().parents[1]
 MODE = re.compile(r"engine (progressive|predictive)")
+HEADROOM = re.compile(r"headroom (\d+\.\d+)")
 
 
 def people(count: int, first: int) -> list[str]:
@@ -132,6 +133,7 @@ def run(
     modes: dict[str, int] = {}
     for found in MODE.findall(proc.stderr):
         modes[found] = modes.get(found, 0) + 1
+    headroom = [float(h) for h in HEADROOM.findall(proc.stderr)]
     ends = [datetime.fromisoformat(r["ended_at"]) for r in rows if r["ended_at"]]
     return {
         "mode": mode,
@@ -142,6 +144,8 @@ def run(
         "abandoned": sum(1 for r in rows if r["abandoned"]),
         "outcomes": outcomes,
         "status_modes": modes,
+        "headroom_mean": round(sum(headroom) / len(headroom), 2) if headroom else None,
+        "headroom_zero": sum(1 for h in headroom if h == 0),
         "without_visible_caller_id": len(hidden),
         "wall_s": round(wall, 1),
         "last_end": max(ends).isoformat() if ends else clock.isoformat(),
@@ -193,7 +197,8 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"{r['mode']:<12} exit {r['exit']}  reached {r['reached']}/{r['people']}"
             f"  abandoned {r['abandoned']}  outcomes {r['outcomes']}"
-            f"  status lines {r['status_modes']}"
+            f"  status lines {r['status_modes']} (headroom mean {r['headroom_mean']},"
+            f" 0 in {r['headroom_zero']})"
             f"  without visible caller ID {r['without_visible_caller_id']}  wall {r['wall_s']} s"
         )
         for line in r["stderr_tail"]:
