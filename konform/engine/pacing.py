@@ -7,20 +7,24 @@ call event and asks :meth:`Pacer.lines_to_dial` after each event and on a period
 *progressive*: lines in flight <= ready agents x ``ratio``; at ``ratio`` <= 1 the shell reserves
 an agent when it dials, so no answered person can lack an agent.
 
-*predictive*: at checkpoints from now to the time a line dialled now would have an AMD decision,
-the people whose bridge deadline (AMD "human" + ``hold``: the identification and consent question,
-then the 2-second grace) falls before the checkpoint are set against the agents free by then.
-Demand: people waiting without an agent, plus each ringing line's chance of deciding "human" in
-time (Bayes over the measured dial-to-decision times: a line that has rung long is likely to ring
-out), plus the new lines times the answer rate. Supply: free agents, wrap-ups ending in time,
-agents in a call weighted by the measured chance that the talk ends in time. Both are sums of
-independent Bernoulli variables; a normal approximation gives the expected shortfall in closed
-form. The pacer dials the largest number of lines whose worst-checkpoint shortfall stays within
+*predictive*: a person needs an agent free by a deadline: AMD "human" plus the question (measured
+from the late agent requests, :meth:`Pacer.agent_requested`, else ``hold``) plus the 2-second
+grace, less the agent's ring (``agent_lead``). At each waiting person's deadline and at
+checkpoints over the time a line dialled now would take to decide, the people whose deadline
+falls before the checkpoint are set against the agents free by then. Demand: people waiting
+without an agent, plus each ringing line's chance of deciding "human" in time (Bayes over the
+measured dial-to-decision times: a line that has rung long is likely to ring out), plus the new
+lines times the answer rate. Supply: free agents, wrap-ups ending in time, agents in a call
+weighted by the measured chance that the talk ends in time. Both are sums of independent
+Bernoulli variables; a normal approximation gives the expected shortfall in closed form. The
+pacer dials the largest number of lines whose worst-checkpoint shortfall stays within
 ``abandon_target x safety x headroom`` of the people expected; ``headroom`` falls from 1 to 0 as
-any campaign's abandon rate over the last hour (or 24 hours) nears the target: the feedback term
-that keeps every hour under it. It never dials fewer lines than the risk-free count (free agents
-not yet spoken for), and falls back to progressive while the measurement is thin or the team is
-small (see :class:`PacingConfig`).
+any campaign's abandon rate over the last hour (or 24 hours), counted with the abandons expected
+from the lines in flight and the next one (two after a first), nears 90 % of the target: the
+feedback that keeps every hour under it. It never dials fewer lines than the risk-free count
+(free agents not yet spoken for), and falls back to progressive while the measurement is thin or
+the team is small (see :class:`PacingConfig`). :meth:`Pacer.restore` loads what was measured
+before a restart.
 """
 
 from __future__ import annotations
