@@ -1,7 +1,8 @@
 """Benchmark: a working day of paced calling against a simulated PBX, per pacing mode.
 
     python -m bench.pacing [--agents 20] [--hours 8] [--people 0.30] [--machines 0.20]
-                           [--talk-median 110] [--wrap 10] [--seed 1] [--json]
+                           [--talk-median 110] [--wrap 10] [--agent-lead 2] [--agent-answer 2]
+                           [--safety 0.3] [--seed 1] [--json]
 
 A discrete-event simulation on a simulated clock (nothing sleeps) drives the engine's own
 scheduler, pacer and agent pool (``konform.engine``) the way the dialer shell does: it reports
@@ -11,7 +12,11 @@ number at once, up to ``--max-concurrent`` calls including their talk), ``progre
 ``predictive``. The far end: a person answers with ``--people`` probability, a machine with
 ``--machines``, the rest ring out (``--ring-timeout``) or are busy; answers come after a uniform
 4-20 s ring, AMD decides after about 2.5 s, the identification and consent question takes 8 s,
-and a person without an agent 2 s after it ends is abandoned. Talk times are log-normal.
+and a person without an agent 2 s after it ends is abandoned. Talk times are log-normal. The
+agent is requested as the shell's flow does: at the human verdict when it was reserved at dial
+(progressive) or in blast mode, else ``--agent-lead`` s before the question ends; its phone
+answers after ``--agent-answer`` s (uniform +-50 %), the person is bridged when both the
+question and the agent's answer are over, and a ring still going at the deadline is cancelled.
 
 Prints per mode: agent occupancy (talk time / logged-in time), abandon rate overall and in the
 worst clock hour (abandoned / people answered), people reached per agent-hour, and the
