@@ -217,7 +217,8 @@ _NOT_ANSWERED = ("no_answer", "busy", "failed")
 
 
 def pacing_history(store: Store, campaign_ids: list[int], since: datetime) -> PacingHistory:
-    """The campaigns' calls ended since ``since``, and the agents' talks ended since then.
+    """The campaigns' calls started since ``since`` (the index on campaign and start), and the
+    agents' talks ended since then.
 
     A person counts only where AMD said human (the pacer's definition of an answered person;
     a callee who hung up during the detection does not); the instant is the answer plus the
@@ -229,7 +230,7 @@ def pacing_history(store: Store, campaign_ids: list[int], since: datetime) -> Pa
         rows = store.conn.execute(
             "SELECT campaign_id, started_at, ended_at, outcome, answered_at, bridged_at,"
             " abandoned, detail FROM call_attempts"
-            f" WHERE campaign_id IN ({marks}) AND ended_at >= ? AND outcome IS NOT NULL"
+            f" WHERE campaign_id IN ({marks}) AND started_at >= ? AND outcome IS NOT NULL"
             " AND outcome != 'blocked' ORDER BY started_at, id",
             (*campaign_ids, utc_text(since)),
         ).fetchall()
