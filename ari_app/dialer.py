@@ -73,6 +73,8 @@ class CallHooks:
     agents: AgentSource | None = None
     observer: CallObserver | None = None
     admitted: Callable[[Attempt], None] | None = None
+    agent_lead: float | None = None
+    """Ring the agent this long before the question ends (None: when AMD says human)."""
 
 
 class Dialer:
@@ -257,7 +259,7 @@ class Dialer:
                 )
             if hooks.admitted is not None:
                 hooks.admitted(attempt)
-            call = self._new_call(attempt, campaign, hooks.agents or self.agents, hooks.observer)
+            call = self._new_call(attempt, campaign, hooks)
             self.calls[call_id] = call
             try:
                 result = await call.run()
@@ -266,20 +268,16 @@ class Dialer:
             logger.info("call %s to %s: %s", call_id, masked(attempt.number), result.outcome)
             return result
 
-    def _new_call(
-        self,
-        admitted: Attempt,
-        campaign: Campaign,
-        agents: AgentSource,
-        observer: CallObserver | None,
-    ) -> OutboundCall:
+    def _new_call(self, admitted: Attempt, campaign: Campaign, hooks: CallHooks) -> OutboundCall:
         cfg = self.config.dialer
+        agents, observer = hooks.agents or self.agents, hooks.observer
         settings = FlowSettings(
             callback_digits=national_digits(campaign.caller_id),
             consent_wait_s=cfg.consent_wait,
             agent_hold_s=cfg.agent_hold,
             optout_wait_s=cfg.optout_wait,
             csat=admitted.asks_rating,
+            agent_lead_s=hooks.agent_lead,
         )
         return OutboundCall(
             call=admitted,

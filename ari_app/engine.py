@@ -11,7 +11,9 @@ one once a person answered) and their :class:`~ari_app.call.CallObserver` (the m
 pacer measures).
 
 No dialling while no agent is ready. Progressive pacing at a ratio <= 1 reserves an agent before
-it dials, so no answered person can lack one. :meth:`Engine.stop` (SIGTERM/SIGINT) stops new
+it dials, so no answered person can lack one; otherwise the call's flow asks for an agent
+``[dialer] agent_lead`` s before its question ends (the agent's ring), and the agent is reserved
+then: it does not idle through the question. :meth:`Engine.stop` (SIGTERM/SIGINT) stops new
 calls at once and lets live calls finish within ``[dialer] drain_timeout``, then hangs up what is
 left (each outcome still written). A one-line status goes to the log every ``status_every`` s.
 """
@@ -122,6 +124,7 @@ class Engine:
         self._logged: dict[str, tuple[str, float]] = {}
         self._writes: set[asyncio.Task[Any]] = set()
         self._due: dict[str, float] = {}  # periodic jobs: name -> next monotonic instant
+        self._late: set[str] = set()  # calls whose flow asks for its agent late (agent_lead)
 
     # --- clocks ----------------------------------------------------------------------------
     def now(self) -> float:
@@ -139,6 +142,7 @@ class Engine:
         worker, store = self.dialer.worker, self.dialer.store
         await self._reconcile()
         await self._read_store()
+        await self._restore_pacing()
         await self._load_contacts()
         await self._poll_devices()
         try:
@@ -277,6 +281,29 @@ class Engine:
         if pacing != self.pacer.config:
             self.pacer.config = pacing
 
+    async def _restore_pacing(self) -> None:
+        """The last 24 hours' calls into the pacer: a restart keeps the abandons it counts
+        against the rolling limit, and the measurements that let predictive pacing start."""
+        ids = {run.id: name for name, run in self.runs.items()}
+        since = self.dialer.clock() - timedelta(seconds=stats.DAY)
+        history = await self.dialer.worker.run(
+            engine_store.pacing_history, self.dialer.store, list(ids), since
+        )
+        self.pacer.restore(
+            ((at.timestamp(), ids[campaign], kind) for at, campaign, kind in history.events),
+            history.talks,
+            history.to_person,
+            history.to_other,
+        )
+        humans = sum(1 for _, _, kind in history.events if kind == stats.HUMAN)
+        lost = sum(1 for _, _, kind in history.events if kind == stats.ABANDONED)
+        logger.info(
+            "pacing restored from the last 24 h: %d people answered, %d abandoned, %d talks",
+            humans,
+            lost,
+            len(history.talks),
+        )
+
     def _pacing(self, runs: list[CampaignRun]) -> PacingConfig:
         """One pacer for the agents all campaigns share: predictive only when every campaign
         is, at the smallest ratio and abandon target among them."""
@@ -288,6 +315,8 @@ class Engine:
             ratio=min((r.settings.ratio for r in active), default=1.0),
             abandon_target=min((r.settings.abandon_target for r in active), default=0.03),
             hold=QUESTION_S + cfg.consent_wait + cfg.agent_hold,
+            agent_lead=float(cfg.agent_lead),
+            grace=float(cfg.agent_hold),
             max_lines=cfg.max_concurrent,
         )
 
@@ -380,6 +409,9 @@ class Engine:
     # The calls' AgentSource.
     async def acquire(self, call: str) -> str | None:
         """The agent reserved for ``call``, else the next one free (waits for it)."""
+        if call in self._late:
+            self._late.discard(call)  # the first request measures the question, not a re-ring
+            self.pacer.agent_requested(self.now(), call)
         agent = self.pool.reserved_for(call) or self.pool.reserve(call, self.now())
         if agent is not None:
             return agent
@@ -477,12 +509,27 @@ class Engine:
                 self.wall(),
             )
             if claimed and not self.stopping:
-                hooks = CallHooks(call, self, self, lambda a: self._admitted(live, a))
+                hooks = CallHooks(
+                    call,
+                    self,
+                    self,
+                    lambda a: self._admitted(live, a),
+                    agent_lead=self._agent_lead(call),
+                )
                 result = await self.dialer.call_isolated(live.run.campaign, callee.number, hooks)
         except Exception as exc:
             logger.error("call %s: %s", call, type(exc).__name__)
         finally:
             self._done(call, live, result, claimed)
+
+    def _agent_lead(self, call: str) -> float | None:
+        """When the call's flow rings its agent: at once if an agent was reserved at dial time
+        (it is held for the call anyway: the safest moment), else ``[dialer] agent_lead`` s
+        before the question ends, so that the agent is not held idle through the question."""
+        if self.pool.reserved_for(call) is not None:
+            return None
+        self._late.add(call)
+        return float(self.cfg.agent_lead)
 
     def _admitted(self, live: _Live, attempt: Attempt) -> None:
         live.attempt = attempt.attempt_id
@@ -500,6 +547,7 @@ class Engine:
         """The call is over: the pacer, the agent, the scheduler and the claim hear it."""
         now = self.now()
         self.live.pop(call, None)
+        self._late.discard(call)
         outcome = result.outcome if result is not None else "error"
         abandoned = bool(result and result.detail.get("abandoned"))
         line = self.pacer.lines.get(call)
@@ -570,7 +618,7 @@ class Engine:
 
     def status_line(self) -> str:
         """Lines in flight, people waiting for an agent, agents by state, abandon rate over the
-        last hour per campaign."""
+        last hour per campaign, and the predictive pacer's headroom (0: risk-free lines only)."""
         now = self.now()
         by_state = Counter(a.state for a in self.pool)
         reserved = sum(1 for a in self.pool if a.state is AgentState.READY and a.call is not None)
@@ -587,12 +635,13 @@ class Engine:
             rate = lost / humans if humans else 0.0
             rates.append(f"{name} {rate:.1%} ({lost}/{humans})")
         mode = self.pacer.mode_now(now)
+        guard = f"; headroom {self.pacer.headroom(now):.2f}" if mode == "predictive" else ""
         return (
             f"engine {mode}{' draining' if self.stopping else ''}: lines {self.pacer.in_flight()},"
             f" waiting {waiting}; agents free {self.pool.free_count()}, reserved {reserved},"
             f" busy {by_state[AgentState.IN_CALL]}, wrap-up {by_state[AgentState.WRAP_UP]},"
             f" paused {by_state[AgentState.PAUSED]}, off {by_state[AgentState.LOGGED_OUT]};"
-            f" abandoned last hour: {', '.join(rates)}"
+            f" abandoned last hour: {', '.join(rates)}{guard}"
         )
 
 

@@ -13,8 +13,10 @@ make a call compliant live here and only here:
 - recording starts only after a "1" for *this* call has been persisted (the shell answers
   :class:`PersistConsent` with :class:`ConsentPersisted` once the audit row is committed);
 - an agent is requested as soon as AMD says "human", so that it is connected while the
-  identification and the recording question play; the person is bridged when the question is
-  over (answered, declined or timed out) if the agent is there;
+  identification and the recording question play - or, with ``agent_lead_s`` set (the campaign
+  engine's predictive pacing), that long before the consent wait ends, so that the agent does
+  not idle through the question; the person is bridged when the question is over (answered,
+  declined or timed out) if the agent is there;
 - no agent bridged within ``agent_hold_s`` (default 2 s) after the question: the call is
   *abandoned* (Ofcom persistent-misuse policy: an information message within 2 s), the agent
   request is cancelled, and the person hears the company and callback number again, then the
@@ -327,6 +329,11 @@ class FlowSettings:
     """Ask the callee to rate the call (one key 1-5) after the agent hangs up."""
     csat_wait_s: float = 5.0
     """How long the rating question waits for a key after it has played."""
+    agent_lead_s: float | None = None
+    """None: the agent is requested when AMD says human. A number: it is requested this long
+    before the consent wait ends (the latest end of the question; at once if the wait is
+    shorter); a key that ends the question sooner requests it then. The deadline is the same
+    either way: ``agent_hold_s`` after the question."""
 
 
 def outcome_for_cause(cause: int) -> CallOutcome:
@@ -444,7 +451,15 @@ class CallFlow:
         if isinstance(event, AgentGone):
             self.agent_ready = None  # hung up while waiting: ring another
             return [RequestAgent()]
+        if isinstance(event, TimerFired) and event.name == "agent_request":
+            return self._request_agent()
         return None
+
+    def _request_agent(self) -> list[Command]:
+        if self.agent_requested:
+            return []
+        self.agent_requested = True
+        return [RequestAgent()]
 
     def _optout_menu(self) -> list[Command]:
         self.state = "optout_menu"
@@ -518,11 +533,12 @@ class CallFlow:
             return self._finish("machine", Hangup(), StopAmd())
         self.state = "identifying"
         self.reached = "human"
-        # The agent is rung now, so that it is there when the question is over.
-        self.agent_requested = True
+        # The agent is rung now (unless a lead is set), so that it is there when the question
+        # is over.
+        request = self._request_agent() if self.settings.agent_lead_s is None else []
         return [
             StopAmd(),
-            RequestAgent(),
+            *request,
             self._play("sound:konform/identification", self._callback()),
         ]
 
@@ -550,7 +566,14 @@ class CallFlow:
             return answered
         if isinstance(event, PlaybackFinished):
             self.state = "awaiting_consent"
-            return [StartTimer("consent_wait", self.settings.consent_wait_s)]
+            wait = StartTimer("consent_wait", self.settings.consent_wait_s)
+            lead = self.settings.agent_lead_s
+            if self.agent_requested or lead is None:
+                return [wait]
+            delay = self.settings.consent_wait_s - lead
+            if delay <= 0:
+                return [wait, *self._request_agent()]
+            return [wait, StartTimer("agent_request", delay)]
         return []
 
     def _on_awaiting_consent(self, event: Event) -> list[Command]:

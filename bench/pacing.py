@@ -1,7 +1,8 @@
 """Benchmark: a working day of paced calling against a simulated PBX, per pacing mode.
 
     python -m bench.pacing [--agents 20] [--hours 8] [--people 0.30] [--machines 0.20]
-                           [--talk-median 110] [--wrap 10] [--seed 1] [--json]
+                           [--talk-median 110] [--wrap 10] [--agent-lead 2] [--agent-answer 2]
+                           [--safety 0.3] [--seed 1] [--json]
 
 A discrete-event simulation on a simulated clock (nothing sleeps) drives the engine's own
 scheduler, pacer and agent pool (``konform.engine``) the way the dialer shell does: it reports
@@ -11,7 +12,11 @@ number at once, up to ``--max-concurrent`` calls including their talk), ``progre
 ``predictive``. The far end: a person answers with ``--people`` probability, a machine with
 ``--machines``, the rest ring out (``--ring-timeout``) or are busy; answers come after a uniform
 4-20 s ring, AMD decides after about 2.5 s, the identification and consent question takes 8 s,
-and a person without an agent 2 s after it ends is abandoned. Talk times are log-normal.
+and a person without an agent 2 s after it ends is abandoned. Talk times are log-normal. The
+agent is requested as the shell's flow does: at the human verdict when it was reserved at dial
+(progressive) or in blast mode, else ``--agent-lead`` s before the question ends; its phone
+answers after ``--agent-answer`` s (uniform +-50 %), the person is bridged when both the
+question and the agent's answer are over, and a ring still going at the deadline is cancelled.
 
 Prints per mode: agent occupancy (talk time / logged-in time), abandon rate overall and in the
 worst clock hour (abandoned / people answered), people reached per agent-hour, and the
@@ -55,6 +60,9 @@ class Scenario:
     amd: float
     question: float
     grace: float
+    agent_lead: float
+    agent_answer: float
+    safety: float
     max_concurrent: int
     retry_spacing: float
     seed: int
@@ -65,9 +73,12 @@ class Call:
     claim: Claim
     person: bool = False
     asked: bool = False  # the identification and consent question has ended
+    requested: bool = False  # the flow asked for an agent
+    late: bool = False  # it asks ``agent_lead`` s before the question ends (else at the verdict)
+    answered: bool = False  # the agent's phone answered (it waits for the question to end)
     bridged: bool = False
-    done: bool = False
-    agent: str | None = None  # blast mode only (it has no pool reservations by the pacer)
+    agent: str | None = None  # the agent reserved and rung for this call
+    ring: int = 0  # which ring of an agent for this call is current (older answers are stale)
 
 
 @dataclass
@@ -100,7 +111,10 @@ class Day:
         config = PacingConfig(
             mode="predictive" if self.mode == "predictive" else "progressive",
             hold=sc.question + sc.grace,
+            agent_lead=sc.agent_lead,
+            grace=sc.grace,
             max_lines=10_000,
+            safety=sc.safety,
         )
         self.pacer = Pacer(config, self.pool)
         self.scheduler = Scheduler()
@@ -179,39 +193,82 @@ class Day:
 
     # --- people and agents ----------------------------------------------------------------------
     def human(self, key: str) -> None:
+        """AMD said human: the question plays; the agent is requested as the shell's flow does."""
         call = self.calls[key]
         call.person = True
         self.humans_by_hour[self.hour()] += 1
-        if self.mode == "blast":
-            call.agent = self.blast_agent(key)
-        else:
+        if self.mode != "blast":
             self.pacer.answered_human(self.now, key)
-            call.agent = self.pool.reserve(key, self.now)
-        if call.agent is None:
-            self.waiting.append(key)
         question_end = self.now + self.sc.question
         self.at(question_end, lambda: self.asked(key))
         self.at(question_end + self.sc.grace, lambda: self.deadline(key))
+        lead = self.lead(key)
+        call.late = lead is not None
+        if lead is None or lead >= self.sc.question:
+            self.request(key)
+        else:
+            self.at(question_end - lead, lambda: self.request(key))
 
-    def blast_agent(self, key: str) -> str | None:
-        # Today's dialer: the first agent that is free, no reservation ahead of the answer.
-        return self.pool.reserve(key, self.now)
+    def lead(self, key: str) -> float | None:
+        """The shell's rule (``Engine._agent_lead``): a call dialled with its agent reserved
+        rings that agent at once; blast (today's dialer) too; otherwise ``agent_lead`` s before
+        the question ends."""
+        if self.mode == "blast" or self.pool.reserved_for(key) is not None:
+            return None
+        return self.sc.agent_lead
+
+    def request(self, key: str) -> None:
+        """The flow's RequestAgent: the reserved agent, else the next free one, else wait."""
+        call = self.calls.get(key)
+        if call is None or call.requested:
+            return
+        call.requested = True
+        if call.late and self.mode != "blast":
+            self.pacer.agent_requested(self.now, key)
+        agent = self.pool.reserved_for(key) or self.pool.reserve(key, self.now)
+        if agent is None:
+            self.waiting.append(key)
+        else:
+            self.ring_agent(key, agent)
+
+    def ring_agent(self, key: str, agent: str) -> None:
+        call = self.calls[key]
+        call.agent = agent
+        call.ring += 1
+        ring = call.ring
+        answer = self.rng.uniform(0.5 * self.sc.agent_answer, 1.5 * self.sc.agent_answer)
+        self.at(self.now + answer, lambda: self.agent_answered(key, ring))
+
+    def agent_answered(self, key: str, ring: int) -> None:
+        call = self.calls.get(key)
+        if call is None or call.ring != ring or call.bridged:
+            return  # the call was abandoned meanwhile: the agent's ring was cancelled
+        call.answered = True
+        if call.asked:
+            self.bridge(key)
 
     def asked(self, key: str) -> None:
-        call = self.calls[key]
+        call = self.calls.get(key)
+        if call is None:
+            return
         call.asked = True
-        if call.agent is not None:
+        if call.answered:
             self.bridge(key)
+        elif not call.requested:
+            self.request(key)
 
     def deadline(self, key: str) -> None:
         call = self.calls.get(key)
         if call is None or call.bridged:
             return
-        # Abandoned: the person hears the identification, callback number and opt-out menu.
+        # Abandoned: the agent request is cancelled; the person hears the identification,
+        # callback number and opt-out menu.
         self.abandons_by_hour[self.hour()] += 1
-        self.waiting.remove(key)
+        if key in self.waiting:
+            self.waiting.remove(key)
         if self.mode != "blast":
             self.pacer.abandoned(self.now, key)
+        self.pool.release(key)
         del self.calls[key]
         self.at(self.now + 10, self.release_slot)  # the message plays, then the line is free
         self.scheduler.finish(key, self.now, retry=True, abandoned=True)
@@ -221,17 +278,14 @@ class Day:
 
     def agent_free(self, name: str) -> None:
         """An agent became ready: the longest-waiting person without an agent gets it."""
-        while self.waiting:
-            key = self.waiting.pop(0)
-            if self.pool.reserve(key, self.now) != name:
-                self.pool.release(key)
-                self.waiting.insert(0, key)
-                return
-            call = self.calls[key]
-            call.agent = name
-            if call.asked:
-                self.bridge(key)
+        if not self.waiting:
             return
+        key = self.waiting[0]
+        if self.pool.reserve(key, self.now) != name:
+            self.pool.release(key)
+            return
+        self.waiting.pop(0)
+        self.ring_agent(key, name)
 
     def bridge(self, key: str) -> None:
         call = self.calls[key]
@@ -290,6 +344,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--amd", type=float, default=2.5, help="AMD decision after the answer, s")
     ap.add_argument("--question", type=float, default=8, help="identification + consent, s")
     ap.add_argument("--grace", type=float, default=2, help="bridge deadline after it, s")
+    ap.add_argument(
+        "--agent-lead", type=float, default=2, help="agent rung this long before the question ends"
+    )
+    ap.add_argument(
+        "--agent-answer", type=float, default=2, help="agent's phone answers after ~this, s"
+    )
+    ap.add_argument("--safety", type=float, default=PacingConfig().safety, help="pacer's safety")
     ap.add_argument("--max-concurrent", type=int, default=20, help="blast mode's line limit")
     ap.add_argument("--retry-spacing", type=float, default=7200)
     ap.add_argument("--seed", type=int, default=1)

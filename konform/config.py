@@ -80,6 +80,10 @@ class DialerConfig:
     agent_hold: int = 2
     """Seconds after the consent question within which an agent must be bridged; else the call
     is abandoned and the person hears who called and the opt-out menu (Ofcom: within 2 s)."""
+    agent_lead: int = 2
+    """``konform serve`` without an agent reserved at dial time: seconds before the consent
+    wait ends at which the agent is rung (its ring until it answers), so that it does not idle
+    through the question."""
     wrap_up: int = 10
     """Seconds an agent is not given a new call after a talk."""
     drain_timeout: int = 120

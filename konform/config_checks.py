@@ -37,7 +37,7 @@ bytes as hex, ``openssl rand -hex 16``)."""
 
 DISPOSITION = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 
-_WAITS = ("agent_hold", "consent_wait", "optout_wait", "wrap_up", "drain_timeout")
+_WAITS = ("agent_hold", "agent_lead", "consent_wait", "optout_wait", "wrap_up", "drain_timeout")
 
 
 def check_values(config: Config) -> None:

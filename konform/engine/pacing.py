@@ -7,25 +7,30 @@ call event and asks :meth:`Pacer.lines_to_dial` after each event and on a period
 *progressive*: lines in flight <= ready agents x ``ratio``; at ``ratio`` <= 1 the shell reserves
 an agent when it dials, so no answered person can lack an agent.
 
-*predictive*: at checkpoints from now to the time a line dialled now would have an AMD decision,
-the people whose bridge deadline (AMD "human" + ``hold``: the identification and consent question,
-then the 2-second grace) falls before the checkpoint are set against the agents free by then.
-Demand: people waiting without an agent, plus each ringing line's chance of deciding "human" in
-time (Bayes over the measured dial-to-decision times: a line that has rung long is likely to ring
-out), plus the new lines times the answer rate. Supply: free agents, wrap-ups ending in time,
-agents in a call weighted by the measured chance that the talk ends in time. Both are sums of
-independent Bernoulli variables; a normal approximation gives the expected shortfall in closed
-form. The pacer dials the largest number of lines whose worst-checkpoint shortfall stays within
+*predictive*: a person needs an agent free by a deadline: AMD "human" plus the question (measured
+from the late agent requests, :meth:`Pacer.agent_requested`, else ``hold``) plus the 2-second
+grace, less the agent's ring (``agent_lead``). At each waiting person's deadline and at
+checkpoints over the time a line dialled now would take to decide, the people whose deadline
+falls before the checkpoint are set against the agents free by then. Demand: people waiting
+without an agent, plus each ringing line's chance of deciding "human" in time (Bayes over the
+measured dial-to-decision times: a line that has rung long is likely to ring out), plus the new
+lines times the answer rate. Supply: free agents, wrap-ups ending in time, agents in a call
+weighted by the measured chance that the talk ends in time. Both are sums of independent
+Bernoulli variables; a normal approximation gives the expected shortfall in closed form. The
+pacer dials the largest number of lines whose worst-checkpoint shortfall stays within
 ``abandon_target x safety x headroom`` of the people expected; ``headroom`` falls from 1 to 0 as
-any campaign's abandon rate over the last hour (or 24 hours) nears the target: the feedback term
-that keeps every hour under it. It never dials fewer lines than the risk-free count (free agents
-not yet spoken for), and falls back to progressive while the measurement is thin or the team is
-small (see :class:`PacingConfig`).
+any campaign's abandon rate over the last hour (or 24 hours), counted with the abandons expected
+from the lines in flight and the next one (two after a first), nears 90 % of the target: the
+feedback that keeps every hour under it. It never dials fewer lines than the risk-free count
+(free agents not yet spoken for), and falls back to progressive while the measurement is thin or
+the team is small (see :class:`PacingConfig`). :meth:`Pacer.restore` loads what was measured
+before a restart.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -33,9 +38,13 @@ from konform.engine import stats
 from konform.engine.agents import AgentPool, AgentState
 from konform.engine.stats import HOUR, CampaignStats, Samples
 
-__all__ = ["Line", "Pacer", "PacingConfig", "PacingMode"]
+__all__ = ["HEADROOM_NONE", "Line", "Pacer", "PacingConfig", "PacingMode"]
 
 PacingMode = Literal["progressive", "predictive"]
+
+# The headroom closes when the worst rate (one abandon more than happened) reaches this share of
+# the target: the margin for lines already in flight when it closes.
+HEADROOM_NONE = 0.9
 
 # Line states inside the pacer.
 RINGING = "ringing"  # dialled, no AMD decision yet
@@ -57,6 +66,9 @@ class PacingConfig:
     ratio: float = 1.0
     abandon_target: float = 0.03
     hold: float = 10.0  # seconds from AMD "human" to the bridge deadline (question + 2 s grace)
+    agent_lead: float = 2.0  # an agent's ring until it answers: it must be free this long before
+    grace: float = 2.0  # the bridge deadline after the question (agent_hold)
+    min_requests: int = 10  # measured late requests before they replace ``hold``
     max_lines: int = 1000  # the trunk's limit (the shell's max_concurrent)
     min_answers: int = 30
     min_talks: int = 20
@@ -91,9 +103,29 @@ class Pacer:
     talk: Samples = field(default_factory=Samples)  # bridged talk durations
     to_person: Samples = field(default_factory=Samples)  # dial -> AMD "human"
     to_other: Samples = field(default_factory=Samples)  # dial -> machine / no answer / busy
+    to_request: Samples = field(default_factory=Samples)  # AMD "human" -> late agent request
     _talk_start: dict[str, float] = field(default_factory=dict)
 
     # --- events -------------------------------------------------------------------------------
+    def restore(
+        self,
+        events: Iterable[tuple[float, str, str]],
+        talks: Iterable[float] = (),
+        to_person: Iterable[float] = (),
+        to_other: Iterable[float] = (),
+    ) -> None:
+        """What was measured before this start (the store's last 24 hours), before any live
+        event: (instant, campaign, kind) oldest first, kinds as :mod:`konform.engine.stats`
+        names them; then duration samples. Events older than a window's span simply expire."""
+        for at, campaign, kind in events:
+            self._stats(campaign).add(at, kind)
+        for value in talks:
+            self.talk.add(value)
+        for value in to_person:
+            self.to_person.add(value)
+        for value in to_other:
+            self.to_other.add(value)
+
     def dialled(self, now: float, call: str, campaign: str) -> None:
         self.lines[call] = Line(campaign, now)
         self._stats(campaign).add(now, stats.DIALLED)
@@ -111,6 +143,22 @@ class Pacer:
     def no_answer(self, now: float, call: str) -> None:
         """No answer, busy, failed, or hung up before AMD decided: the line ends uncounted."""
         self._resolved(now, call, stats.NO_ANSWER)
+
+    def agent_requested(self, now: float, call: str) -> None:
+        """The call's flow asked for an agent ``agent_lead`` s before its question ends (a late
+        request; not for calls that had their agent reserved at dial): measures the question."""
+        line = self.lines.get(call)
+        if line is not None and line.state == PERSON:
+            self.to_request.add(now - line.decided_at)
+
+    def due(self) -> float:
+        """Seconds from AMD "human" until an agent must be free for the person: the measured
+        time to the late agent request (its 10 % quantile: a key can end the question sooner)
+        plus the grace, once measured; before that ``hold`` less the agent's answer time."""
+        cfg = self.config
+        if len(self.to_request) >= cfg.min_requests:
+            return self.to_request.quantile(0.1) + cfg.grace
+        return cfg.hold - cfg.agent_lead
 
     def bridged(self, now: float, call: str) -> None:
         line = self.lines.pop(call)
@@ -179,54 +227,63 @@ class Pacer:
             return 0.0
         return s.abandon_rate(now, s.hour if window == HOUR else s.day)
 
-    def headroom(self, now: float) -> float:
+    def headroom(self, now: float, committed: float = 0.0) -> float:
         """1 with no abandons, falling to 0 as any campaign's rate nears the target.
 
-        The rate counts one abandon more than happened (the next one must still fit), and its
-        denominator is at least ``min_answers``, so a fresh hour neither stops predictive
-        dialling outright nor lets one early abandon break it.
+        The rate counts ``committed`` abandons (expected from the lines already in flight) and
+        one more than that (the next one must still fit; two after a first abandon), and its
+        denominator is at least
+        ``min_answers``, so a fresh hour neither stops predictive dialling outright nor lets one
+        early abandon break it. It closes at ``HEADROOM_NONE`` of the target.
         """
         target = self.config.abandon_target
         worst = 0.0
         for s in self.stats.values():
             for window in (s.hour, s.day):
                 humans = max(window.count(stats.HUMAN, now), self.config.min_answers)
-                # Counting one more abandon than happened: with few people an hour, one call
-                # moves the rate a lot, so the headroom closes before that call, not after.
-                worst = max(worst, (window.count(stats.ABANDONED, now) + 1) / humans)
-        return max(0.0, 1.0 - worst / target)
+                # With few people an hour one call moves the rate a lot: the headroom closes
+                # before the call that would break the hour, not after it; after an abandon,
+                # before the next two (two people who answer together are lost together).
+                abandoned = window.count(stats.ABANDONED, now)
+                lost = abandoned + min(abandoned, 1) + committed + 1
+                worst = max(worst, lost / humans)
+        return max(0.0, 1.0 - worst / (HEADROOM_NONE * target))
 
     def _predictive(self, now: float) -> int:
         cfg = self.config
         p = self._answer_rate(now)
         free, waiting, wraps, talking, ringing = self._lines_and_agents(now)
-        floor = max(0, free - waiting - len(ringing))  # every possible person has a free agent
-        tau = cfg.abandon_target * cfg.safety * self.headroom(now)
-        if tau <= 0 or p <= 0:
+        floor = max(0, free - len(waiting) - len(ringing))  # every possible person has an agent
+        if p <= 0:
             return floor
         points = self._checkpoints(p, free, waiting, wraps, talking, ringing)
-        expected_people = waiting + p * len(ringing)
+        tau = cfg.abandon_target * cfg.safety * self.headroom(now, self._excess(points, 0))
+        if tau <= 0:
+            return floor
+        expected_people = len(waiting) + p * len(ringing)
         n = floor
         limit = cfg.max_lines - len(self.lines)
-        while n < limit:
-            trial = n + 1
-            excess = 0.0
-            for d_mean, d_var, s_mean, s_var, fresh in points:
-                mean = d_mean + fresh * trial - s_mean
-                var = d_var + fresh * (1 - fresh) * trial + s_var
-                excess = max(excess, _expected_excess(mean, var))
-            if excess > tau * (expected_people + p * trial):
-                break
-            n = trial
+        while n < limit and self._excess(points, n + 1) <= tau * (expected_people + p * (n + 1)):
+            n += 1
         return n
+
+    @staticmethod
+    def _excess(points: list[tuple[float, float, float, float, float]], lines: int) -> float:
+        """Expected shortfall of agents at the worst checkpoint with ``lines`` new lines."""
+        excess = 0.0
+        for d_mean, d_var, s_mean, s_var, fresh in points:
+            mean = d_mean + fresh * lines - s_mean
+            var = d_var + fresh * (1 - fresh) * lines + s_var
+            excess = max(excess, _expected_excess(mean, var))
+        return excess
 
     def _lines_and_agents(
         self, now: float
-    ) -> tuple[int, int, list[float], list[float], list[float]]:
-        """Free agents, people waiting for one, seconds until each wrap-up ends, seconds each
-        talk has lasted, seconds each unanswered line has rung."""
+    ) -> tuple[int, list[float], list[float], list[float], list[float]]:
+        """Free agents, seconds until each person waiting for one must have it, seconds until
+        each wrap-up ends, seconds each talk has lasted, seconds each unanswered line has rung."""
         agents = self.agents
-        free = waiting = 0
+        free = 0
         wraps: list[float] = []
         talking: list[float] = []
         for agent in agents:
@@ -236,20 +293,34 @@ class Pacer:
                 wraps.append(agent.wrap_until - now)
             elif agent.state is AgentState.IN_CALL:
                 talking.append(now - agent.since)
+        due = self.due()
+        waiting: list[float] = []
         ringing: list[float] = []
         for call, line in self.lines.items():
             if line.state == PERSON:
                 if agents.reserved_for(call) is None:
-                    waiting += 1
+                    waiting.append(line.decided_at + due - now)
             else:
                 ringing.append(now - line.dialled_at)
-        return free, waiting, wraps, talking, ringing
+        return free, sorted(waiting), wraps, talking, ringing
+
+    def _supply(
+        self, reach: float, free: int, wraps: list[float], talking: list[float]
+    ) -> tuple[float, float]:
+        """Mean and variance of the agents free within ``reach`` seconds."""
+        mean = float(free) + sum(1.0 for w in wraps if w <= reach)
+        var = 0.0
+        for elapsed in talking:
+            q = self.talk.ends_within(elapsed, reach - self.agents.wrap_up)
+            mean += q
+            var += q * (1 - q)
+        return mean, var
 
     def _checkpoints(
         self,
         p: float,
         free: int,
-        waiting: int,
+        waiting: list[float],
         wraps: list[float],
         talking: list[float],
         ringing: list[float],
@@ -257,23 +328,21 @@ class Pacer:
         """Per checkpoint: demand mean and variance, supply mean and variance, and the chance
         that a line dialled now is a person by then.
 
-        People must be bridged by their deadline (AMD "human" + hold). For checkpoints
-        ``hold + x`` from now, everybody whose deadline falls before the checkpoint needs a
-        distinct agent free by then; the expected shortfall at the worst checkpoint estimates
-        the abandons. Checkpoints cover the span in which a line dialled now would decide.
+        A person needs an agent free by their deadline (:meth:`due` after AMD "human"). At each
+        checkpoint everybody whose deadline falls before it needs a distinct agent free by then;
+        the expected shortfall at the worst checkpoint estimates the abandons. Checkpoints: each
+        waiting person's deadline, then ``x`` seconds after the deadline of a person deciding
+        now, over the span in which a line dialled now would decide.
         """
-        hold, wrap_up = self.config.hold, self.agents.wrap_up
-        span = self.to_person.quantile(0.95) if len(self.to_person) else 30.0
+        due = self.due()
         points = []
+        for count, remaining in enumerate(waiting, 1):
+            s_mean, s_var = self._supply(remaining, free, wraps, talking)
+            points.append((float(count), 0.0, s_mean, s_var, 0.0))
+        span = self.to_person.quantile(0.95) if len(self.to_person) else 30.0
         for x in (span * k / 5 for k in range(6)):
-            reach = x + hold  # an agent free by now + reach can take these people
-            s_mean = float(free) + sum(1.0 for w in wraps if w <= reach)
-            s_var = 0.0
-            for elapsed in talking:
-                q = self.talk.ends_within(elapsed, reach - wrap_up)
-                s_mean += q
-                s_var += q * (1 - q)
-            d_mean, d_var = float(waiting), 0.0
+            s_mean, s_var = self._supply(x + due, free, wraps, talking)
+            d_mean, d_var = float(len(waiting)), 0.0
             for elapsed in ringing:
                 q = self._person_within(p, elapsed, x)
                 d_mean += q

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from konform.outcomes import REACHED
 from konform.policy import Campaign
@@ -23,11 +23,13 @@ from konform.store.database import Store, utc_text
 __all__ = [
     "CampaignRun",
     "ContactRow",
+    "PacingHistory",
     "claim",
     "claim_attempt",
     "close_agent_log",
     "contacts_of",
     "log_agents",
+    "pacing_history",
     "reconcile",
     "release",
     "renew",
@@ -191,6 +193,94 @@ def reconcile(store: Store, now: datetime) -> int:
                 outcomes=resolved,
             )
     return len(expired)
+
+
+# --- what the pacer measured before this start --------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class PacingHistory:
+    """The placed calls of the last period as the pacer counts them, so that a restart neither
+    forgets abandons (the rolling 3 % limit) nor falls back to progressive for want of data.
+
+    ``events``: (instant, campaign id, kind) oldest first, kinds as :mod:`konform.engine.stats`
+    names them (``dialled``, ``human``, ``machine``, ``no_answer``, ``bridged``,
+    ``abandoned``); ``talks``: agents' talk durations (``in_call`` intervals of the agent log);
+    ``to_person`` / ``to_other``: seconds from the dial to AMD "human" / to another outcome.
+    """
+
+    events: list[tuple[datetime, int, str]]
+    talks: list[float]
+    to_person: list[float]
+    to_other: list[float]
+
+
+_NOT_ANSWERED = ("no_answer", "busy", "failed")
+
+
+def pacing_history(store: Store, campaign_ids: list[int], since: datetime) -> PacingHistory:
+    """The campaigns' calls started since ``since`` (the index on campaign and start), and the
+    agents' talks ended since then.
+
+    A person counts only where AMD said human (the pacer's definition of an answered person;
+    a callee who hung up during the detection does not); the instant is the answer plus the
+    detector's decision time.
+    """
+    history = PacingHistory([], [], [], [])
+    if campaign_ids:
+        marks = ", ".join("?" for _ in campaign_ids)
+        rows = store.conn.execute(
+            "SELECT campaign_id, started_at, ended_at, outcome, answered_at, bridged_at,"
+            " abandoned, detail FROM call_attempts"
+            f" WHERE campaign_id IN ({marks}) AND started_at >= ? AND outcome IS NOT NULL"
+            " AND outcome != 'blocked' ORDER BY started_at, id",
+            (*campaign_ids, utc_text(since)),
+        ).fetchall()
+        for row in rows:
+            _history_of_call(history, *row)
+    history.events.sort(key=lambda event: event[0])
+    for started, ended in store.conn.execute(
+        "SELECT started_at, ended_at FROM agent_log WHERE state = 'in_call' AND ended_at >= ?"
+        " ORDER BY ended_at",
+        (utc_text(since),),
+    ):
+        talk = (datetime.fromisoformat(ended) - datetime.fromisoformat(started)).total_seconds()
+        history.talks.append(max(0.0, talk))
+    return history
+
+
+def _history_of_call(
+    history: PacingHistory,
+    campaign_id: int,
+    started_at: str,
+    ended_at: str,
+    outcome: str,
+    answered_at: str | None,
+    bridged_at: str | None,
+    abandoned: int,
+    detail_text: str | None,
+) -> None:
+    started, ended = datetime.fromisoformat(started_at), datetime.fromisoformat(ended_at)
+    events = history.events
+    events.append((started, campaign_id, "dialled"))
+    detail = json.loads(detail_text) if detail_text else {}
+    amd = detail.get("amd") if isinstance(detail, dict) else None
+    decided = ended
+    if answered_at is not None:
+        decided = datetime.fromisoformat(answered_at)
+        if isinstance(amd, dict) and isinstance(amd.get("at_ms"), int | float):
+            decided += timedelta(milliseconds=amd["at_ms"])
+    if outcome == "human" and isinstance(amd, dict) and amd.get("label") == "human":
+        events.append((decided, campaign_id, "human"))
+        history.to_person.append((decided - started).total_seconds())
+        if bridged_at is not None:
+            events.append((datetime.fromisoformat(bridged_at), campaign_id, "bridged"))
+        if abandoned:
+            events.append((decided, campaign_id, "abandoned"))
+    elif outcome == "machine":
+        events.append((decided, campaign_id, "machine"))
+        history.to_other.append((decided - started).total_seconds())
+    elif outcome in _NOT_ANSWERED and answered_at is None:
+        events.append((ended, campaign_id, "no_answer"))
+        history.to_other.append((ended - started).total_seconds())
 
 
 # --- the call's moments and the agents' log -----------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from konform.engine.agents import AgentPool, AgentState
-from konform.engine.pacing import Pacer, PacingConfig
+from konform.engine.pacing import HEADROOM_NONE, Pacer, PacingConfig
 
 T0 = 1_796_112_000.0
 
@@ -114,7 +114,7 @@ def test_predictive_falls_back_to_progressive_while_thin() -> None:
 def test_abandons_near_the_target_close_the_headroom() -> None:
     agents = pool(10)
     pacer = warmed(PacingConfig(mode="predictive"), agents)
-    assert pacer.headroom(T0) == pytest.approx(1 - (1 / 60) / 0.03)  # room for one more
+    assert pacer.headroom(T0) == pytest.approx(1 - (1 / 60) / (HEADROOM_NONE * 0.03))
     for i in range(2):
         call = f"ab{i}"
         pacer.dialled(T0, call, "c")
