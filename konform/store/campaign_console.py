@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from konform.store import audit
+from konform.store import campaigns
 from konform.store.database import Store
 
 __all__ = [
@@ -100,7 +100,7 @@ def change(
     new_client = None if client is None else check_client(client)
     if script is not None:
         script = parse_script("\n".join(script))
-    with store.transaction() as conn:
+    with store.transaction():
         old = get(store, name)
         columns: dict[str, tuple[object, object]] = {
             "client": (old.client, old.client if client is None else new_client),
@@ -110,17 +110,4 @@ def change(
             ),
             "csat": (int(old.csat), int(old.csat if csat is None else csat)),
         }
-        changed = {k: (b, a) for k, (b, a) in columns.items() if b != a}
-        if not changed:
-            return {}
-        conn.execute(
-            f"UPDATE campaigns SET {', '.join(f'{k} = ?' for k in changed)} WHERE name = ?",
-            (*(a for _, a in changed.values()), name),
-        )
-        audit.record(
-            store,
-            "campaign_changed",
-            campaign=name,
-            changes={k: {"before": b, "after": a} for k, (b, a) in changed.items()},
-        )
-    return changed
+        return campaigns.write_changes(store, name, columns)

@@ -43,6 +43,7 @@ __all__ = [
     "resume",
     "set_priority",
     "settings",
+    "write_changes",
 ]
 
 Pacing = Literal["progressive", "predictive"]
@@ -301,7 +302,7 @@ def change(
     """Change what is given (None: unchanged); ``retry_after`` replaces the spacing of the
     outcomes it names. Audited as one event; returns ``{field: (before, after)}`` of what
     changed. KeyError for an unknown campaign, ValueError (nothing written) for bad values."""
-    with store.transaction() as conn:
+    with store.transaction():
         campaign = get(store, name)
         if campaign is None:
             raise KeyError(name)
@@ -327,19 +328,27 @@ def change(
             "abandon_target": (old.abandon_target, new.abandon_target),
             "weight": (old.weight, new.weight),
         }
-        changed = {k: (b, a) for k, (b, a) in columns.items() if b != a}
-        if not changed:
-            return {}
-        conn.execute(
-            f"UPDATE campaigns SET {', '.join(f'{k} = ?' for k in changed)} WHERE name = ?",
-            (*(a for _, a in changed.values()), name),
-        )
-        audit.record(
-            store,
-            "campaign_changed",
-            campaign=name,
-            changes={k: {"before": b, "after": a} for k, (b, a) in changed.items()},
-        )
+        return write_changes(store, name, columns)
+
+
+def write_changes(
+    store: Store, name: str, columns: dict[str, tuple[object, object]]
+) -> dict[str, tuple[object, object]]:
+    """Write the columns whose value changes (``{column: (before, after)}``) and audit them as
+    one ``campaign_changed`` event, inside the caller's transaction; the changed ones."""
+    changed = {k: (b, a) for k, (b, a) in columns.items() if b != a}
+    if not changed:
+        return {}
+    store.conn.execute(
+        f"UPDATE campaigns SET {', '.join(f'{k} = ?' for k in changed)} WHERE name = ?",
+        (*(a for _, a in changed.values()), name),
+    )
+    audit.record(
+        store,
+        "campaign_changed",
+        campaign=name,
+        changes={k: {"before": b, "after": a} for k, (b, a) in changed.items()},
+    )
     return changed
 
 
