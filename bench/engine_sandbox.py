@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sqlite3
 import subprocess
@@ -42,11 +41,10 @@ from konform_sandbox.demo import (
     add_consenting_people,
     build_demo_store,
 )
-from konform_sandbox.env import sandbox_config
+from konform_sandbox.env import serve_environment
 from konform_sandbox.farend import far_end_calls, range_numbers
 from konform_sandbox.sandbox import Sandbox
 
-REPO = Path(__file__).resolve().parents[1]
 MODE = re.compile(r"engine (progressive|predictive)")
 HEADROOM = re.compile(r"headroom (\d+\.\d+)")
 
@@ -54,23 +52,6 @@ HEADROOM = re.compile(r"headroom (\d+\.\d+)")
 def people(count: int, first: int) -> list[str]:
     """``count`` numbers of the person range, ringing 1-6 s in turn."""
     return [range_numbers("person", 1, 1 + i % 6, first + i)[0] for i in range(count)]
-
-
-def serve_env(sandbox: Sandbox, folder: Path, agents: list[str], **dialer: str) -> dict[str, str]:
-    values = sandbox_config(sandbox.settings, sandbox.base, sandbox.ari_password, agents)
-    values[("dialer", "company")] = "Demo Energie GmbH"
-    values[("dialer", "recordings_dir")] = str(folder / "recordings")
-    values.update({("dialer", key): value for key, value in dialer.items()})
-    inherited = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("KONFORM_") or k.startswith("KONFORM_SANDBOX_")
-    }
-    return {
-        **inherited,
-        "PYTHONPATH": str(REPO),
-        **{f"KONFORM_{s.upper()}_{k.upper()}": v for (s, k), v in values.items()},
-    }
 
 
 def attempts(db: Path, numbers: list[str]) -> list[dict[str, Any]]:
@@ -103,8 +84,10 @@ def run(
     finally:
         store.close()
     agents = sandbox.settings.agent_list[: args.agents]
-    env = serve_env(
-        sandbox,
+    env = serve_environment(
+        sandbox.settings,
+        sandbox.base,
+        sandbox.ari_password,
         folder,
         agents,
         consent_wait=str(args.consent_wait),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import os
 import shlex
 import urllib.parse
 from dataclasses import fields
@@ -19,7 +20,7 @@ from konform.config import Config
 from konform_sandbox.root import SandboxError, cache_dir
 from konform_sandbox.sandbox import SandboxSettings
 
-__all__ = ["env_lines", "is_sandbox_ari", "read_secrets", "sandbox_config"]
+__all__ = ["env_lines", "is_sandbox_ari", "read_secrets", "sandbox_config", "serve_environment"]
 
 TRUNK = "trunk"
 """The PBX's trunk endpoint to the far end (``dialplan/pbx/pjsip.conf``)."""
@@ -56,6 +57,34 @@ def sandbox_config(
         ("dialer", "rtp_host"): settings.pbx_host,
         ("dialer", "asterisk_recordings_dir"): str(base / "root" / PBX_RECORDINGS.lstrip("/")),
         ("dialer", "recordings_dir"): str(base / "recordings"),
+    }
+
+
+def serve_environment(
+    settings: SandboxSettings,
+    base: Path,
+    ari_password: str,
+    folder: Path,
+    agents: list[str],
+    **dialer: str,
+) -> dict[str, str]:
+    """The environment of a ``konform serve`` child on the sandbox (tests, benchmarks): the
+    settings ``sandbox env`` prints, these agents, recordings under ``folder`` and the
+    ``[dialer]`` overrides (``ring_timeout="15"``); none of the caller's own ``KONFORM_``
+    settings; this checkout's packages first on the child's path."""
+    values = sandbox_config(settings, base, ari_password, agents)
+    values[("dialer", "company")] = "Demo Energie GmbH"
+    values[("dialer", "recordings_dir")] = str(folder / "recordings")
+    values.update({("dialer", key): value for key, value in dialer.items()})
+    inherited = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("KONFORM_") or k.startswith("KONFORM_SANDBOX_")
+    }
+    return {
+        **inherited,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+        **{f"KONFORM_{s.upper()}_{k.upper()}": v for (s, k), v in values.items()},
     }
 
 
