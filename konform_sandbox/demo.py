@@ -35,6 +35,7 @@ __all__ = [
     "DEMO_NUMBERS",
     "add_consenting_people",
     "build_demo_store",
+    "demo_db_calling_only",
     "run_demo",
 ]
 
@@ -83,6 +84,21 @@ def add_consenting_people(store: Store, folder: Path, numbers: list[str]) -> Non
     )
     run_import(store, "contacts", contacts)
     run_import(store, "consents", consents)
+
+
+def demo_db_calling_only(folder: Path, people: list[str], *, consenting: bool = True) -> Path:
+    """The demo database in ``folder`` whose campaign calls only ``people`` (made consenting
+    with :func:`add_consenting_people` unless ``consenting`` is False); its path."""
+    store = build_demo_store(folder)
+    try:
+        if consenting:
+            add_consenting_people(store, folder, people)
+        with store.transaction() as conn:
+            conn.execute("DELETE FROM campaign_contacts")
+            campaigns.assign(store, CAMPAIGN.name, people)
+    finally:
+        store.close()
+    return folder / "konform-demo.db"
 
 
 def demo_config(sandbox: Sandbox, folder: Path) -> Config:

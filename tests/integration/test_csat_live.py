@@ -16,15 +16,13 @@ import os
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from konform.store import audit, call_commands, campaign_console, campaigns, donotcall
-from konform.store.consents import ConsentRow, record_consents
+from konform.store import audit, call_commands, campaign_console, donotcall
 from konform.store.database import open_store
-from konform_sandbox.demo import CAMPAIGN, DEMO_CLOCK, build_demo_store
+from konform_sandbox.demo import CAMPAIGN, DEMO_CLOCK, demo_db_calling_only
 from konform_sandbox.farend import far_end_ends, rater_numbers
 from konform_sandbox.sandbox import Sandbox
 from tests.integration.serve_env import REPO, serve_env
@@ -38,23 +36,10 @@ AGENTS = "agent1,agent2"
 def build(folder: Path, people: list[str], *, csat: bool) -> Path:
     """The demo database with only ``people`` (double opt-in) to call, the rating question on
     or off."""
-    store = build_demo_store(folder)
-    given = datetime(2026, 1, 1, tzinfo=UTC)
-    try:
-        with store.transaction() as conn:
-            conn.execute("DELETE FROM campaign_contacts")
-            record_consents(
-                store,
-                [
-                    ConsentRow(n, CAMPAIGN.purpose, given, given + timedelta(hours=1), None, "web")
-                    for n in people
-                ],
-            )
-            campaigns.assign(store, CAMPAIGN.name, people)
+    db = demo_db_calling_only(folder, people)
+    with open_store(db) as store:
         campaign_console.change(store, CAMPAIGN.name, csat=csat)
-    finally:
-        store.close()
-    return folder / "konform-demo.db"
+    return db
 
 
 def serve(sandbox: Sandbox, folder: Path) -> subprocess.Popen[str]:

@@ -11,14 +11,16 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from konform.store import campaigns
-from konform.store.consents import ConsentRow, record_consents
-from konform_sandbox.demo import CALLER_ID, CAMPAIGN, DEMO_CLOCK, build_demo_store
+from konform_sandbox.demo import (
+    CALLER_ID,
+    CAMPAIGN,
+    DEMO_CLOCK,
+    demo_db_calling_only,
+)
 from konform_sandbox.farend import far_end_calls
 from konform_sandbox.sandbox import Sandbox
 from tests.integration.serve_env import serve_env
@@ -31,22 +33,7 @@ AGENTS = "agent1,agent2"
 
 def build(folder: Path, people: list[str]) -> Path:
     """The demo database with only ``people`` (double opt-in for the demo's purpose) to call."""
-    store = build_demo_store(folder)
-    given = datetime(2026, 1, 1, tzinfo=UTC)
-    try:
-        with store.transaction() as conn:
-            conn.execute("DELETE FROM campaign_contacts")
-            record_consents(
-                store,
-                [
-                    ConsentRow(n, CAMPAIGN.purpose, given, given + timedelta(hours=1), None, "web")
-                    for n in people
-                ],
-            )
-            campaigns.assign(store, CAMPAIGN.name, people)
-    finally:
-        store.close()
-    return folder / "konform-demo.db"
+    return demo_db_calling_only(folder, people)
 
 
 def serve(sandbox: Sandbox, folder: Path, *extra: str) -> subprocess.Popen[str]:

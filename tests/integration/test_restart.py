@@ -20,9 +20,13 @@ from typing import Any
 import pytest
 
 from konform import gate
-from konform.store import campaigns
 from konform.store.database import open_store
-from konform_sandbox.demo import CAMPAIGN, DEMO_CLOCK, build_demo_store, sandbox_ari
+from konform_sandbox.demo import (
+    CAMPAIGN,
+    DEMO_CLOCK,
+    demo_db_calling_only,
+    sandbox_ari,
+)
 from konform_sandbox.farend import far_end_calls
 from konform_sandbox.sandbox import Sandbox
 from tests.integration.serve_env import serve_env
@@ -80,12 +84,8 @@ async def konform_objects(sandbox: Sandbox) -> list[str]:
 
 def test_kill_9_during_a_call_with_an_agent(sandbox: Sandbox, tmp_path: Path) -> None:
     folder = tmp_path / "restart"
-    store = build_demo_store(folder)
-    with store.transaction() as conn:  # the one person of this campaign's rounds
-        conn.execute("DELETE FROM campaign_contacts")
-        campaigns.assign(store, CAMPAIGN.name, [PERSON])
-    store.close()
-    db = folder / "konform-demo.db"
+    # the one person of this campaign's rounds (a consenting sample callee of the demo)
+    db = demo_db_calling_only(folder, [PERSON], consenting=False)
     env = serve_env(sandbox, folder, "agent1,agent2,agent3", ring_timeout="15")
     calls_before = len(far_end_calls(sandbox).get(PERSON, []))
 

@@ -32,9 +32,13 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.select import Select
 
-from konform.store import campaigns, donotcall
+from konform.store import campaign_console, campaigns, donotcall
 from konform.store.database import open_store
-from konform_sandbox.demo import CAMPAIGN, DEMO_CLOCK, add_consenting_people, build_demo_store
+from konform_sandbox.demo import (
+    CAMPAIGN,
+    DEMO_CLOCK,
+    demo_db_calling_only,
+)
 from konform_sandbox.sandbox import Sandbox
 from tests.integration.serve_env import serve_env
 from tests.integration.test_restart import attempts_of
@@ -80,20 +84,9 @@ def cli(db: Path, cwd: Path, *args: str, stdin: str | None = None) -> str:
 def prepare(folder: Path, people: list[str]) -> Console:
     """The demo database with ``people`` (named contacts with double opt-in) on the campaign's
     list, the campaign's client and script, and one account per role (random passwords)."""
-    store = build_demo_store(folder)
-    try:
-        add_consenting_people(store, folder, people)
-        with store.transaction() as conn:
-            conn.execute("DELETE FROM campaign_contacts")
-            campaigns.assign(store, CAMPAIGN.name, people)
-            # Test data: the campaign's client and script (columns of migration 5).
-            conn.execute(
-                "UPDATE campaigns SET client = ?, script = ? WHERE name = ?",
-                (CLIENT, "\n".join(SCRIPT), CAMPAIGN.name),
-            )
-    finally:
-        store.close()
-    db = folder / "konform-demo.db"
+    db = demo_db_calling_only(folder, people)
+    with open_store(db) as store:  # what `campaign set --client --script` writes
+        campaign_console.change(store, CAMPAIGN.name, client=CLIENT, script=tuple(SCRIPT))
     passwords: dict[str, str] = {}
     for name, role, agent in (
         ("anna", "supervisor", None),
