@@ -250,7 +250,7 @@ def run_call(
         first = detector.finish()
     if first.label == "machine":
         return first, first
-    guard = Guard(detector)
+    guard = Guard(detector, prompt_ms=first.at_ms)  # the identification starts at the verdict
     if reaction is not None:
         data = reaction.apply(pcm, rate, first.at_ms).astype("<i2").tobytes()
     end = first.at_ms + guard_ms
