@@ -41,8 +41,9 @@ class Guard:
         self.config = detector.config
         self.started_ms = detector.elapsed_ms
         self.prompt_ms = prompt_ms
+        reference = detector.speech_dbfs  # the mean: on the tuning set better than the answer
+        self.min_dbfs = reference - self.config.guard_level_db if reference is not None else -200.0
         answer = detector.answer_dbfs  # the callee's own voice, not a TV behind them
-        self.min_dbfs = answer - self.config.guard_level_db if answer is not None else -200.0
         self.turn_dbfs = answer - self.config.guard_turn_level_db if answer is not None else -200.0
         self._turn_open = detector.speaking
         self._turn_quiet = 0
