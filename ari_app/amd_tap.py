@@ -139,6 +139,12 @@ class AmdTap:
                 if exc.status not in (404, 409, 422):
                     logger.warning("%s", exc)
 
+    def prompt_started(self) -> None:
+        """Our first prompt started playing to the callee (the guard's turn-taking counts from
+        here: a person stops talking when it starts, a recording does not)."""
+        if self.listener is not None:
+            self.listener.prompt_started()
+
     @property
     def running(self) -> bool:
         return self.listener is not None

@@ -120,6 +120,9 @@ class Tap(Protocol):
 
     async def stop(self, snoop_gone: bool = False) -> None: ...
 
+    def prompt_started(self) -> None:
+        """Our first prompt started playing (the AMD guard's turn-taking counts from here)."""
+
 
 TapFactory = Callable[[Ari, str, str], Tap]
 """(ari, call id, channel) -> the call's tap."""
@@ -395,6 +398,7 @@ class OutboundCall:
                 playbackId=playback,
             )
         )
+        self._tap.prompt_started()  # the AMD guard's turn-taking counts from our first prompt
 
     async def _stop_playback(self, _: StopPlayback) -> None:
         if self._playback is not None:

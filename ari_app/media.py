@@ -143,6 +143,11 @@ class AmdListener:
             self.on_decision(decision)
             self.close()
 
+    def prompt_started(self) -> None:
+        """Our first prompt started playing: the guard's turn-taking rule counts from here."""
+        if self.guard is not None:
+            self.guard.prompt_started()
+
     def _from_pbx(self, source: tuple[str, int]) -> bool:
         """Whether a datagram from an address other than the locked one is the PBX's: the first
         one from the PBX's host locks its sending port; anything else is counted and dropped."""

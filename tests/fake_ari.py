@@ -51,6 +51,9 @@ class FakeTap:
     async def stop(self, snoop_gone: bool = False) -> None:
         self.running = False
 
+    def prompt_started(self) -> None:
+        self.ari.prompts_started[self.call_id] = self.ari.prompts_started.get(self.call_id, 0) + 1
+
 
 class FakeAri:
     app = "konform"
@@ -90,6 +93,7 @@ class FakeAri:
         """Live recording name -> the bridge it records."""
         self.number_of: dict[str, str] = {}
         self.decisions: dict[str, str] = {}
+        self.prompts_started: dict[str, int] = {}
         self.on_request: Callable[[str, str, dict[str, Any]], None] | None = None
         """Called with every request before it is carried out."""
         self.on_originate: Callable[[str, str], None] | None = None

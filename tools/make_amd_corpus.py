@@ -319,8 +319,9 @@ def finish_hard(
     bed_level: float,
     clips: list[np.ndarray],
     music_set: str,
-) -> tuple[np.ndarray, int | None]:
-    """The file (20 s) and where a mailbox's greeting ends (ms; None for a person). A music bed
+) -> tuple[np.ndarray, int | None, np.ndarray, float]:
+    """The file (20 s), where a mailbox's greeting ends (ms; None for a person), the file's
+    background alone (line noise and a TV) and the callee's speech level (RMS). A music bed
     plays from the answer until the greeting (and beep) end; a TV goes on throughout."""
     content = np.concatenate(parts)
     end = content.size
@@ -328,20 +329,76 @@ def finish_hard(
     audio = audio[: int(HARD_LENGTH_S * RATE)]
     speech = np.abs(audio) > 0.01
     speech_rms = float(np.sqrt(np.mean(audio[speech] ** 2))) if np.any(speech) else 0.1
+    tv: np.ndarray | None = None
     if kind == "music-bed":
         start = int(rng.uniform(0.0, 0.3) * RATE)
         bed = music_bed(rng, (end - start) / RATE, music_set)
         audio[start : start + bed.size] += bed * speech_rms * bed_level * 3
     elif kind == "tv":
-        bed = babble(rng, HARD_LENGTH_S, clips, music_set)
-        audio += bed[: audio.size] * speech_rms * bed_level * 3
+        tv = babble(rng, HARD_LENGTH_S, clips, music_set)[: audio.size] * speech_rms * bed_level * 3
+        audio += tv
     greeting_end = int(end / RATE * 1000) if kind in MACHINE_HARD else None
-    return finish(rng, [audio], kind, audio.size / RATE), greeting_end
+    done, background, gain = finish_with_background(rng, [audio], kind, audio.size / RATE, tv)
+    return done, greeting_end, background, speech_rms * gain
+
+
+TALKOVER_SHARE = 0.3
+TALKOVER_MAX_S = 1.0
+
+
+def _tonal(clip: np.ndarray) -> bool:
+    """A tone, not a word (the prompt folders hold beeps): half its energy near one frequency."""
+    power = np.abs(np.fft.rfft(clip)) ** 2
+    peak = int(np.argmax(power))
+    width = max(1, clip.size // 400)  # about 20 Hz either side
+    return float(power[max(0, peak - width) : peak + width + 1].sum()) > 0.5 * float(power.sum())
+
+
+def write_stems(
+    out: Path,
+    name: str,
+    label: str,
+    background: np.ndarray,
+    level: float,
+    short: list[np.ndarray],
+    subtype: str,
+    seed: int,
+) -> dict[str, str]:
+    """A person's stems for ``konform amd eval``'s reaction model: ``bg/NAME`` (the line and the
+    TV without the person) and, for a share of the people, ``talk/NAME`` (a short "ja?" of at
+    most 1 s at the person's level). Drawn from their own generator, so the files themselves
+    are the same as without stems."""
+    if label != "human":
+        return {"background": "", "talkover": ""}
+    (out / "bg").mkdir(exist_ok=True)
+    sf.write(out / "bg" / name, background, RATE, subtype=subtype)
+    rng = random.Random(f"{seed}/{name}/talkover")
+    brief = [c for c in short if c.size <= TALKOVER_MAX_S * RATE and not _tonal(c)]
+    if not brief or rng.random() >= TALKOVER_SHARE:
+        return {"background": f"bg/{name}", "talkover": ""}
+    clip = rng.choice(brief)
+    loud = np.abs(clip) > 0.01
+    rms = float(np.sqrt(np.mean(clip[loud] ** 2))) if np.any(loud) else 0.1
+    (out / "talk").mkdir(exist_ok=True)
+    sf.write(out / "talk" / name, np.clip(clip * level / rms, -1, 1), RATE, subtype=subtype)
+    return {"background": f"bg/{name}", "talkover": f"talk/{name}"}
 
 
 def finish(
     rng: random.Random, parts: list[np.ndarray], kind: str, length_s: float = LENGTH_S
 ) -> np.ndarray:
+    return finish_with_background(rng, parts, kind, length_s)[0]
+
+
+def finish_with_background(
+    rng: random.Random,
+    parts: list[np.ndarray],
+    kind: str,
+    length_s: float = LENGTH_S,
+    bed: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """The file, its background alone (``bed`` plus the same line noise at the same gain: what
+    the line carries when the callee is silent), and the gain applied to both."""
     audio = np.concatenate(parts)[: int(length_s * RATE)]
     audio = np.pad(audio, (0, int(length_s * RATE) - audio.size))
     loud = np.abs(audio) > 0.01
@@ -358,9 +415,11 @@ def finish(
     noise = (
         noise.astype(np.float32) * speech_rms / (np.sqrt(np.mean(noise**2)) * 10 ** (snr_db / 20))
     )
-    audio = (audio + noise) * 10 ** (rng.uniform(-12, 0) / 20)
+    gain = 10 ** (rng.uniform(-12, 0) / 20)
+    audio = (audio + noise) * gain
+    background = noise if bed is None else noise + bed[: noise.size]
     clipped: np.ndarray = np.clip(audio, -1, 1)
-    return clipped
+    return clipped, np.clip(background * gain, -1, 1), gain
 
 
 def main() -> None:
@@ -419,10 +478,11 @@ def main() -> None:
         name = f"{i:04d}.wav"
         if args.hard:
             kind, parts, bed_level = hard(rng, short, long_, label)
-            audio, greeting_end = finish_hard(
+            audio, greeting_end, background, level = finish_hard(
                 rng, parts, kind, bed_level, short + long_, args.music_set
             )
             sf.write(args.out / name, audio, RATE, subtype=subtype)
+            stems = write_stems(args.out, name, label, background, level, short, subtype, args.seed)
             spans_here = layout(parts)
             start = str(int(spans_here[0][1])) if greeting_end is not None and spans_here else ""
             end = "" if greeting_end is None else str(greeting_end)
@@ -433,6 +493,7 @@ def main() -> None:
                     "kind": kind,
                     "greeting_start_ms": start,
                     "greeting_end_ms": end,
+                    **stems,
                 }
             )
             spans[name] = layout(parts)
@@ -446,7 +507,7 @@ def main() -> None:
         spans[name] = layout(parts)
     fields = ["file", "label", "kind"]
     if args.hard:
-        fields += ["greeting_start_ms", "greeting_end_ms"]
+        fields += ["greeting_start_ms", "greeting_end_ms", "background", "talkover"]
     with open(args.out / "labels.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()

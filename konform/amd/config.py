@@ -56,11 +56,12 @@ class AmdConfig:
     """A first utterance still going after this long is a recorded greeting. Not shorter:
     people answering with a company greeting take that long, and calling them a machine is the
     worse error, though it delays the slowest mailbox decisions."""
-    guard_long_greetings: bool = False
+    guard_long_greetings: bool = True
     """A greeting still going at ``max_human_greeting_ms`` is handed to the guard as "human"
-    instead of being called a machine (the guard hangs up if it talks on over our prompt).
-    Off: it keeps people with long company greetings, but mailboxes whose greeting ends soon
-    after hear our audio after it (docs/amd.md)."""
+    instead of being called a machine: the guard's turn-taking rule (``guard_turn_ms``) hangs
+    up on a recording that talks on over our prompt, and a person answering with a long
+    company greeting stops and stays. Costs the mailboxes whose greeting ends right when our
+    prompt starts (they record us; docs/amd.md)."""
     max_word_ms: int = 1500
     """One continuous stretch of speech this long is read out, not spoken to a caller."""
 
@@ -104,6 +105,16 @@ class AmdConfig:
     guard_talk_ms: int = 3500
     """More speech than this over our prompts in all (however it pauses) is a greeting read
     out; a person who answered asks a question or two and listens."""
+    guard_turn_ms: int = 1000
+    """Turn-taking: a callee still talking this long after our prompt started, in the same
+    utterance as when it started (no pause of ``guard_turn_gap_ms``), at the level of their
+    own first answer, is a recording. A person stops within a few hundred ms of being talked
+    over (docs/amd.md, "The callee's reaction")."""
+    guard_turn_gap_ms: int = 250
+    """A pause this long ends the callee's turn that was going on when our prompt started."""
+    guard_turn_level_db: float = 10.0
+    """Speech more than this below the callee's first answer does not keep their turn going
+    (a TV behind a person is 13-22 dB below them in the corpora)."""
     guard_level_db: float = 15.0
     """Speech this far below the level of the callee's own first answer does not count: a TV or
     other voices behind a person."""

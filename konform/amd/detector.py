@@ -104,6 +104,7 @@ class Detector:
         self._longest = 0
         self._speech_db = 0.0
         self._speech_frames = 0
+        self._speech_levels: list[float] = []
         self._bed_levels = np.empty(BED_WINDOW_MS // FRAME_MS)  # a ring of frame levels
         self._bed_filled = 0
         self._bed_count = 0
@@ -195,8 +196,23 @@ class Detector:
         if heard.speech and self._in_segment:
             self._speech_db += heard.dbfs
             self._speech_frames += 1
+            self._speech_levels.append(heard.dbfs)
         self._segment(heard.speech)
         self._judge()
+
+    @property
+    def speaking(self) -> bool:
+        """The callee is in a stretch of speech right now (onset and hangover applied)."""
+        return self._in_segment
+
+    @property
+    def answer_dbfs(self) -> float | None:
+        """The level of the loud part of the callee's speech so far (90th percentile of its
+        frames; None: nobody spoke): their own voice, even when a TV behind them filled most
+        of the stretch the first stage heard."""
+        if not self._speech_levels:
+            return None
+        return float(np.percentile(self._speech_levels, 90))
 
     @property
     def speech_dbfs(self) -> float | None:

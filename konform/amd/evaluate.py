@@ -14,6 +14,7 @@ what it hears during its greeting and what it hears after it (what a mailbox rec
 from __future__ import annotations
 
 import csv
+import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,13 +27,63 @@ from konform.amd.config import AmdConfig
 from konform.amd.detector import FRAME_MS, AmdDecision, Detector
 from konform.amd.guard import Guard
 
-__all__ = ["GUARD_MS", "CorpusError", "Evaluation", "evaluate_corpus", "run_call", "run_file"]
+__all__ = [
+    "GUARD_MS",
+    "CorpusError",
+    "Evaluation",
+    "Reaction",
+    "evaluate_corpus",
+    "reaction_for",
+    "run_call",
+    "run_file",
+]
 
 LABELS = ("human", "machine")
 GUARD_MS = 20000
 """How long after the first "human" the guard listens: the identification with the callback
 number and the consent question with its wait for a key (no key pressed), until an agent can be
 bridged."""
+
+
+REACTION_MS = (300, 700)
+"""A listening person stops talking this long after our prompt starts (drawn per file)."""
+TALKOVER_PAUSE_MS = (300, 800)
+"""A person who talks over our prompt ("ja?", "hallo?") does so after this pause."""
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """What a person sends once they hear our prompt: from ``after_ms`` past the first verdict
+    only ``background`` (the line and a TV, which go on), and ``talkover`` (or nothing) starting
+    ``pause_ms`` later."""
+
+    background: np.ndarray
+    talkover: np.ndarray | None
+    after_ms: int
+    pause_ms: int
+
+    def apply(self, pcm: np.ndarray, rate: int, verdict_ms: int) -> np.ndarray:
+        """The file as this person would have sent it with our prompt starting at
+        ``verdict_ms``."""
+        out = pcm.astype(np.int32)
+        cut = min(out.size, (verdict_ms + self.after_ms) * rate // 1000)
+        out[cut:] = self.background[cut : out.size].astype(np.int32)
+        if self.talkover is not None:
+            at = cut + self.pause_ms * rate // 1000
+            span = out[at : at + self.talkover.size]
+            span += self.talkover[: span.size].astype(np.int32)
+        clipped: np.ndarray = np.clip(out, -32768, 32767).astype(np.int16)
+        return clipped
+
+
+def reaction_for(
+    name: str, background: np.ndarray, talkover: np.ndarray | None, size: int
+) -> Reaction:
+    """A file's reaction, drawn reproducibly from its name."""
+    rng = random.Random(f"reaction/{name}")
+    bg = np.zeros(size, dtype=np.int16)
+    bg[: min(size, background.size)] = background[:size]
+    return Reaction(bg, talkover, rng.randint(*REACTION_MS), rng.randint(*TALKOVER_PAUSE_MS))
 
 
 class CorpusError(ValueError):
@@ -53,6 +104,10 @@ class FileResult:
     """Machines: ms of our audio heard (first verdict to final decision or file end)."""
     after_greeting_ms: int | None = None
     in_greeting_ms: int | None = None
+    as_recorded: str = ""
+    """The final decision on the file as recorded (no reaction to our prompt)."""
+    reacted: bool = False
+    """A person's file was scored with the reaction model (its stems were in labels.csv)."""
 
     @property
     def stage(self) -> str:
@@ -77,6 +132,8 @@ class Evaluation:
             **final,
             "confusion": {f"{a}->{b}": confusion[(a, b)] for a in LABELS for b in LABELS},
             "first_stage": _scores(rs, "first_decision", "first_ms"),
+            "as_recorded": _scores(rs, "as_recorded", "decision_ms"),
+            "people_reacting": sum(r.reacted for r in rs),
             "voicemail_left_s": _spread([r.heard_ms for r in machines]),
             "voicemail_after_greeting_s": _spread(
                 [r.after_greeting_ms for r in machines if r.after_greeting_ms is not None]
@@ -143,6 +200,7 @@ def _kind(rs: list[FileResult]) -> dict[str, Any]:
         "files": len(rs),
         "final": _share(sum(r.decision == r.label for r in rs), len(rs)),
         "first_stage": _share(sum(r.first_decision == r.label for r in rs), len(rs)),
+        "as_recorded": _share(sum(r.as_recorded == r.label for r in rs), len(rs)),
         "people_dropped": sum(r.label == "human" and r.decision == "machine" for r in rs),
         "voicemail_left_s": _spread([r.heard_ms for r in machines]) if machines else None,
         "after_greeting_s_max": max((r.after_greeting_ms or 0 for r in machines), default=0) / 1000,
@@ -168,11 +226,17 @@ def run_file(pcm: np.ndarray, rate: int, config: AmdConfig | None = None) -> Amd
 
 
 def run_call(
-    pcm: np.ndarray, rate: int, config: AmdConfig | None = None, guard_ms: int = GUARD_MS
+    pcm: np.ndarray,
+    rate: int,
+    config: AmdConfig | None = None,
+    guard_ms: int = GUARD_MS,
+    reaction: Reaction | None = None,
 ) -> tuple[AmdDecision, AmdDecision]:
     """The first stage's decision and the final one: after a "human" the guard goes on with
     the rest of the file (up to ``guard_ms`` after the verdict), as it would while our prompts
-    play. The final decision is the first one unless the guard called a machine."""
+    play. The final decision is the first one unless the guard called a machine. With a
+    ``reaction`` (a person's), the rest of the file is what that person sends while our prompt
+    plays (:meth:`Reaction.apply`)."""
     detector = Detector(rate, config)
     step = rate * FRAME_MS // 1000
     data = pcm.astype("<i2").tobytes()
@@ -186,7 +250,9 @@ def run_call(
         first = detector.finish()
     if first.label == "machine":
         return first, first
-    guard = Guard(detector)
+    guard = Guard(detector, prompt_ms=first.at_ms)  # the identification starts at the verdict
+    if reaction is not None:
+        data = reaction.apply(pcm, rate, first.at_ms).astype("<i2").tobytes()
     end = first.at_ms + guard_ms
     while offset < len(data) and guard.elapsed_ms < end:
         decision = guard.feed(data[offset : offset + size])
@@ -239,18 +305,50 @@ def _ms(text: str | None) -> int | None:
     return int(float(text)) if text else None
 
 
-def evaluate_corpus(folder: Path, config: AmdConfig | None = None) -> Evaluation:
+def read_stems(folder: Path) -> dict[str, tuple[str, str]]:
+    """labels.csv's ``background`` and ``talkover`` stems (paths in the corpus; empty: none)
+    per file, for the files that have a background."""
+    with (folder / "labels.csv").open(newline="", encoding="utf-8-sig") as handle:
+        return {
+            row["file"].strip(): (row["background"].strip(), (row.get("talkover") or "").strip())
+            for row in csv.DictReader(handle)
+            if (row.get("background") or "").strip()
+        }
+
+
+def _reaction(folder: Path, name: str, stems: tuple[str, str], size: int) -> Reaction:
+    background, _ = load_pcm(folder / stems[0])
+    talkover = load_pcm(folder / stems[1])[0] if stems[1] else None
+    return reaction_for(name, background, talkover, size)
+
+
+def evaluate_corpus(
+    folder: Path, config: AmdConfig | None = None, react: bool = True
+) -> Evaluation:
+    """Score every file. A person with stems in labels.csv is scored as reacting to our prompt
+    (:class:`Reaction`) unless ``react`` is off; ``as_recorded`` keeps the score of the file
+    as it is."""
     evaluation = Evaluation()
-    for name, label, kind, start, end in read_label_rows(folder):
+    rows = read_label_rows(folder)
+    stems = read_stems(folder) if react else {}
+    for name, label, kind, start, end in rows:
         try:
             pcm, rate = load_pcm(folder / name)
+            reaction = (
+                _reaction(folder, name, stems[name], pcm.size)
+                if label == "human" and name in stems
+                else None
+            )
         except AudioError as exc:
             evaluation.errors.append(str(exc))
             continue
-        first, final = run_call(pcm, rate, config)
+        first, recorded = run_call(pcm, rate, config)
+        final = recorded if reaction is None else run_call(pcm, rate, config, reaction=reaction)[1]
         result = FileResult(
             name, label, kind, final.label, final.at_ms, final.reason, first.label, first.at_ms
         )
+        result.as_recorded = recorded.label
+        result.reacted = reaction is not None
         if label == "machine" and first.label == "human":
             file_ms = int(pcm.size * 1000 / rate)
             heard_until = final.at_ms if final.label == "machine" else max(file_ms, first.at_ms)

@@ -5,6 +5,9 @@ call a machine after all when the callee does what only a recording does:
 
 - a mailbox's record beep;
 - one stretch of speech longer than a spoken word (``max_word_ms``);
+- not yielding the turn: still talking ``guard_turn_ms`` after our prompt started, in the
+  utterance that was going on when it started, at the level of the callee's first answer (a
+  person stops when talked over; a recording does not hear us);
 - talking on over our prompt: an utterance (words with pauses shorter than ``guard_gap_ms``)
   longer than ``guard_utterance_ms``, or more than ``guard_talk_ms`` of speech in all.
 
@@ -28,14 +31,22 @@ __all__ = ["Guard"]
 class Guard:
     """One call's guard, taking over the first stage's ``detector`` after its "human"."""
 
-    def __init__(self, detector: Detector) -> None:
+    def __init__(self, detector: Detector, prompt_ms: int | None = None) -> None:
+        """``prompt_ms``: when our prompt started (ms since the answer, on the detector's
+        clock); None: not known yet (:meth:`prompt_started` tells it; until then the
+        turn-taking rule waits)."""
         if detector.decision is None or detector.decision.label != "human":
             raise ValueError("the guard starts after the first stage's human verdict")
         self.detector = detector
         self.config = detector.config
         self.started_ms = detector.elapsed_ms
-        reference = detector.speech_dbfs
+        self.prompt_ms = prompt_ms
+        reference = detector.speech_dbfs  # the mean: on the tuning set better than the answer
         self.min_dbfs = reference - self.config.guard_level_db if reference is not None else -200.0
+        answer = detector.answer_dbfs  # the callee's own voice, not a TV behind them
+        self.turn_dbfs = answer - self.config.guard_turn_level_db if answer is not None else -200.0
+        self._turn_open = detector.speaking
+        self._turn_quiet = 0
         self._speech_run = 0
         self._silence_run = 0
         self._in_segment = False
@@ -43,6 +54,12 @@ class Guard:
         self._utterance_start: int | None = None
         self._talk = 0
         self.decision: AmdDecision | None = None
+
+    def prompt_started(self, at_ms: int | None = None) -> None:
+        """Our first prompt started at ``at_ms`` (default: now, on the detector's clock: the
+        audio analysed so far), ms since the answer. Later prompts do not move it."""
+        if self.prompt_ms is None:
+            self.prompt_ms = self.detector.elapsed_ms if at_ms is None else at_ms
 
     @property
     def elapsed_ms(self) -> int:
@@ -60,11 +77,27 @@ class Guard:
             if heard.beep_hz is not None:
                 self._decide("beep", beep_hz=round(heard.beep_hz))
             else:
-                self._track(heard.speech and heard.dbfs >= self.min_dbfs)
+                self._turn(heard.speech and heard.dbfs >= self.turn_dbfs)
+                if self.decision is None:
+                    self._track(heard.speech and heard.dbfs >= self.min_dbfs)
             if self.decision is not None:
                 detector.pending.clear()
                 break
         return self.decision
+
+    def _turn(self, loud: bool) -> None:
+        """Turn-taking: does the callee's turn that was going on at our prompt's start end?"""
+        if not self._turn_open:
+            return
+        self._turn_quiet = 0 if loud else self._turn_quiet + FRAME_MS
+        if self._turn_quiet >= self.config.guard_turn_gap_ms:
+            self._turn_open = False
+        elif (
+            loud
+            and self.prompt_ms is not None
+            and self.detector.elapsed_ms - self.prompt_ms >= self.config.guard_turn_ms
+        ):
+            self._decide("talks_on", prompt_ms=float(self.prompt_ms))
 
     def _track(self, speech: bool) -> None:
         cfg = self.config

@@ -25,6 +25,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     p.add_argument("--corpus", type=Path, required=True, metavar="DIR")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--as-recorded",
+        action="store_true",
+        help="score every file as recorded: people do not react to our prompt (docs/amd.md)",
+    )
     p.set_defaults(handler=amd_eval)
 
 
@@ -32,7 +37,7 @@ def amd_eval(args: argparse.Namespace, ctx: Context) -> int:
     from konform.amd.evaluate import CorpusError, evaluate_corpus  # numpy, webrtcvad
 
     try:
-        evaluation = evaluate_corpus(args.corpus)
+        evaluation = evaluate_corpus(args.corpus, react=not args.as_recorded)
     except CorpusError as exc:
         raise UserError(str(exc)) from None
     summary = evaluation.summary()
@@ -60,6 +65,12 @@ def amd_eval(args: argparse.Namespace, ctx: Context) -> int:
         f" median {first['decision_ms']['median'] / 1000:.2f} s,"
         f" p90 {first['decision_ms']['p90'] / 1000:.2f} s"
     )
+    recorded = summary["as_recorded"]
+    ctx.out(
+        f"as recorded       {recorded['accuracy']:.1%}, humans dropped"
+        f" {recorded['human_as_machine']:.1%} (people scored reacting to our prompt:"
+        f" {summary['people_reacting']})"
+    )
     heard = summary["voicemail_left_s"]
     after = summary["voicemail_after_greeting_s"]
     ctx.out(
@@ -69,11 +80,14 @@ def amd_eval(args: argparse.Namespace, ctx: Context) -> int:
         f" {summary['machines_over_2s_in_greeting']:.1%}"
     )
     ctx.out("")
-    ctx.out(f"per kind:{'final':>27}{'first':>8}{'dropped':>9}{'heard max':>11}{'after':>7}")
+    ctx.out(
+        f"per kind:{'final':>27}{'first':>8}{'recorded':>10}{'dropped':>9}{'heard max':>11}"
+        f"{'after':>7}"
+    )
     for kind, row in summary["per_kind_stages"].items():
         heard_max = row["voicemail_left_s"]["max"] if row["voicemail_left_s"] else 0.0
         ctx.out(
-            f"  {kind:<28}{row['final']:>6.1%}{row['first_stage']:>8.1%}"
+            f"  {kind:<28}{row['final']:>6.1%}{row['first_stage']:>8.1%}{row['as_recorded']:>10.1%}"
             f"{row['people_dropped']:>9}{heard_max:>10.1f}s{row['after_greeting_s_max']:>6.1f}s"
         )
     for error in summary["errors"]:

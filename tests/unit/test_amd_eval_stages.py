@@ -82,9 +82,9 @@ def test_the_corpus_tool_makes_the_hard_kinds_in_alaw(
         capture_output=True,
     )
     lines = (out / "labels.csv").read_text().splitlines()
-    assert lines[0] == "file,label,kind,greeting_start_ms,greeting_end_ms"
+    assert lines[0] == "file,label,kind,greeting_start_ms,greeting_end_ms,background,talkover"
     for line in lines[1:]:
-        name, label, kind, start, end = line.split(",")
+        name, label, kind, start, end, background, talkover = line.split(",")
         info = sf.info(str(out / name))
         assert (info.subtype, info.samplerate, info.duration) == ("ALAW", 8000, 20.0)
         if label == "machine":
@@ -95,3 +95,6 @@ def test_the_corpus_tool_makes_the_hard_kinds_in_alaw(
         else:
             assert kind in ("tv", "business-long", "quiet", "hallo-hallo")
             assert start == end == ""
+            assert background == f"bg/{name}"
+            assert sf.info(str(out / background)).duration == 20.0
+            assert talkover in ("", f"talk/{name}")
