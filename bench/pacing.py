@@ -78,6 +78,8 @@ class Call:
     answered: bool = False  # the agent's phone answered (it waits for the question to end)
     bridged: bool = False
     agent: str | None = None  # the agent reserved and rung for this call
+    rng: random.Random = field(default_factory=random.Random)  # this attempt's own draws
+    talk: float = 0.0  # how long the person talks once bridged
     ring: int = 0  # which ring of an agent for this call is current (older answers are stale)
 
 
@@ -87,7 +89,6 @@ class Day:
 
     sc: Scenario
     mode: str
-    rng: random.Random
     now: float = START
     events: list[tuple[float, int, Callable[[], None]]] = field(default_factory=list)
     seq: itertools.count[int] = field(default_factory=itertools.count)
@@ -98,6 +99,7 @@ class Day:
     humans_by_hour: list[int] = field(default_factory=list)
     abandons_by_hour: list[int] = field(default_factory=list)
     live: int = 0  # blast: calls holding a slot (ringing, question, talk)
+    attempts: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         sc = self.sc
@@ -160,9 +162,13 @@ class Day:
             self.start(claim)
 
     def start(self, claim: Claim) -> None:
-        sc, rng, now = self.sc, self.rng, self.now
+        sc, now = self.sc, self.now
         key = claim.key
-        self.calls[key] = Call(claim)
+        # Common random numbers: the n-th attempt of a contact draws the same outcome, ring, AMD,
+        # agent answer and talk times in every mode, so modes differ by their pacing only.
+        attempt = self.attempts[key] = self.attempts.get(key, 0) + 1
+        rng = random.Random(f"{sc.seed}:{key}:{attempt}")
+        self.calls[key] = Call(claim, rng=rng)
         self.live += 1
         if self.mode != "blast":
             self.pacer.dialled(now, key, CAMPAIGN)
@@ -171,6 +177,7 @@ class Day:
         draw = rng.random()
         answer = rng.uniform(sc.ring_min, sc.ring_max)
         decide = answer + rng.uniform(sc.amd - 0.5, sc.amd + 0.5)
+        self.calls[key].talk = sc.talk_median * math.exp(rng.gauss(0, sc.talk_sigma))
         if draw < sc.people:
             self.at(now + decide, lambda: self.human(key))
         elif draw < sc.people + sc.machines:
@@ -236,7 +243,7 @@ class Day:
         call.agent = agent
         call.ring += 1
         ring = call.ring
-        answer = self.rng.uniform(0.5 * self.sc.agent_answer, 1.5 * self.sc.agent_answer)
+        answer = call.rng.uniform(0.5 * self.sc.agent_answer, 1.5 * self.sc.agent_answer)
         self.at(self.now + answer, lambda: self.agent_answered(key, ring))
 
     def agent_answered(self, key: str, ring: int) -> None:
@@ -294,7 +301,7 @@ class Day:
         if self.mode != "blast":
             self.pacer.bridged(self.now, key)
         self.reached += 1
-        talk = self.sc.talk_median * math.exp(self.rng.gauss(0, self.sc.talk_sigma))
+        talk = call.talk
         self.talk += max(0.0, min(self.now + talk, self.end) - self.now)
         self.at(self.now + talk, lambda: self.talk_end(key))
 
@@ -360,7 +367,7 @@ def main(argv: list[str] | None = None) -> None:
     sc = Scenario(
         **{k: v for k, v in vars(args).items() if k not in ("json", "modes")},
     )
-    modes = {m: Day(sc, m, random.Random(f"{sc.seed}:{m}")).run() for m in args.modes}
+    modes = {m: Day(sc, m).run() for m in args.modes}
     if args.json:
         print(json.dumps({"scenario": _scenario(sc), "modes": modes}))
         return

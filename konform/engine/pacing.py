@@ -22,7 +22,8 @@ pacer dials the largest number of lines whose worst-checkpoint shortfall stays w
 any campaign's abandon rate over the last hour (or 24 hours), counted with the abandons expected
 from the lines in flight and the next one (two after a first), nears 90 % of the target: the
 feedback that keeps every hour under it. It never dials fewer lines than the risk-free count
-(free agents not yet spoken for), and falls back to progressive while the measurement is thin or
+(free agents not yet spoken for) nor fewer than progressive pacing would dial at the configured
+``ratio``, and falls back to progressive while the measurement is thin or
 the team is small (see :class:`PacingConfig`). :meth:`Pacer.restore` loads what was measured
 before a restart.
 """
@@ -217,9 +218,14 @@ class Pacer:
         if room <= 0 or self.agents.working_count() == 0:
             return 0
         if self.mode_now(now) == "progressive":
-            ready = self.agents.ready_count()
-            return max(0, min(room, math.floor(ready * self.config.ratio + 1e-9) - len(self.lines)))
-        return min(room, self._predictive(now))
+            return min(room, self.progressive_lines())
+        # Never fewer than progressive would dial: predictive only adds lines.
+        return min(room, max(self.progressive_lines(), self._predictive(now)))
+
+    def progressive_lines(self) -> int:
+        """Lines progressive pacing would dial now: ready agents x ratio less lines in flight."""
+        ready = self.agents.ready_count()
+        return max(0, math.floor(ready * self.config.ratio + 1e-9) - len(self.lines))
 
     def abandon_rate(self, now: float, campaign: str, window: float = HOUR) -> float:
         s = self.stats.get(campaign)
