@@ -40,6 +40,9 @@ from konform.engine.pacing import Pacer, PacingConfig
 from konform.engine.scheduler import Claim, Contact, Scheduler
 
 MODES = ("blast", "progressive", "predictive")
+# Not a pacing mode: the predictive pacer told each talk's true end (a bound on what predicting
+# talk ends better could give; never run by default).
+ORACLE = "oracle"
 START = 1_796_112_000.0  # a simulated Monday, 2026-12-07 09:00 UTC: only differences matter
 CAMPAIGN = "sim"
 
@@ -63,9 +66,32 @@ class Scenario:
     agent_lead: float
     agent_answer: float
     safety: float
+    steps: int
     max_concurrent: int
     retry_spacing: float
     seed: int
+
+
+class OraclePacer(Pacer):
+    """The predictive pacer with each talk's true end instead of its prediction (bench only)."""
+
+    def __init__(self, config: PacingConfig, agents: AgentPool) -> None:
+        super().__init__(config, agents)
+        self.ends: dict[str, float] = {}  # agent -> instant its talk ends
+
+    def _lines_and_agents(
+        self, now: float
+    ) -> tuple[int, list[float], list[float], list[float], list[float]]:
+        free, waiting, wraps, _, ringing = super()._lines_and_agents(now)
+        remaining = [self.ends[a.name] - now for a in self.agents if a.state is AgentState.IN_CALL]
+        return free, waiting, wraps, remaining, ringing
+
+    def _supply(
+        self, reach: float, free: int, wraps: list[float], talking: list[float]
+    ) -> tuple[float, float]:
+        wrap = self.agents.wrap_up
+        done = sum(1 for w in wraps if w <= reach) + sum(1 for r in talking if r + wrap <= reach)
+        return float(free + done), 0.0
 
 
 @dataclass(slots=True)
@@ -111,14 +137,17 @@ class Day:
         for i in range(sc.agents):
             self.pool.set_state(f"agent{i}", AgentState.READY, START)
         config = PacingConfig(
-            mode="predictive" if self.mode == "predictive" else "progressive",
+            mode="predictive" if self.mode in ("predictive", ORACLE) else "progressive",
             hold=sc.question + sc.grace,
             agent_lead=sc.agent_lead,
             grace=sc.grace,
             max_lines=10_000,
             safety=sc.safety,
+            steps=sc.steps,
         )
-        self.pacer = Pacer(config, self.pool)
+        self.pacer = (
+            OraclePacer(config, self.pool) if self.mode == ORACLE else Pacer(config, self.pool)
+        )
         self.scheduler = Scheduler()
         # Enough contacts that the list never runs dry: several times the day's possible dials.
         cycle = sc.talk_median * math.exp(sc.talk_sigma**2 / 2) + sc.wrap
@@ -302,6 +331,8 @@ class Day:
             self.pacer.bridged(self.now, key)
         self.reached += 1
         talk = call.talk
+        if isinstance(self.pacer, OraclePacer) and call.agent is not None:
+            self.pacer.ends[call.agent] = self.now + talk
         self.talk += max(0.0, min(self.now + talk, self.end) - self.now)
         self.at(self.now + talk, lambda: self.talk_end(key))
 
@@ -358,10 +389,13 @@ def main(argv: list[str] | None = None) -> None:
         "--agent-answer", type=float, default=2, help="agent's phone answers after ~this, s"
     )
     ap.add_argument("--safety", type=float, default=PacingConfig().safety, help="pacer's safety")
+    ap.add_argument(
+        "--steps", type=int, default=PacingConfig().steps, help="pacer's checkpoints per span"
+    )
     ap.add_argument("--max-concurrent", type=int, default=20, help="blast mode's line limit")
     ap.add_argument("--retry-spacing", type=float, default=7200)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    ap.add_argument("--modes", nargs="+", choices=(*MODES, ORACLE), default=list(MODES))
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     sc = Scenario(

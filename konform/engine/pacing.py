@@ -75,6 +75,7 @@ class PacingConfig:
     min_talks: int = 20
     min_agents: int = 3
     safety: float = 0.3  # aim at this share of the target (tuned with bench.pacing)
+    steps: int = 20  # checkpoints over the span a new line takes to decide (tuned with bench)
 
     def __post_init__(self) -> None:
         if self.mode not in ("progressive", "predictive"):
@@ -83,6 +84,8 @@ class PacingConfig:
             raise ValueError("ratio must be in (0, 10]")
         if not 0 < self.abandon_target < 1:
             raise ValueError("abandon_target must be in (0, 1)")
+        if self.steps < 1:
+            raise ValueError("steps must be at least 1")
 
 
 @dataclass(slots=True)
@@ -346,7 +349,8 @@ class Pacer:
             s_mean, s_var = self._supply(remaining, free, wraps, talking)
             points.append((float(count), 0.0, s_mean, s_var, 0.0))
         span = self.to_person.quantile(0.95) if len(self.to_person) else 30.0
-        for x in (span * k / 5 for k in range(6)):
+        steps = self.config.steps
+        for x in (span * k / steps for k in range(steps + 1)):
             s_mean, s_var = self._supply(x + due, free, wraps, talking)
             d_mean, d_var = float(len(waiting)), 0.0
             for elapsed in ringing:
