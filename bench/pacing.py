@@ -2,15 +2,18 @@
 
     python -m bench.pacing [--agents 20] [--hours 8] [--people 0.30] [--machines 0.20]
                            [--talk-median 110] [--wrap 10] [--agent-lead 2] [--agent-answer 2]
-                           [--safety 0.3] [--seed 1] [--json]
+                           [--safety 0.3] [--steps 20] [--seed 1] [--modes ...] [--json]
 
 A discrete-event simulation on a simulated clock (nothing sleeps) drives the engine's own
 scheduler, pacer and agent pool (``konform.engine``) the way the dialer shell does: it reports
 each call event to the pacer, asks it for lines after every event and once a simulated second,
 and claims that many contacts from the scheduler. Modes: ``blast`` (today's dialer: every due
 number at once, up to ``--max-concurrent`` calls including their talk), ``progressive`` and
-``predictive``. The far end: a person answers with ``--people`` probability, a machine with
-``--machines``, the rest ring out (``--ring-timeout``) or are busy; answers come after a uniform
+``predictive`` (and, on request, ``oracle``: the predictive pacer told each talk's true end).
+Each contact attempt draws its far end from its own seed (common random numbers), so every mode
+meets the same people, rings and talks. The far end: a person answers with ``--people``
+probability, a machine with ``--machines``, the rest ring out (``--ring-timeout``) or are busy;
+answers come after a uniform
 4-20 s ring, AMD decides after about 2.5 s, the identification and consent question takes 8 s,
 and a person without an agent 2 s after it ends is abandoned. Talk times are log-normal. The
 agent is requested as the shell's flow does: at the human verdict when it was reserved at dial
