@@ -2,15 +2,18 @@
 
     python -m bench.pacing [--agents 20] [--hours 8] [--people 0.30] [--machines 0.20]
                            [--talk-median 110] [--wrap 10] [--agent-lead 2] [--agent-answer 2]
-                           [--safety 0.3] [--seed 1] [--json]
+                           [--safety 0.3] [--steps 20] [--seed 1] [--modes ...] [--json]
 
 A discrete-event simulation on a simulated clock (nothing sleeps) drives the engine's own
 scheduler, pacer and agent pool (``konform.engine``) the way the dialer shell does: it reports
 each call event to the pacer, asks it for lines after every event and once a simulated second,
 and claims that many contacts from the scheduler. Modes: ``blast`` (today's dialer: every due
 number at once, up to ``--max-concurrent`` calls including their talk), ``progressive`` and
-``predictive``. The far end: a person answers with ``--people`` probability, a machine with
-``--machines``, the rest ring out (``--ring-timeout``) or are busy; answers come after a uniform
+``predictive`` (and, on request, ``oracle``: the predictive pacer told each talk's true end).
+Each contact attempt draws its far end from its own seed (common random numbers), so every mode
+meets the same people, rings and talks. The far end: a person answers with ``--people``
+probability, a machine with ``--machines``, the rest ring out (``--ring-timeout``) or are busy;
+answers come after a uniform
 4-20 s ring, AMD decides after about 2.5 s, the identification and consent question takes 8 s,
 and a person without an agent 2 s after it ends is abandoned. Talk times are log-normal. The
 agent is requested as the shell's flow does: at the human verdict when it was reserved at dial
@@ -40,6 +43,9 @@ from konform.engine.pacing import Pacer, PacingConfig
 from konform.engine.scheduler import Claim, Contact, Scheduler
 
 MODES = ("blast", "progressive", "predictive")
+# Not a pacing mode: the predictive pacer told each talk's true end (a bound on what predicting
+# talk ends better could give; never run by default).
+ORACLE = "oracle"
 START = 1_796_112_000.0  # a simulated Monday, 2026-12-07 09:00 UTC: only differences matter
 CAMPAIGN = "sim"
 
@@ -63,9 +69,32 @@ class Scenario:
     agent_lead: float
     agent_answer: float
     safety: float
+    steps: int
     max_concurrent: int
     retry_spacing: float
     seed: int
+
+
+class OraclePacer(Pacer):
+    """The predictive pacer with each talk's true end instead of its prediction (bench only)."""
+
+    def __init__(self, config: PacingConfig, agents: AgentPool) -> None:
+        super().__init__(config, agents)
+        self.ends: dict[str, float] = {}  # agent -> instant its talk ends
+
+    def _lines_and_agents(
+        self, now: float
+    ) -> tuple[int, list[float], list[float], list[float], list[float]]:
+        free, waiting, wraps, _, ringing = super()._lines_and_agents(now)
+        remaining = [self.ends[a.name] - now for a in self.agents if a.state is AgentState.IN_CALL]
+        return free, waiting, wraps, remaining, ringing
+
+    def _supply(
+        self, reach: float, free: int, wraps: list[float], talking: list[float]
+    ) -> tuple[float, float]:
+        wrap = self.agents.wrap_up
+        done = sum(1 for w in wraps if w <= reach) + sum(1 for r in talking if r + wrap <= reach)
+        return float(free + done), 0.0
 
 
 @dataclass(slots=True)
@@ -78,6 +107,8 @@ class Call:
     answered: bool = False  # the agent's phone answered (it waits for the question to end)
     bridged: bool = False
     agent: str | None = None  # the agent reserved and rung for this call
+    rng: random.Random = field(default_factory=random.Random)  # this attempt's own draws
+    talk: float = 0.0  # how long the person talks once bridged
     ring: int = 0  # which ring of an agent for this call is current (older answers are stale)
 
 
@@ -87,7 +118,6 @@ class Day:
 
     sc: Scenario
     mode: str
-    rng: random.Random
     now: float = START
     events: list[tuple[float, int, Callable[[], None]]] = field(default_factory=list)
     seq: itertools.count[int] = field(default_factory=itertools.count)
@@ -98,6 +128,7 @@ class Day:
     humans_by_hour: list[int] = field(default_factory=list)
     abandons_by_hour: list[int] = field(default_factory=list)
     live: int = 0  # blast: calls holding a slot (ringing, question, talk)
+    attempts: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         sc = self.sc
@@ -109,14 +140,17 @@ class Day:
         for i in range(sc.agents):
             self.pool.set_state(f"agent{i}", AgentState.READY, START)
         config = PacingConfig(
-            mode="predictive" if self.mode == "predictive" else "progressive",
+            mode="predictive" if self.mode in ("predictive", ORACLE) else "progressive",
             hold=sc.question + sc.grace,
             agent_lead=sc.agent_lead,
             grace=sc.grace,
             max_lines=10_000,
             safety=sc.safety,
+            steps=sc.steps,
         )
-        self.pacer = Pacer(config, self.pool)
+        self.pacer = (
+            OraclePacer(config, self.pool) if self.mode == ORACLE else Pacer(config, self.pool)
+        )
         self.scheduler = Scheduler()
         # Enough contacts that the list never runs dry: several times the day's possible dials.
         cycle = sc.talk_median * math.exp(sc.talk_sigma**2 / 2) + sc.wrap
@@ -160,9 +194,13 @@ class Day:
             self.start(claim)
 
     def start(self, claim: Claim) -> None:
-        sc, rng, now = self.sc, self.rng, self.now
+        sc, now = self.sc, self.now
         key = claim.key
-        self.calls[key] = Call(claim)
+        # Common random numbers: the n-th attempt of a contact draws the same outcome, ring, AMD,
+        # agent answer and talk times in every mode, so modes differ by their pacing only.
+        attempt = self.attempts[key] = self.attempts.get(key, 0) + 1
+        rng = random.Random(f"{sc.seed}:{key}:{attempt}")
+        self.calls[key] = Call(claim, rng=rng)
         self.live += 1
         if self.mode != "blast":
             self.pacer.dialled(now, key, CAMPAIGN)
@@ -171,6 +209,7 @@ class Day:
         draw = rng.random()
         answer = rng.uniform(sc.ring_min, sc.ring_max)
         decide = answer + rng.uniform(sc.amd - 0.5, sc.amd + 0.5)
+        self.calls[key].talk = sc.talk_median * math.exp(rng.gauss(0, sc.talk_sigma))
         if draw < sc.people:
             self.at(now + decide, lambda: self.human(key))
         elif draw < sc.people + sc.machines:
@@ -236,7 +275,7 @@ class Day:
         call.agent = agent
         call.ring += 1
         ring = call.ring
-        answer = self.rng.uniform(0.5 * self.sc.agent_answer, 1.5 * self.sc.agent_answer)
+        answer = call.rng.uniform(0.5 * self.sc.agent_answer, 1.5 * self.sc.agent_answer)
         self.at(self.now + answer, lambda: self.agent_answered(key, ring))
 
     def agent_answered(self, key: str, ring: int) -> None:
@@ -294,7 +333,9 @@ class Day:
         if self.mode != "blast":
             self.pacer.bridged(self.now, key)
         self.reached += 1
-        talk = self.sc.talk_median * math.exp(self.rng.gauss(0, self.sc.talk_sigma))
+        talk = call.talk
+        if isinstance(self.pacer, OraclePacer) and call.agent is not None:
+            self.pacer.ends[call.agent] = self.now + talk
         self.talk += max(0.0, min(self.now + talk, self.end) - self.now)
         self.at(self.now + talk, lambda: self.talk_end(key))
 
@@ -351,16 +392,19 @@ def main(argv: list[str] | None = None) -> None:
         "--agent-answer", type=float, default=2, help="agent's phone answers after ~this, s"
     )
     ap.add_argument("--safety", type=float, default=PacingConfig().safety, help="pacer's safety")
+    ap.add_argument(
+        "--steps", type=int, default=PacingConfig().steps, help="pacer's checkpoints per span"
+    )
     ap.add_argument("--max-concurrent", type=int, default=20, help="blast mode's line limit")
     ap.add_argument("--retry-spacing", type=float, default=7200)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    ap.add_argument("--modes", nargs="+", choices=(*MODES, ORACLE), default=list(MODES))
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     sc = Scenario(
         **{k: v for k, v in vars(args).items() if k not in ("json", "modes")},
     )
-    modes = {m: Day(sc, m, random.Random(f"{sc.seed}:{m}")).run() for m in args.modes}
+    modes = {m: Day(sc, m).run() for m in args.modes}
     if args.json:
         print(json.dumps({"scenario": _scenario(sc), "modes": modes}))
         return
