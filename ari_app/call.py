@@ -403,7 +403,8 @@ class OutboundCall:
     async def _stop_playback(self, _: StopPlayback) -> None:
         if self._playback is not None:
             self._playback_tokens.pop(self._playback, None)
-            await self._quiet(self.ari.delete(f"/playbacks/{self._playback}"))
+            # 500 "Could not stop playback": it was finishing as we asked (nothing to stop)
+            await self._quiet(self.ari.delete(f"/playbacks/{self._playback}"), also=(500,))
             self._playback = None
 
     async def _start_timer(self, command: StartTimer) -> None:
@@ -598,12 +599,15 @@ class OutboundCall:
         self._release_agent()
 
     @staticmethod
-    async def _quiet(request: Awaitable[Any]) -> None:
-        """Run an ARI request whose 404 (already gone) is expected and harmless."""
+    async def _quiet(request: Awaitable[Any], also: tuple[int, ...] = ()) -> None:
+        """Run an ARI request whose 404 (already gone) is expected and harmless (and the
+        statuses in ``also``, logged at debug level only)."""
         try:
             await request
         except AriError as exc:
-            if exc.status not in (404, 409, 422):
+            if exc.status in also:
+                logger.debug("%s", exc)
+            elif exc.status not in (404, 409, 422):
                 logger.warning("%s", exc)
 
 
