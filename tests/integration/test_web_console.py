@@ -32,6 +32,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.select import Select
 
+from ari_app.engine import STORE_POLL_S
 from konform.store import campaign_console, campaigns, donotcall
 from konform.store.database import open_store
 from konform_sandbox.demo import (
@@ -360,6 +361,18 @@ def test_desk_shows_the_bridged_call_opts_out_and_a_pause_stops_new_calls(
             row = next(r for r in attempts_of(console.db) if r["id"] == bridged[0]["id"])
             assert (row["disposition"], row["note"]) == ("callback", "Call back after 2 pm")
 
+            # The supervisor pauses the campaign: no call starts after that, although the
+            # agent is freed below (the console moves the callee into the opt-out menu).
+            log_in(boss, url, "anna", console.passwords["anna"])
+            boss.get(f"{url}/supervisor?lang=en")
+            line = f'tr[data-campaign="{CAMPAIGN.name}"]'
+            until("the campaign row", lambda: boss.find_elements(By.CSS_SELECTOR, line))
+            boss.find_element(By.CSS_SELECTOR, f"{line} button.pause").click()
+            until("the campaign paused", lambda: attribute(boss, line, "data-paused") == "true")
+            paused_at = time.monotonic()
+            before = len(attempts_of(console.db))
+            time.sleep(STORE_POLL_S + 1)  # the engine reads the campaigns' pause this often
+
             # "To the opt-out menu" leaves a request for the engine (a call_commands row).
             desk.find_element(By.ID, "optout-menu").click()
             message = desk.find_element(By.ID, "optout-message")
@@ -391,16 +404,7 @@ def test_desk_shows_the_bridged_call_opts_out_and_a_pause_stops_new_calls(
             row = next(r for r in attempts_of(console.db) if r["id"] == bridged[0]["id"])
             assert (row["disposition"], row["note"]) == (None, None)
 
-            # The supervisor pauses the campaign: no call starts after that.
-            log_in(boss, url, "anna", console.passwords["anna"])
-            boss.get(f"{url}/supervisor?lang=en")
-            line = f'tr[data-campaign="{CAMPAIGN.name}"]'
-            until("the campaign row", lambda: boss.find_elements(By.CSS_SELECTOR, line))
-            boss.find_element(By.CSS_SELECTOR, f"{line} button.pause").click()
-            until("the campaign paused", lambda: attribute(boss, line, "data-paused") == "true")
-            paused_at = time.monotonic()
-            before = len(attempts_of(console.db))
-            # The bridged call ends (the phone hangs up after its talk), the agent is free
+            # The bridged call ends (the callee left for the opt-out menu), the agent is free
             # again: a running campaign would call the next person now.
             deadline = paused_at + 60
             while time.monotonic() < deadline:
