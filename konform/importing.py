@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 from konform.calling_time import valid_region
 from konform.numbers import InvalidNumber, Keyer, is_sha256_hex, normalize
 from konform.progress import Progress
-from konform.store import audit, campaigns, donotcall
+from konform.store import audit, campaigns, donotcall, gdpr
 from konform.store.consents import ConsentRow, latest_revocations, record_consent
 from konform.store.contacts import BestTime, ContactRow, parse_time_of_day, upsert_contacts
 from konform.store.database import Store, utc_text
@@ -115,6 +115,8 @@ class ImportResult:
     """One line per earlier import run that stopped half-way."""
     replaced: tuple[int, int] | None = None
     """List entries before and after a ``replace``."""
+    erased_objected: int = 0
+    """Numbers on the internal list whose data the store still held, erased (optouts)."""
     longest_batch_s: float = 0.0
     """The longest time one write transaction of this run held the write lock."""
     batches: int = 0
@@ -526,6 +528,8 @@ def run_import(
             raise
         if result.strict_aborted:
             run.abort()
+        elif kind == "optouts":  # an objection erases the person's data, however it came in
+            result.erased_objected = gdpr.erase_objected(store, why="opt-out via import")
     result.longest_batch_s, result.batches = batches.longest_s, batches.count
     # PASSIVE: fold the log into the database without blocking other writers meanwhile.
     store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")

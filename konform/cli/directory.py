@@ -252,13 +252,14 @@ def campaign_add(args: argparse.Namespace, ctx: Context) -> int:
     console = _console_changes(args)  # checked before anything is written
     try:
         campaigns.check_settings(pacing)
-        campaigns.add(ctx.store, campaign, pacing)
+        with ctx.store.transaction():  # the campaign and its console settings, or nothing
+            campaigns.add(ctx.store, campaign, pacing)
+            if console:
+                campaign_console.change(ctx.store, args.name, **console)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     except sqlite3.IntegrityError:
         raise UserError(f"a campaign named {args.name!r} exists already") from None
-    if console:
-        campaign_console.change(ctx.store, args.name, **console)
     ctx.out(
         f"campaign {args.name} added: caller ID {number}, purpose {campaign.purpose},"
         f" window {window}, {args.max_attempts} attempts, jurisdiction {law.code},"
@@ -306,21 +307,22 @@ def campaign_set(args: argparse.Namespace, ctx: Context) -> int:
     window = None if args.window is None else _window(args.window, profile(campaign.jurisdiction))
     retry = None if args.retry is None else parse_retry(args.retry)
     try:
-        changed = campaigns.change(
-            ctx.store,
-            args.name,
-            window=window,
-            max_attempts=args.max_attempts,
-            retry_after=retry,
-            pacing=args.pacing,
-            ratio=args.ratio,
-            abandon_target=args.abandon_target,
-            weight=args.weight,
-        )
+        with ctx.store.transaction():  # every change given, or none
+            changed = campaigns.change(
+                ctx.store,
+                args.name,
+                window=window,
+                max_attempts=args.max_attempts,
+                retry_after=retry,
+                pacing=args.pacing,
+                ratio=args.ratio,
+                abandon_target=args.abandon_target,
+                weight=args.weight,
+            )
+            if console:
+                changed.update(campaign_console.change(ctx.store, args.name, **console))
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    if console:  # checked above; written once the other changes are
-        changed.update(campaign_console.change(ctx.store, args.name, **console))
     if not changed:
         ctx.out(f"campaign {args.name} unchanged")
         return 0

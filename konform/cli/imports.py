@@ -111,4 +111,6 @@ def _summary(kind: str, result: ImportResult) -> str:
     if result.replaced is not None:
         before, after = result.replaced
         text += f"; list replaced: {before} entries before, {after} now"
+    if result.erased_objected:
+        text += f"; the data of {result.erased_objected} objecting numbers erased"
     return text

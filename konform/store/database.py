@@ -56,13 +56,20 @@ class Store:
         self.secret = secret
         self.keyer = Keyer(secret)
         self.path = path
+        self._depth = 0  # savepoints open inside the current transaction
         self.unsaved_objections: set[str] = set()
         """Numbers (E.164) whose opt-out could not be committed yet: the gate blocks them in
         memory until a retry commits them (see :class:`konform.store.objection.OptOuts`)."""
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: committed when the block ends, rolled back on error."""
+        """One write transaction: committed when the block ends, rolled back on error. Inside
+        another transaction it is a savepoint of it: several store functions that each open a
+        transaction commit together (or not at all) when a caller wraps them in one."""
+        if self.conn.in_transaction:
+            with self._savepoint():
+                yield self.conn
+            return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
@@ -70,6 +77,21 @@ class Store:
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        self._depth += 1
+        name = f"konform_{self._depth}"
+        self.conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute(f"ROLLBACK TO {name}")
+            self.conn.execute(f"RELEASE {name}")
+            raise
+        finally:
+            self._depth -= 1
+        self.conn.execute(f"RELEASE {name}")
 
     def checkpoint(self) -> None:
         """Fold the write-ahead log into the database (after bulk writes, so reads stay fast)."""

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from konform.config import Config
-from konform.store import audit
+from konform.store import audit, donotcall
 from konform.store.database import Store, utc_text
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "delete_files",
     "ensure_secure_delete",
     "erase",
+    "erase_objected",
     "export",
     "finish_pending_deletions",
     "processing_record",
@@ -196,6 +197,38 @@ def erase(store: Store, number: str, why: str) -> Deletions:
         **kept_as_proof,
     )
     return deletions
+
+
+# Plain numbers the store may still hold of a person (consent events keep only the key after
+# an erasure; the attempts' and events' plain copies are what erase() clears).
+_HELD_NUMBERS = (
+    "SELECT number FROM contacts UNION SELECT number FROM campaign_contacts"
+    " UNION SELECT number FROM call_attempts WHERE number IS NOT NULL"
+    " UNION SELECT number FROM consent_events WHERE number IS NOT NULL"
+)
+ERASE_BATCH = 200  # numbers erased per transaction (each erasure is audited on its own)
+
+
+def erase_objected(store: Store, why: str) -> int:
+    """Erase the data the store still holds of numbers on the internal objection list, as an
+    opt-out taken by ``konform optout`` or the IVR does (Art. 21 (3) GDPR: no processing for
+    direct marketing after an objection; Art. 17 (1) c). Used after an import of objections,
+    which carries numbers or their digests; a run stopped half-way is finished by the next.
+    Returns how many numbers were erased."""
+    numbers = [n for (n,) in store.conn.execute(_HELD_NUMBERS)]
+    listed: list[str] = []
+    for start in range(0, len(numbers), 500):
+        part = numbers[start : start + 500]
+        keys = {store.keyer.number_key(n): n for n in part}
+        found = donotcall.known_keys(store, "internal", b"".join(keys))
+        listed += [keys[k] for k in found]
+    for start in range(0, len(listed), ERASE_BATCH):
+        journal: list[tuple[int, Path]] = []
+        with store.transaction():
+            for number in listed[start : start + ERASE_BATCH]:
+                journal += erase(store, number, why).journal
+        delete_files(Deletions(store, journal, checkpoint=start + ERASE_BATCH >= len(listed)))
+    return len(listed)
 
 
 def _unlink(path: Path) -> str | None:
