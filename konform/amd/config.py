@@ -65,7 +65,8 @@ class AmdConfig:
     prompt starts (they record us; docs/amd.md)."""
     guard_handoff_ms: int = 3900
     """With ``guard_long_greetings``: a first utterance still going this long after the answer
-    (the line's first sound, on the clock of the deadline) is handed to the guard. Counted from
+    (the line's first sound, on the clock of the deadline) is handed to the guard; still going:
+    speaking, or paused less than ``guard_turn_gap_ms`` (between two words). Counted from
     the answer, not from the greeting's start, so that no greeting keeps the first decision
     past it: the first stage need not be sure any more, since the guard goes on listening, and
     a recording handed over sooner talks on over more of our prompt, which the turn-taking
