@@ -29,6 +29,7 @@ NEVER = replace(
     deadline_ms=10**9,
     max_word_ms=10**9,
     max_human_greeting_ms=10**9,
+    guard_handoff_ms=10**9,
     end_of_greeting_ms=10**9,
     initial_silence_ms=10**9,
     beep_tonality=2.0,

@@ -53,15 +53,26 @@ class AmdConfig:
     beep (0.2-0.6 s) plus the beep's ``beep_min_ms``, so the beep is still heard before a short
     greeting is called human; a shorter one misses beeps that come late."""
     max_human_greeting_ms: int = 4000
-    """A first utterance still going after this long is a recorded greeting. Not shorter:
-    people answering with a company greeting take that long, and calling them a machine is the
-    worse error, though it delays the slowest mailbox decisions."""
+    """Without ``guard_long_greetings``: a first utterance still going this long after it
+    started is a recorded greeting. Not shorter: people answering with a company greeting take
+    that long, and calling them a machine is the worse error, though it delays the slowest
+    mailbox decisions."""
     guard_long_greetings: bool = True
-    """A greeting still going at ``max_human_greeting_ms`` is handed to the guard as "human"
+    """A greeting still going at ``guard_handoff_ms`` is handed to the guard as "human"
     instead of being called a machine: the guard's turn-taking rule (``guard_turn_ms``) hangs
     up on a recording that talks on over our prompt, and a person answering with a long
     company greeting stops and stays. Costs the mailboxes whose greeting ends right when our
     prompt starts (they record us; docs/amd.md)."""
+    guard_handoff_ms: int = 3900
+    """With ``guard_long_greetings``: a first utterance still going this long after the answer
+    (the line's first sound, on the clock of the deadline) is handed to the guard; still going:
+    speaking, or paused less than ``guard_turn_gap_ms`` (between two words). Counted from
+    the answer, not from the greeting's start, so that no greeting keeps the first decision
+    past it: the first stage need not be sure any more, since the guard goes on listening, and
+    a recording handed over sooner talks on over more of our prompt, which the turn-taking
+    rule needs. Not much sooner: the person still talking their company greeting is then
+    talked over sooner, and one who goes on talking is dropped. Chosen on the tuning corpora
+    (docs/amd.md, "The first decision's p90")."""
     max_word_ms: int = 1500
     """One continuous stretch of speech this long is read out, not spoken to a caller."""
 

@@ -206,6 +206,12 @@ class Detector:
         return self._in_segment
 
     @property
+    def quiet_ms(self) -> int:
+        """How long the callee has not spoken (0 while speaking; since the answer when nobody
+        has spoken yet)."""
+        return 0 if self._in_segment and self._speech_run else self._t - self._last_speech
+
+    @property
     def answer_dbfs(self) -> float | None:
         """The level of the loud part of the callee's speech so far (90th percentile of its
         frames; None: nobody spoke): their own voice, even when a TV behind them filled most
@@ -284,11 +290,15 @@ class Detector:
             if self._in_segment and self._t - self._segment_start >= cfg.max_word_ms:
                 self._decide("machine", "long_word")
                 return
-            if self._in_segment and self._t - start >= cfg.max_human_greeting_ms:
-                if cfg.guard_long_greetings:
+            if cfg.guard_long_greetings:
+                # Handed over at a fixed time after the answer while the greeting's turn is
+                # still going (speaking, or in a pause shorter than the guard's turn gap): the
+                # guard's turn-taking rule then hears whether it stops for our prompt.
+                if self._t >= cfg.guard_handoff_ms and self.quiet_ms < cfg.guard_turn_gap_ms:
                     self._decide("human", "long_greeting_to_guard")
-                else:
-                    self._decide("machine", "long_greeting")
+                    return
+            elif self._in_segment and self._t - start >= cfg.max_human_greeting_ms:
+                self._decide("machine", "long_greeting")
                 return
             if self._t - self._last_speech >= cfg.end_of_greeting_ms:
                 self._decide("human", "short_greeting")

@@ -45,7 +45,10 @@ class Guard:
         self.min_dbfs = reference - self.config.guard_level_db if reference is not None else -200.0
         answer = detector.answer_dbfs  # the callee's own voice, not a TV behind them
         self.turn_dbfs = answer - self.config.guard_turn_level_db if answer is not None else -200.0
-        self._turn_open = detector.speaking
+        # The callee's turn is still going when they speak now or paused less than the turn
+        # gap ago (a greeting between two words); a pause counts from our prompt's start, the
+        # first moment the callee could react to it.
+        self._turn_open = detector.quiet_ms < self.config.guard_turn_gap_ms
         self._turn_quiet = 0
         self._speech_run = 0
         self._silence_run = 0

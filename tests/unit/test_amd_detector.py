@@ -74,7 +74,7 @@ def test_undecided_speech_defaults_to_human_at_the_deadline() -> None:
     bursts = mix(*[mix(speech(0.5, rng), silence(0.5)) for _ in range(8)])
     from dataclasses import replace
 
-    config = replace(AmdConfig(), max_human_greeting_ms=10**6)
+    config = replace(AmdConfig(), max_human_greeting_ms=10**6, guard_handoff_ms=10**6)
     decision = run_file(pcm16(bursts), RATE, config)
     assert (decision.label, decision.reason) == ("human", "deadline")
     assert decision.at_ms == AmdConfig().deadline_ms
