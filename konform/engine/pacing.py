@@ -31,7 +31,8 @@ before a restart.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -39,7 +40,7 @@ from konform.engine import stats
 from konform.engine.agents import AgentPool, AgentState
 from konform.engine.stats import HOUR, CampaignStats, Samples
 
-__all__ = ["HEADROOM_NONE", "Line", "Pacer", "PacingConfig", "PacingMode"]
+__all__ = ["HEADROOM_NONE", "CampaignPacing", "Line", "Pacer", "PacingConfig", "PacingMode"]
 
 PacingMode = Literal["progressive", "predictive"]
 
@@ -88,6 +89,25 @@ class PacingConfig:
             raise ValueError("steps must be at least 1")
 
 
+@dataclass(frozen=True, slots=True)
+class CampaignPacing:
+    """One campaign's own pacing while it shares the pool with others (:meth:`Pacer.plan`).
+
+    ``weight``: the campaign's share of the lines against the other campaigns of its group
+    (progressive ones, predictive ones), as the scheduler's weights share picks.
+    """
+
+    mode: PacingMode = "progressive"
+    ratio: float = 1.0
+    abandon_target: float = 0.03
+    weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        PacingConfig(mode=self.mode, ratio=self.ratio, abandon_target=self.abandon_target)
+        if not self.weight > 0:
+            raise ValueError("weight must be positive")
+
+
 @dataclass(slots=True)
 class Line:
     campaign: str
@@ -108,7 +128,11 @@ class Pacer:
     to_person: Samples = field(default_factory=Samples)  # dial -> AMD "human"
     to_other: Samples = field(default_factory=Samples)  # dial -> machine / no answer / busy
     to_request: Samples = field(default_factory=Samples)  # AMD "human" -> late agent request
+    # The running campaigns' own pacing (:meth:`plan`); the shell sets it from the store.
+    campaigns: dict[str, CampaignPacing] = field(default_factory=dict)
     _talk_start: dict[str, float] = field(default_factory=dict)
+    _pass: dict[str, float] = field(default_factory=dict)  # stride scheduling by weight
+    _vtime: float = 0.0
 
     # --- events -------------------------------------------------------------------------------
     def restore(
@@ -133,6 +157,11 @@ class Pacer:
     def dialled(self, now: float, call: str, campaign: str) -> None:
         self.lines[call] = Line(campaign, now)
         self._stats(campaign).add(now, stats.DIALLED)
+        # The campaign's turn by weight moves on (an idle campaign restarts at the current
+        # pass: it cannot hoard lines it did not dial).
+        granted = max(self._pass.get(campaign, 0.0), self._vtime)
+        self._vtime = granted
+        self._pass[campaign] = granted + 1.0 / self._own(campaign).weight
 
     def answered_human(self, now: float, call: str) -> None:
         """AMD said human (the shell then reserves an agent if it has none yet)."""
@@ -200,9 +229,13 @@ class Pacer:
         """Lines dialled and not yet bridged, abandoned or ended."""
         return len(self.lines)
 
-    def thin(self, now: float) -> bool:
-        """True while the measurement is too thin for predictive pacing."""
-        humans = sum(s.day.count(stats.HUMAN, now) for s in self.stats.values())
+    def thin(self, now: float, campaign: str | None = None) -> bool:
+        """True while the measurement is too thin for predictive pacing: people answered in
+        the last 24 hours (of ``campaign``, else of all), talks measured, working agents."""
+        if campaign is None:
+            humans = sum(s.day.count(stats.HUMAN, now) for s in self.stats.values())
+        else:
+            humans = self._humans(now, campaign)
         return (
             humans < self.config.min_answers
             or len(self.talk) < self.config.min_talks
@@ -210,13 +243,15 @@ class Pacer:
         )
 
     def mode_now(self, now: float) -> PacingMode:
-        """The mode in force: predictive falls back to progressive while thin."""
+        """The mode in force (one pacing for all lines): predictive falls back to progressive
+        while thin."""
         if self.config.mode == "predictive" and not self.thin(now):
             return "predictive"
         return "progressive"
 
     def lines_to_dial(self, now: float) -> int:
-        """How many more lines to dial now (0 when no agent is ready or about to be)."""
+        """How many more lines to dial now with one pacing (:attr:`config`) for all lines (0
+        when no agent is ready or about to be). :meth:`plan` paces each campaign on its own."""
         room = self.config.max_lines - len(self.lines)
         if room <= 0 or self.agents.working_count() == 0:
             return 0
@@ -229,6 +264,135 @@ class Pacer:
         """Lines progressive pacing would dial now: ready agents x ratio less lines in flight."""
         ready = self.agents.ready_count()
         return max(0, math.floor(ready * self.config.ratio + 1e-9) - len(self.lines))
+
+    # --- per campaign -------------------------------------------------------------------------
+    def campaign_mode(self, now: float, campaign: str) -> PacingMode:
+        """A campaign's mode in force: predictive falls back to progressive while its own
+        measurement (people answered in 24 h) or the shared one (talks, agents) is thin."""
+        own = self._own(campaign)
+        if own.mode == "predictive" and not self.thin(now, campaign):
+            return "predictive"
+        return "progressive"
+
+    def reserves_at_dial(self, now: float, campaign: str) -> bool:
+        """Whether the shell reserves an agent before it dials a line of ``campaign``:
+        progressive at a ratio <= 1, so no answered person of it can lack an agent."""
+        return self.campaign_mode(now, campaign) == "progressive" and self._own(campaign).ratio <= 1
+
+    def plan(self, now: float, due: Iterable[str] | None = None) -> dict[str, int]:
+        """Lines to dial now per campaign of :attr:`campaigns` (those in ``due`` only, when
+        given: the campaigns with a contact to call), each paced by its own settings.
+
+        Progressive campaigns first: a campaign may hold up to ready agents x its ratio of the
+        progressive lines in flight, and the lines that reserve an agent at dial take free ones
+        (an agent reserved at dial is never given to anybody else). Predictive campaigns then
+        dial into the agents left: each campaign's limit is the pool's line count at which the
+        expected shortfall (all lines in flight, every campaign's people) stays within ITS
+        target x safety x ITS headroom (its own abandons over the hour and 24 h), with the free
+        agents taken by this plan's progressive lines left out; never below its progressive
+        floor. Within each group the lines go one by one to the campaign whose turn it is by
+        weight (stride scheduling, carried across plans through :meth:`dialled`); a campaign
+        stops taking lines when the group's new lines reach its own limit.
+        """
+        names = [n for n in sorted(self.campaigns) if due is None or n in set(due)]
+        out = dict.fromkeys(names, 0)
+        room = self.config.max_lines - len(self.lines)
+        if room <= 0 or not names or self.agents.working_count() == 0:
+            return out
+        modes = {n: self.campaign_mode(now, n) for n in names}
+        counts = Counter(line.campaign for line in self.lines.values())
+        ready, free = self.agents.ready_count(), self.agents.free_count()
+        progressive = [n for n in names if modes[n] == "progressive"]
+        in_progressive = sum(counts[n] for n in self.campaigns if n in progressive) + sum(
+            counts[n] for n in counts if n not in self.campaigns
+        )
+        limits = {
+            n: math.floor(ready * self._own(n).ratio + 1e-9) - in_progressive for n in progressive
+        }
+        reserving = {n for n in progressive if self._own(n).ratio <= 1}
+        taken = 0  # free agents the new reserving lines take
+
+        def progressive_can(name: str, total: int) -> bool:
+            nonlocal taken
+            if total >= limits[name] or (name in reserving and taken >= free):
+                return False
+            taken += name in reserving
+            return True
+
+        out.update(self._stride(progressive, progressive_can, room))
+        room -= sum(out.values())
+        predictive = [n for n in names if modes[n] == "predictive"]
+        if predictive and room > 0:
+            # Agents already spoken for: reserved at dial for progressive lines, and this plan's.
+            held = taken + sum(
+                1
+                for call, line in self.lines.items()
+                if line.campaign in progressive and self.agents.reserved_for(call) is not None
+            )
+            in_predictive = sum(counts[n] for n in predictive)
+            rates = self._line_rates(now)
+            caps = {}
+            for n in predictive:
+                floor = math.floor((ready - held) * self._own(n).ratio + 1e-9) - in_predictive
+                caps[n] = max(floor, self._campaign_predictive(now, n, taken, rates))
+            out.update(self._stride(predictive, lambda n, total: total < caps[n], room))
+        return out
+
+    def campaign_headroom(self, now: float, campaign: str, committed: float = 0.0) -> float:
+        """:meth:`headroom` over ``campaign``'s own abandons against its own target."""
+        s = self.stats.get(campaign) or CampaignStats()
+        return self._headroom((s,), self._own(campaign).abandon_target, now, committed)
+
+    def _own(self, campaign: str) -> CampaignPacing:
+        own = self.campaigns.get(campaign)
+        if own is None:
+            cfg = self.config
+            return CampaignPacing(cfg.mode, cfg.ratio, cfg.abandon_target)
+        return own
+
+    def _humans(self, now: float, campaign: str) -> int:
+        s = self.stats.get(campaign)
+        return s.day.count(stats.HUMAN, now) if s is not None else 0
+
+    def _stride(
+        self, names: list[str], can_take: Callable[[str, int], bool], room: int
+    ) -> dict[str, int]:
+        """Hand out up to ``room`` lines one at a time to the campaign with the lowest pass
+        (stride scheduling by weight) while it ``can_take`` one more (given the group's new
+        lines so far)."""
+        given = dict.fromkeys(names, 0)
+        passes = {n: max(self._pass.get(n, 0.0), self._vtime) for n in names}
+        active = set(names)
+        total = 0
+        while active and total < room:
+            name = min(active, key=lambda n: (passes[n], n))
+            if not can_take(name, total):
+                active.discard(name)
+                continue
+            given[name] += 1
+            total += 1
+            passes[name] += 1.0 / self._own(name).weight
+        return given
+
+    def _line_rates(self, now: float) -> dict[str, float]:
+        """Each campaign's answer rate for its lines: its own once measured, else the pool's."""
+        pooled = self._answer_rate(now)
+        out = {}
+        for name, s in self.stats.items():
+            thick = s.day.count(stats.HUMAN, now) >= self.config.min_answers
+            out[name] = s.answer_rate(now) if thick else pooled
+        return out
+
+    def _campaign_predictive(
+        self, now: float, campaign: str, taken: int, rates: Mapping[str, float]
+    ) -> int:
+        own = self._own(campaign)
+        p = rates.get(campaign, self._answer_rate(now))
+
+        def headroom(at: float, committed: float) -> float:
+            return self.campaign_headroom(at, campaign, committed)
+
+        return self._search(now, p, own.abandon_target, headroom, taken, rates)
 
     def abandon_rate(self, now: float, campaign: str, window: float = HOUR) -> float:
         s = self.stats.get(campaign)
@@ -245,9 +409,13 @@ class Pacer:
         ``min_answers``, so a fresh hour neither stops predictive dialling outright nor lets one
         early abandon break it. It closes at ``HEADROOM_NONE`` of the target.
         """
-        target = self.config.abandon_target
+        return self._headroom(self.stats.values(), self.config.abandon_target, now, committed)
+
+    def _headroom(
+        self, campaigns: Iterable[CampaignStats], target: float, now: float, committed: float
+    ) -> float:
         worst = 0.0
-        for s in self.stats.values():
+        for s in campaigns:
             for window in (s.hour, s.day):
                 humans = max(window.count(stats.HUMAN, now), self.config.min_answers)
                 # With few people an hour one call moves the rate a lot: the headroom closes
@@ -260,16 +428,36 @@ class Pacer:
 
     def _predictive(self, now: float) -> int:
         cfg = self.config
-        p = self._answer_rate(now)
+        return self._search(now, self._answer_rate(now), cfg.abandon_target, self.headroom)
+
+    def _search(
+        self,
+        now: float,
+        p: float,
+        target: float,
+        headroom: Callable[[float, float], float],
+        taken: int = 0,
+        rates: Mapping[str, float] | None = None,
+    ) -> int:
+        """The most lines (beyond those in flight) whose worst-checkpoint shortfall stays
+        within ``target`` x safety x ``headroom`` of the people expected; new lines answer
+        with ``p``, a ringing line with its campaign's rate in ``rates`` (else ``p``); ``taken``
+        free agents are left out (reserved by lines dialled before in the same plan)."""
+        cfg = self.config
         free, waiting, wraps, talking, ringing = self._lines_and_agents(now)
+        free = max(0, free - taken)
         floor = max(0, free - len(waiting) - len(ringing))  # every possible person has an agent
         if p <= 0:
             return floor
-        points = self._checkpoints(p, free, waiting, wraps, talking, ringing)
-        tau = cfg.abandon_target * cfg.safety * self.headroom(now, self._excess(points, 0))
+        odds = None
+        if rates is not None:
+            odds = [rates.get(c, p) for c in self._ringing_campaigns()]
+        points = self._checkpoints(p, free, waiting, wraps, talking, ringing, odds)
+        tau = target * cfg.safety * headroom(now, self._excess(points, 0))
         if tau <= 0:
             return floor
-        expected_people = len(waiting) + p * len(ringing)
+        ringing_people = math.fsum(odds) if odds is not None else p * len(ringing)
+        expected_people = len(waiting) + ringing_people
         n = floor
         limit = cfg.max_lines - len(self.lines)
         while n < limit and self._excess(points, n + 1) <= tau * (expected_people + p * (n + 1)):
@@ -290,7 +478,8 @@ class Pacer:
         self, now: float
     ) -> tuple[int, list[float], list[float], list[float], list[float]]:
         """Free agents, seconds until each person waiting for one must have it, seconds until
-        each wrap-up ends, seconds each talk has lasted, seconds each unanswered line has rung."""
+        each wrap-up ends, seconds each talk has lasted, seconds each unanswered line without
+        a reserved agent has rung (a line reserved at dial has its agent already)."""
         agents = self.agents
         free = 0
         wraps: list[float] = []
@@ -309,9 +498,18 @@ class Pacer:
             if line.state == PERSON:
                 if agents.reserved_for(call) is None:
                     waiting.append(line.decided_at + due - now)
-            else:
+            elif agents.reserved_for(call) is None:
                 ringing.append(now - line.dialled_at)
         return free, sorted(waiting), wraps, talking, ringing
+
+    def _ringing_campaigns(self) -> list[str]:
+        """The campaigns of the ringing lines :meth:`_lines_and_agents` lists, in its order."""
+        agents = self.agents
+        return [
+            line.campaign
+            for call, line in self.lines.items()
+            if line.state != PERSON and agents.reserved_for(call) is None
+        ]
 
     def _supply(
         self, reach: float, free: int, wraps: list[float], talking: list[float]
@@ -333,9 +531,11 @@ class Pacer:
         wraps: list[float],
         talking: list[float],
         ringing: list[float],
+        odds: list[float] | None = None,
     ) -> list[tuple[float, float, float, float, float]]:
         """Per checkpoint: demand mean and variance, supply mean and variance, and the chance
-        that a line dialled now is a person by then.
+        that a line dialled now is a person by then (``odds``: each ringing line's answer rate,
+        else ``p``).
 
         A person needs an agent free by their deadline (:meth:`due` after AMD "human"). At each
         checkpoint everybody whose deadline falls before it needs a distinct agent free by then;
@@ -353,8 +553,8 @@ class Pacer:
         for x in (span * k / steps for k in range(steps + 1)):
             s_mean, s_var = self._supply(x + due, free, wraps, talking)
             d_mean, d_var = float(len(waiting)), 0.0
-            for elapsed in ringing:
-                q = self._person_within(p, elapsed, x)
+            for i, elapsed in enumerate(ringing):
+                q = self._person_within(p if odds is None else odds[i], elapsed, x)
                 d_mean += q
                 d_var += q * (1 - q)
             fresh = p * (1 - self.to_person.survival(x))
