@@ -90,9 +90,9 @@ class OraclePacer(Pacer):
         self.ends: dict[str, float] = {}  # agent -> instant its talk ends
 
     def _lines_and_agents(
-        self, now: float
+        self, now: float, exclude: frozenset[str] = frozenset()
     ) -> tuple[int, list[float], list[float], list[float], list[float]]:
-        free, waiting, wraps, _, ringing = super()._lines_and_agents(now)
+        free, waiting, wraps, _, ringing = super()._lines_and_agents(now, exclude)
         remaining = [self.ends[a.name] - now for a in self.agents if a.state is AgentState.IN_CALL]
         return free, waiting, wraps, remaining, ringing
 

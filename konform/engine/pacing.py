@@ -132,6 +132,7 @@ class Pacer:
     campaigns: dict[str, CampaignPacing] = field(default_factory=dict)
     _talk_start: dict[str, float] = field(default_factory=dict)
     _pass: dict[str, float] = field(default_factory=dict)  # stride scheduling by weight
+    _worked_for: dict[str, str] = field(default_factory=dict)  # agent -> its last campaign
     _vtime: float = 0.0
 
     # --- events -------------------------------------------------------------------------------
@@ -194,9 +195,14 @@ class Pacer:
         return cfg.hold - cfg.agent_lead
 
     def bridged(self, now: float, call: str) -> None:
+        """The person is bridged to the agent reserved for the call (report the pool's bridge
+        first): that agent works for the line's campaign until its next call."""
         line = self.lines.pop(call)
         self._stats(line.campaign).add(now, stats.BRIDGED)
         self._talk_start[call] = now
+        agent = self.agents.reserved_for(call)
+        if agent is not None:
+            self._worked_for[agent] = line.campaign
 
     def abandoned(self, now: float, call: str) -> None:
         """No agent within the grace after the question: the person hears the message."""
@@ -306,15 +312,24 @@ class Pacer:
         in_progressive = sum(counts[n] for n in self.campaigns if n in progressive) + sum(
             counts[n] for n in counts if n not in self.campaigns
         )
-        limits = {
-            n: math.floor(ready * self._own(n).ratio + 1e-9) - in_progressive for n in progressive
-        }
+        # A progressive campaign keeps to its share of the working agents (by weight among
+        # the campaigns with something due): it dials for the agents of its share not busy
+        # with its calls, so the agents a predictive campaign counts on are not taken from it.
+        shares = self._shares(names)
+        busy = self._busy()
+        group, own = {}, {}  # new lines: of all progressive campaigns, of this one
+        for n in progressive:
+            ratio = self._own(n).ratio
+            group[n] = math.floor(ready * ratio + 1e-9) - in_progressive
+            own[n] = math.floor((shares[n] - busy[n]) * ratio + 1e-9) - counts[n]
         reserving = {n for n in progressive if self._own(n).ratio <= 1}
         taken = 0  # free agents the new reserving lines take
 
-        def progressive_can(name: str, total: int) -> bool:
+        def progressive_can(name: str, total: int, mine: int) -> bool:
             nonlocal taken
-            if total >= limits[name] or (name in reserving and taken >= free):
+            if total >= group[name] or mine >= own[name]:
+                return False
+            if name in reserving and taken >= free:
                 return False
             taken += name in reserving
             return True
@@ -323,19 +338,21 @@ class Pacer:
         room -= sum(out.values())
         predictive = [n for n in names if modes[n] == "predictive"]
         if predictive and room > 0:
-            # Agents already spoken for: reserved at dial for progressive lines, and this plan's.
+            # Agents already spoken for: reserved at dial for other lines, and this plan's.
             held = taken + sum(
                 1
                 for call, line in self.lines.items()
-                if line.campaign in progressive and self.agents.reserved_for(call) is not None
+                if line.campaign not in predictive and self.agents.reserved_for(call) is not None
             )
             in_predictive = sum(counts[n] for n in predictive)
             rates = self._line_rates(now)
             caps = {}
             for n in predictive:
                 floor = math.floor((ready - held) * self._own(n).ratio + 1e-9) - in_predictive
-                caps[n] = max(floor, self._campaign_predictive(now, n, taken, rates))
-            out.update(self._stride(predictive, lambda n, total: total < caps[n], room))
+                busy_elsewhere = frozenset(progressive)
+                lines = self._campaign_predictive(now, n, taken, rates, busy_elsewhere)
+                caps[n] = max(floor, lines)
+            out.update(self._stride(predictive, lambda n, total, mine: total < caps[n], room))
         return out
 
     def campaign_headroom(self, now: float, campaign: str, committed: float = 0.0) -> float:
@@ -355,7 +372,7 @@ class Pacer:
         return s.day.count(stats.HUMAN, now) if s is not None else 0
 
     def _stride(
-        self, names: list[str], can_take: Callable[[str, int], bool], room: int
+        self, names: list[str], can_take: Callable[[str, int, int], bool], room: int
     ) -> dict[str, int]:
         """Hand out up to ``room`` lines one at a time to the campaign with the lowest pass
         (stride scheduling by weight) while it ``can_take`` one more (given the group's new
@@ -366,13 +383,33 @@ class Pacer:
         total = 0
         while active and total < room:
             name = min(active, key=lambda n: (passes[n], n))
-            if not can_take(name, total):
+            if not can_take(name, total, given[name]):
                 active.discard(name)
                 continue
             given[name] += 1
             total += 1
             passes[name] += 1.0 / self._own(name).weight
         return given
+
+    def _shares(self, names: list[str]) -> dict[str, int]:
+        """The working agents apportioned to ``names`` by weight (largest remainder; ties to
+        the campaign whose turn it is)."""
+        working = self.agents.working_count()
+        total = sum(self._own(n).weight for n in names)
+        exact = {n: working * self._own(n).weight / total for n in names}
+        shares = {n: math.floor(exact[n] + 1e-9) for n in names}
+        order = sorted(names, key=lambda n: (shares[n] - exact[n], self._pass.get(n, 0.0), n))
+        for n in order[: working - sum(shares.values())]:
+            shares[n] += 1
+        return shares
+
+    def _busy(self) -> Counter[str]:
+        """Agents in a call or wrap-up per campaign they last worked for."""
+        busy: Counter[str] = Counter()
+        for agent in self.agents:
+            if agent.state in (AgentState.IN_CALL, AgentState.WRAP_UP):
+                busy[self._worked_for.get(agent.name, "")] += 1
+        return busy
 
     def _line_rates(self, now: float) -> dict[str, float]:
         """Each campaign's answer rate for its lines: its own once measured, else the pool's."""
@@ -384,7 +421,12 @@ class Pacer:
         return out
 
     def _campaign_predictive(
-        self, now: float, campaign: str, taken: int, rates: Mapping[str, float]
+        self,
+        now: float,
+        campaign: str,
+        taken: int,
+        rates: Mapping[str, float],
+        exclude: frozenset[str],
     ) -> int:
         own = self._own(campaign)
         p = rates.get(campaign, self._answer_rate(now))
@@ -392,7 +434,7 @@ class Pacer:
         def headroom(at: float, committed: float) -> float:
             return self.campaign_headroom(at, campaign, committed)
 
-        return self._search(now, p, own.abandon_target, headroom, taken, rates)
+        return self._search(now, p, own.abandon_target, headroom, taken, rates, exclude)
 
     def abandon_rate(self, now: float, campaign: str, window: float = HOUR) -> float:
         s = self.stats.get(campaign)
@@ -438,13 +480,14 @@ class Pacer:
         headroom: Callable[[float, float], float],
         taken: int = 0,
         rates: Mapping[str, float] | None = None,
+        exclude: frozenset[str] = frozenset(),
     ) -> int:
         """The most lines (beyond those in flight) whose worst-checkpoint shortfall stays
         within ``target`` x safety x ``headroom`` of the people expected; new lines answer
         with ``p``, a ringing line with its campaign's rate in ``rates`` (else ``p``); ``taken``
         free agents are left out (reserved by lines dialled before in the same plan)."""
         cfg = self.config
-        free, waiting, wraps, talking, ringing = self._lines_and_agents(now)
+        free, waiting, wraps, talking, ringing = self._lines_and_agents(now, exclude)
         free = max(0, free - taken)
         floor = max(0, free - len(waiting) - len(ringing))  # every possible person has an agent
         if p <= 0:
@@ -475,11 +518,12 @@ class Pacer:
         return excess
 
     def _lines_and_agents(
-        self, now: float
+        self, now: float, exclude: frozenset[str] = frozenset()
     ) -> tuple[int, list[float], list[float], list[float], list[float]]:
         """Free agents, seconds until each person waiting for one must have it, seconds until
-        each wrap-up ends, seconds each talk has lasted, seconds each unanswered line without
-        a reserved agent has rung (a line reserved at dial has its agent already)."""
+        each wrap-up ends, seconds each talk has lasted (not of agents last working for a
+        campaign in ``exclude``: they go back to it), seconds each unanswered line without a
+        reserved agent has rung (a line reserved at dial has its agent already)."""
         agents = self.agents
         free = 0
         wraps: list[float] = []
@@ -487,6 +531,8 @@ class Pacer:
         for agent in agents:
             if agent.free:
                 free += 1
+            elif exclude and self._worked_for.get(agent.name) in exclude:
+                continue
             elif agent.state is AgentState.WRAP_UP:
                 wraps.append(agent.wrap_until - now)
             elif agent.state is AgentState.IN_CALL:

@@ -302,6 +302,16 @@ class Scheduler:
         self._promote(now)
         return {name for (_, name), heap in self._ready.items() if heap and self._open(name, now)}
 
+    def held_campaigns(self, now: float) -> set[str]:
+        """The campaigns with a contact held only by the 72-hour rule that a pick with a
+        reserved agent could take now (stale entries may count)."""
+        return {
+            item[4]
+            for heap in self._held.values()
+            for item in heap
+            if item[0] <= now and self._open(item[4], now)
+        }
+
     def _open(self, name: str, now: float) -> bool:
         spec = self.campaigns[name]
         if spec.paused:
