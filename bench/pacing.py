@@ -207,6 +207,7 @@ class Day:
             return
         for name in self.pool.tick(self.now):
             self.agent_free(name)
+        self.serve_waiting()
         # As the shell does: each campaign's own lines, for that campaign's contacts.
         for campaign, lines in self.pacer.plan(self.now).items():
             for _ in range(lines):
@@ -343,6 +344,15 @@ class Day:
 
     def release_slot(self) -> None:
         self.live -= 1
+
+    def serve_waiting(self) -> None:
+        """As the shell's ``_assign_waiters`` before it dials: any free agent (one whose
+        reservation was released) goes to the people waiting, first come first served."""
+        while self.waiting:
+            agent = self.pool.reserve(self.waiting[0], self.now)
+            if agent is None:
+                return
+            self.ring_agent(self.waiting.pop(0), agent)
 
     def agent_free(self, name: str) -> None:
         """An agent became ready: the longest-waiting person without an agent gets it."""

@@ -108,6 +108,18 @@ class CampaignPacing:
             raise ValueError("weight must be positive")
 
 
+@dataclass(frozen=True, slots=True)
+class _Shared:
+    """What the progressive campaigns beside a predictive one take of the pool in a plan:
+    ``taken`` free agents reserved by its new lines, ``owed`` agents still owed to them (the
+    next to become free go to them), the campaigns whose agents in a call or wrap-up go back
+    to them (``exclude``)."""
+
+    taken: int = 0
+    owed: int = 0
+    exclude: frozenset[str] = frozenset()
+
+
 @dataclass(slots=True)
 class Line:
     campaign: str
@@ -315,7 +327,7 @@ class Pacer:
         # A progressive campaign keeps to its share of the working agents (by weight among
         # the campaigns with something due): it dials for the agents of its share not busy
         # with its calls, so the agents a predictive campaign counts on are not taken from it.
-        shares = self._shares(names)
+        shares = self._shares(names, lambda n: modes[n] == "predictive")
         busy = self._busy()
         group, own = {}, {}  # new lines: of all progressive campaigns, of this one
         for n in progressive:
@@ -344,14 +356,17 @@ class Pacer:
                 for call, line in self.lines.items()
                 if line.campaign not in predictive and self.agents.reserved_for(call) is not None
             )
+            # The progressive campaigns' agents still owed (below their share): they take the
+            # next agents that become free (the shell dials at once), before people to come.
+            owed = sum(max(0, own[n] - out[n]) for n in reserving)
+            shared = _Shared(taken, owed, frozenset(progressive))
             in_predictive = sum(counts[n] for n in predictive)
             rates = self._line_rates(now)
             caps = {}
             for n in predictive:
-                floor = math.floor((ready - held) * self._own(n).ratio + 1e-9) - in_predictive
-                busy_elsewhere = frozenset(progressive)
-                lines = self._campaign_predictive(now, n, taken, rates, busy_elsewhere)
-                caps[n] = max(floor, lines)
+                ratio = self._own(n).ratio
+                floor = math.floor((ready - held - owed) * ratio + 1e-9) - in_predictive
+                caps[n] = max(floor, self._campaign_predictive(now, n, rates, shared))
             out.update(self._stride(predictive, lambda n, total, mine: total < caps[n], room))
         return out
 
@@ -391,14 +406,22 @@ class Pacer:
             passes[name] += 1.0 / self._own(name).weight
         return given
 
-    def _shares(self, names: list[str]) -> dict[str, int]:
-        """The working agents apportioned to ``names`` by weight (largest remainder; ties to
-        the campaign whose turn it is)."""
+    def _shares(self, names: list[str], predictive: Callable[[str], bool]) -> dict[str, int]:
+        """The working agents apportioned to ``names`` by weight (largest remainder). Ties go
+        to predictive campaigns first, by name, so that their shares do not flip between plans
+        (a progressive campaign whose share grows takes the next free agent, which a
+        predictive campaign may have counted on); among progressive campaigns to the one whose
+        turn it is (their lines hold their agents: a flip risks nobody)."""
         working = self.agents.working_count()
         total = sum(self._own(n).weight for n in names)
         exact = {n: working * self._own(n).weight / total for n in names}
         shares = {n: math.floor(exact[n] + 1e-9) for n in names}
-        order = sorted(names, key=lambda n: (shares[n] - exact[n], self._pass.get(n, 0.0), n))
+        def tie(n: str) -> tuple[float, int, float, str]:
+            if predictive(n):
+                return (shares[n] - exact[n], 0, 0.0, n)
+            return (shares[n] - exact[n], 1, self._pass.get(n, 0.0), n)
+
+        order = sorted(names, key=tie)
         for n in order[: working - sum(shares.values())]:
             shares[n] += 1
         return shares
@@ -421,12 +444,7 @@ class Pacer:
         return out
 
     def _campaign_predictive(
-        self,
-        now: float,
-        campaign: str,
-        taken: int,
-        rates: Mapping[str, float],
-        exclude: frozenset[str],
+        self, now: float, campaign: str, rates: Mapping[str, float], shared: _Shared
     ) -> int:
         own = self._own(campaign)
         p = rates.get(campaign, self._answer_rate(now))
@@ -434,7 +452,7 @@ class Pacer:
         def headroom(at: float, committed: float) -> float:
             return self.campaign_headroom(at, campaign, committed)
 
-        return self._search(now, p, own.abandon_target, headroom, taken, rates, exclude)
+        return self._search(now, p, own.abandon_target, headroom, rates, shared)
 
     def abandon_rate(self, now: float, campaign: str, window: float = HOUR) -> float:
         s = self.stats.get(campaign)
@@ -478,24 +496,24 @@ class Pacer:
         p: float,
         target: float,
         headroom: Callable[[float, float], float],
-        taken: int = 0,
         rates: Mapping[str, float] | None = None,
-        exclude: frozenset[str] = frozenset(),
+        shared: _Shared | None = None,
     ) -> int:
         """The most lines (beyond those in flight) whose worst-checkpoint shortfall stays
         within ``target`` x safety x ``headroom`` of the people expected; new lines answer
-        with ``p``, a ringing line with its campaign's rate in ``rates`` (else ``p``); ``taken``
-        free agents are left out (reserved by lines dialled before in the same plan)."""
+        with ``p``, a ringing line with its campaign's rate in ``rates`` (else ``p``);
+        ``shared``: what progressive campaigns beside it take (:class:`_Shared`)."""
         cfg = self.config
-        free, waiting, wraps, talking, ringing = self._lines_and_agents(now, exclude)
-        free = max(0, free - taken)
+        shared = shared or _Shared()
+        free, waiting, wraps, talking, ringing = self._lines_and_agents(now, shared.exclude)
+        free = max(0, free - shared.taken)
         floor = max(0, free - len(waiting) - len(ringing))  # every possible person has an agent
         if p <= 0:
             return floor
         odds = None
         if rates is not None:
             odds = [rates.get(c, p) for c in self._ringing_campaigns()]
-        points = self._checkpoints(p, free, waiting, wraps, talking, ringing, odds)
+        points = self._checkpoints(p, free, waiting, wraps, talking, ringing, odds, shared.owed)
         tau = target * cfg.safety * headroom(now, self._excess(points, 0))
         if tau <= 0:
             return floor
@@ -578,10 +596,11 @@ class Pacer:
         talking: list[float],
         ringing: list[float],
         odds: list[float] | None = None,
+        owed: int = 0,
     ) -> list[tuple[float, float, float, float, float]]:
         """Per checkpoint: demand mean and variance, supply mean and variance, and the chance
         that a line dialled now is a person by then (``odds``: each ringing line's answer rate,
-        else ``p``).
+        else ``p``; ``owed``: the first agents to become free go to progressive campaigns).
 
         A person needs an agent free by their deadline (:meth:`due` after AMD "human"). At each
         checkpoint everybody whose deadline falls before it needs a distinct agent free by then;
@@ -592,12 +611,15 @@ class Pacer:
         due = self.due()
         points = []
         for count, remaining in enumerate(waiting, 1):
+            # People already waiting get the next free agent before any new dial.
             s_mean, s_var = self._supply(remaining, free, wraps, talking)
             points.append((float(count), 0.0, s_mean, s_var, 0.0))
         span = self.to_person.quantile(0.95) if len(self.to_person) else 30.0
         steps = self.config.steps
         for x in (span * k / steps for k in range(steps + 1)):
             s_mean, s_var = self._supply(x + due, free, wraps, talking)
+            if owed:
+                s_mean = free + max(0.0, s_mean - free - owed)
             d_mean, d_var = float(len(waiting)), 0.0
             for i, elapsed in enumerate(ringing):
                 q = self._person_within(p if odds is None else odds[i], elapsed, x)
