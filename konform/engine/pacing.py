@@ -416,6 +416,7 @@ class Pacer:
         total = sum(self._own(n).weight for n in names)
         exact = {n: working * self._own(n).weight / total for n in names}
         shares = {n: math.floor(exact[n] + 1e-9) for n in names}
+
         def tie(n: str) -> tuple[float, int, float, str]:
             if predictive(n):
                 return (shares[n] - exact[n], 0, 0.0, n)
