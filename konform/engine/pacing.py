@@ -1,8 +1,25 @@
 """Pacing: how many lines to dial now so agents stay busy and answered people are not abandoned.
 
-One :class:`Pacer` serves one :class:`~konform.engine.agents.AgentPool` (campaigns that share
-agents share a pacer; the scheduler's weights split its lines among them). The shell reports every
-call event and asks :meth:`Pacer.lines_to_dial` after each event and on a periodic tick.
+One :class:`Pacer` serves one :class:`~konform.engine.agents.AgentPool`; the campaigns that share
+the agents share the pacer, and each is paced by its own :class:`CampaignPacing` (mode, ratio,
+abandon target, weight). The shell reports every call event and asks :meth:`Pacer.plan` for the
+lines per campaign after each event and on a periodic tick (:meth:`Pacer.lines_to_dial` paces all
+lines by one :class:`PacingConfig`; with one campaign both give the same lines).
+
+Per campaign (:meth:`Pacer.plan`): the working agents are apportioned to the campaigns with
+something due by weight. A progressive campaign dials for the agents of its share not busy with
+its own calls (and never more than ready agents x its ratio), reserving a free agent at dial:
+such an agent is never given to anybody else, so no answered person of a progressive campaign
+can lack one. Predictive campaigns dial into what is left: the model below runs over all lines
+in flight (every campaign's people and ringing lines, each line at its campaign's answer rate),
+without the free agents just taken, without the agents talking or wrapping up for a
+progressive campaign (they go back to it) and without the agents still owed to progressive
+campaigns below their share; each predictive campaign's limit comes from ITS target and ITS
+headroom (its own abandons over the hour and 24 h), so one campaign's abandons close only its
+own dialling. Within each group the lines go one by one by weight (stride scheduling, carried
+across plans by :meth:`Pacer.dialled`). Waiting people of any campaign get free agents first,
+first come first served (the shell), so an abandon can still fall on another predictive
+campaign's person: abandons are counted where they happen.
 
 *progressive*: lines in flight <= ready agents x ``ratio``; at ``ratio`` <= 1 the shell reserves
 an agent when it dials, so no answered person can lack an agent.
@@ -21,7 +38,7 @@ pacer dials the largest number of lines whose worst-checkpoint shortfall stays w
 ``abandon_target x safety x headroom`` of the people expected; ``headroom`` falls from 1 to 0 as
 any campaign's abandon rate over the last hour (or 24 hours), counted with the abandons expected
 from the lines in flight and the next one (two after a first), nears 90 % of the target: the
-feedback that keeps every hour under it. It never dials fewer lines than the risk-free count
+feedback that keeps every hour under it (with :meth:`Pacer.plan` the campaign's own rate). It never dials fewer lines than the risk-free count
 (free agents not yet spoken for) nor fewer than progressive pacing would dial at the configured
 ``ratio``, and falls back to progressive while the measurement is thin or
 the team is small (see :class:`PacingConfig`). :meth:`Pacer.restore` loads what was measured
