@@ -38,10 +38,10 @@ pacer dials the largest number of lines whose worst-checkpoint shortfall stays w
 ``abandon_target x safety x headroom`` of the people expected; ``headroom`` falls from 1 to 0 as
 any campaign's abandon rate over the last hour (or 24 hours), counted with the abandons expected
 from the lines in flight and the next one (two after a first), nears 90 % of the target: the
-feedback that keeps every hour under it (with :meth:`Pacer.plan` the campaign's own rate). It never dials fewer lines than the risk-free count
-(free agents not yet spoken for) nor fewer than progressive pacing would dial at the configured
-``ratio``, and falls back to progressive while the measurement is thin or
-the team is small (see :class:`PacingConfig`). :meth:`Pacer.restore` loads what was measured
+feedback that keeps every hour under it (with :meth:`Pacer.plan` the campaign's own rate). It
+never dials fewer lines than the risk-free count (free agents not yet spoken for) nor fewer than
+progressive pacing would dial at the configured ``ratio``, and falls back to progressive while
+the measurement is thin or the team is small (see :class:`PacingConfig`). :meth:`Pacer.restore` loads what was measured
 before a restart.
 """
 
