@@ -41,8 +41,8 @@ from the lines in flight and the next one (two after a first), nears 90 % of the
 feedback that keeps every hour under it (with :meth:`Pacer.plan` the campaign's own rate). It
 never dials fewer lines than the risk-free count (free agents not yet spoken for) nor fewer than
 progressive pacing would dial at the configured ``ratio``, and falls back to progressive while
-the measurement is thin or the team is small (see :class:`PacingConfig`). :meth:`Pacer.restore` loads what was measured
-before a restart.
+the measurement is thin or the team is small (see :class:`PacingConfig`).
+:meth:`Pacer.restore` loads what was measured before a restart.
 """
 
 from __future__ import annotations
