@@ -137,6 +137,7 @@ class Day:
     live: int = 0  # blast: calls holding a slot (ringing, question, talk)
     attempts: dict[str, int] = field(default_factory=dict)
     per_campaign: dict[str, dict[str, int]] = field(default_factory=dict)  # humans, lost, reached
+    per_hour: dict[str, list[list[int]]] = field(default_factory=dict)  # [humans, abandoned]
 
     def __post_init__(self) -> None:
         sc = self.sc
@@ -168,6 +169,7 @@ class Day:
             self.pacer.campaigns = {CAMPAIGN: CampaignPacing(config.mode)}
         names = list(self.pacer.campaigns)
         self.per_campaign = {n: {"humans": 0, "abandoned": 0, "reached": 0} for n in names}
+        self.per_hour = {n: [[0, 0] for _ in range(hours)] for n in names}
         self.scheduler = Scheduler()
         # Enough contacts that the list never runs dry: several times the day's possible dials.
         cycle = sc.talk_median * math.exp(sc.talk_sigma**2 / 2) + sc.wrap
@@ -341,6 +343,8 @@ class Day:
         counts = self.per_campaign.get(call.claim.campaign)
         if counts is not None:
             counts[what] += 1
+            if what != "reached":
+                self.per_hour[call.claim.campaign][self.hour()][what == "abandoned"] += 1
 
     def release_slot(self) -> None:
         self.live -= 1
@@ -412,6 +416,9 @@ class Day:
                 name: {
                     "abandon_rate": round(c["abandoned"] / c["humans"], 4) if c["humans"] else 0.0,
                     "abandoned": c["abandoned"],
+                    "worst_hour_abandon_rate": round(
+                        max((a / h for h, a in self.per_hour[name] if h), default=0.0), 4
+                    ),
                     "people_reached": c["reached"],
                 }
                 for name, c in self.per_campaign.items()
@@ -483,7 +490,8 @@ def main(argv: list[str] | None = None) -> None:
     for name, c in modes.get(MIXED, {}).get("campaigns", {}).items():
         print(
             f"  {MIXED} campaign {name:<12} abandon {c['abandon_rate']:.2%}"
-            f" ({c['abandoned']} abandoned), people reached {c['people_reached']}"
+            f" ({c['abandoned']} abandoned, worst hour {c['worst_hour_abandon_rate']:.2%}),"
+            f" people reached {c['people_reached']}"
         )
 
 

@@ -80,6 +80,7 @@ def test_a_progressive_campaign_beside_a_predictive_one_never_leaves_a_person_wa
     assert counts["predictive"]["reached"] > 0
     campaigns = result["campaigns"]
     assert campaigns["progressive"]["abandon_rate"] == 0.0
+    assert campaigns["predictive"]["worst_hour_abandon_rate"] <= 0.03, "its own target"
     # Both campaigns are served (weights 1:1): neither starves the other.
     reached = [counts[n]["reached"] for n in ("progressive", "predictive")]
     assert min(reached) > 0.3 * max(reached)
