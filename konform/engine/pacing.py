@@ -318,18 +318,22 @@ class Pacer:
         """Lines to dial now per campaign of :attr:`campaigns` (those in ``due`` only, when
         given: the campaigns with a contact to call), each paced by its own settings.
 
-        Progressive campaigns first: a campaign may hold up to ready agents x its ratio of the
-        progressive lines in flight, and the lines that reserve an agent at dial take free ones
-        (an agent reserved at dial is never given to anybody else). Predictive campaigns then
-        dial into the agents left: each campaign's limit is the pool's line count at which the
-        expected shortfall (all lines in flight, every campaign's people) stays within ITS
-        target x safety x ITS headroom (its own abandons over the hour and 24 h), with the free
-        agents taken by this plan's progressive lines left out; never below its progressive
-        floor. Within each group the lines go one by one to the campaign whose turn it is by
-        weight (stride scheduling, carried across plans through :meth:`dialled`); a campaign
-        stops taking lines when the group's new lines reach its own limit.
+        The working agents are apportioned to these campaigns by weight (:meth:`_shares`).
+        Progressive campaigns first: a campaign dials for the agents of its share not busy
+        with its calls (times its ratio), the progressive lines together never more than ready
+        agents x ratio, and a line that reserves an agent at dial takes a free one (an agent
+        reserved at dial is never given to anybody else). Predictive campaigns then dial into
+        the agents left: each campaign's limit is the pool's line count at which the expected
+        shortfall (all lines in flight, every campaign's people) stays within ITS target x
+        safety x ITS headroom (its own abandons over the hour and 24 h), the agents the
+        progressive campaigns took, hold or are owed left out (:class:`_Shared`); never below
+        its progressive floor. Within each group the lines go one by one to the campaign whose
+        turn it is by weight (stride scheduling, carried across plans through
+        :meth:`dialled`); a campaign stops taking lines when the group's new lines reach its
+        own limit.
         """
-        names = [n for n in sorted(self.campaigns) if due is None or n in set(due)]
+        wanted = None if due is None else set(due)
+        names = [n for n in sorted(self.campaigns) if wanted is None or n in wanted]
         out = dict.fromkeys(names, 0)
         room = self.config.max_lines - len(self.lines)
         if room <= 0 or not names or self.agents.working_count() == 0:
