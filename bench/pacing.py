@@ -21,6 +21,8 @@ agent is requested as the shell's flow does: at the human verdict when it was re
 (progressive) or in blast mode, else ``--agent-lead`` s before the question ends; its phone
 answers after ``--agent-answer`` s (uniform +-50 %), the person is bridged when both the
 question and the agent's answer are over, and a ring still going at the deadline is cancelled.
+An agent that becomes free goes to the people waiting first (first come first served), as the
+shell's ``_assign_waiters`` does before it dials.
 
 Each mode runs one campaign. ``--campaigns 2`` adds the mode ``mixed``: a progressive and a
 predictive campaign (weights 1:1, contacts alike) sharing the agents, each paced by its own
