@@ -36,11 +36,13 @@ from typing import Any
 from ari_app.ari import AriError
 from ari_app.call import CallResult
 from ari_app.dialer import CallHooks, Dialer, new_call_id
+from ari_app.prompt_length import FALLBACK_S, Question, question_length
 from konform.engine import stats
 from konform.engine.agents import Agent, AgentPool, AgentState
 from konform.engine.hours import Callee, local_zone, next_allowed, parse_clock
-from konform.engine.pacing import PERSON, RINGING, Pacer, PacingConfig
+from konform.engine.pacing import PERSON, RINGING, CampaignPacing, Pacer, PacingConfig
 from konform.engine.scheduler import CampaignSpec, Claim, Contact, Scheduler
+from konform.numbers import national_digits
 from konform.policy import DEFAULT_RETRY_AFTER, Campaign
 from konform.store import agent_states, call_commands, engine_store
 from konform.store.calls import Attempt
@@ -51,7 +53,6 @@ __all__ = ["Engine", "EngineOptions"]
 logger = logging.getLogger(__name__)
 
 LEASE_S = 60.0  # a claim's lease in the store; renewed every third of it while the call lives
-QUESTION_S = 8.0  # identification + consent question, for the predictive pacer's deadline
 NO_ANSWER_REST_S = 30.0  # an agent whose phone rang out is given no call for this long
 TEMPORARY_RETRY_S = 300.0  # the gate refused for now although the scheduler thought it due
 DEVICE_POLL_S = 5.0
@@ -107,6 +108,7 @@ class Engine:
         self.cfg = cfg
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.pool = AgentPool(wrap_up=float(cfg.wrap_up))
+        self._questions: dict[str, Question] = {}  # callback digits -> the question's length
         self.pacer = Pacer(self._pacing([]), self.pool)
         self.policies: dict[str, Campaign] = {}
         self.scheduler = Scheduler(next_allowed=next_allowed(self.policies))
@@ -280,6 +282,16 @@ class Engine:
         pacing = self._pacing(runs)
         if pacing != self.pacer.config:
             self.pacer.config = pacing
+        self.pacer.campaigns = {
+            run.campaign.name: CampaignPacing(
+                mode="predictive" if run.settings.pacing == "predictive" else "progressive",
+                ratio=run.settings.ratio,
+                abandon_target=run.settings.abandon_target,
+                weight=run.settings.weight,
+            )
+            for run in self.runs.values()
+            if not run.settings.paused
+        }
 
     async def _restore_pacing(self) -> None:
         """The last 24 hours' calls into the pacer: a restart keeps the abandons it counts
@@ -305,8 +317,11 @@ class Engine:
         )
 
     def _pacing(self, runs: list[CampaignRun]) -> PacingConfig:
-        """One pacer for the agents all campaigns share: predictive only when every campaign
-        is, at the smallest ratio and abandon target among them."""
+        """The pacer's settings for the agents all campaigns share (the question, the agents'
+        ring, the trunk's lines). Each campaign's own mode, ratio, abandon target and weight
+        go to :attr:`Pacer.campaigns` (:meth:`Pacer.plan`); the mode, ratio and target here
+        (predictive only when every campaign is, the smallest ratio and target) serve only
+        :meth:`Pacer.lines_to_dial`, which the engine does not use."""
         cfg = self.dialer.config.dialer
         active = [r for r in runs if not r.settings.paused] or runs
         predictive = bool(active) and all(r.settings.pacing == "predictive" for r in active)
@@ -314,11 +329,29 @@ class Engine:
             mode="predictive" if predictive else "progressive",
             ratio=min((r.settings.ratio for r in active), default=1.0),
             abandon_target=min((r.settings.abandon_target for r in active), default=0.03),
-            hold=QUESTION_S + cfg.consent_wait + cfg.agent_hold,
+            hold=self._question_s(active) + cfg.consent_wait + cfg.agent_hold,
             agent_lead=float(cfg.agent_lead),
             grace=float(cfg.agent_hold),
             max_lines=cfg.max_concurrent,
         )
+
+    def _question_s(self, runs: list[CampaignRun]) -> float:
+        """The identification + callback number + consent question, measured from the prompt
+        files (:mod:`ari_app.prompt_length`); the shortest among the campaigns (the callback
+        number differs), since an early deadline is the safe side. Logged once per number."""
+        if not runs:
+            return FALLBACK_S  # before the store is read; replaced at the first read
+        digits = {national_digits(r.campaign.caller_id) for r in runs}
+        seconds = []
+        for number in sorted(digits):
+            question = self._questions.get(number)
+            if question is None:
+                question = question_length(self.dialer.config.language, number)
+                self._questions[number] = question
+                log = logger.info if question.measured else logger.warning
+                log("pacing: %s", question.detail)
+            seconds.append(question.seconds)
+        return min(seconds)
 
     async def _load_contacts(self) -> None:
         """Add the campaigns' pending contacts the scheduler does not know yet."""
@@ -474,23 +507,42 @@ class Engine:
 
     # --- dialling -----------------------------------------------------------------------------
     def _dial(self, now: float) -> None:
-        """As many new calls as the pacer allows, each for the next contact due."""
-        lines = self.pacer.lines_to_dial(now)
-        reserve = self.pacer.mode_now(now) == "progressive" and self.pacer.config.ratio <= 1
-        if reserve:
-            lines = min(lines, self.pool.free_count())
-        for _ in range(lines):
-            call = new_call_id()
-            if reserve and self.pool.reserve(call, now) is None:
-                return
-            claim = self.scheduler.pick(now, self.owner, 86400.0, reserved_agent=reserve)
-            if claim is None:
-                self.pool.release(call)
-                return
-            self.pacer.dialled(now, call, claim.campaign)
-            live = _Live(claim, self.runs[claim.campaign])
-            self.live[call] = live
-            live.task = asyncio.create_task(self._call(call, live))
+        """As many new calls per campaign as the pacer gives it (each campaign paced by its
+        own settings), each for that campaign's next contact due. A campaign paced
+        progressively at a ratio <= 1 reserves an agent before it dials."""
+        due = self._due_campaigns(now)
+        for campaign, lines in self.pacer.plan(now, due).items():
+            reserve = self.pacer.reserves_at_dial(now, campaign)
+            for _ in range(lines):
+                if not self._dial_one(now, campaign, reserve=reserve):
+                    break
+
+    def _due_campaigns(self, now: float) -> set[str]:
+        """Campaigns with a contact due now; with an agent reserved at dial also those whose
+        only due contacts wait out the 72-hour rule (the reserved agent lifts it)."""
+        due = self.scheduler.ready_campaigns(now)
+        reserving = {
+            c for c in self.pacer.campaigns if c not in due and self.pacer.reserves_at_dial(now, c)
+        }
+        if reserving:
+            due |= self.scheduler.held_campaigns(now) & reserving
+        return due
+
+    def _dial_one(self, now: float, campaign: str, *, reserve: bool) -> bool:
+        call = new_call_id()
+        if reserve and self.pool.reserve(call, now) is None:
+            return False
+        claim = self.scheduler.pick(
+            now, self.owner, 86400.0, reserved_agent=reserve, campaign=campaign
+        )
+        if claim is None:
+            self.pool.release(call)
+            return False
+        self.pacer.dialled(now, call, claim.campaign)
+        live = _Live(claim, self.runs[claim.campaign])
+        self.live[call] = live
+        live.task = asyncio.create_task(self._call(call, live))
+        return True
 
     async def _call(self, call: str, live: _Live) -> None:
         callee = live.claim.contact.data
@@ -618,7 +670,9 @@ class Engine:
 
     def status_line(self) -> str:
         """Lines in flight, people waiting for an agent, agents by state, abandon rate over the
-        last hour per campaign, and the predictive pacer's headroom (0: risk-free lines only)."""
+        last hour and pacing mode in force per campaign, and the lowest headroom of the
+        predictive campaigns (0: risk-free lines only). "engine predictive" when any campaign
+        is paced predictively now."""
         now = self.now()
         by_state = Counter(a.state for a in self.pool)
         reserved = sum(1 for a in self.pool if a.state is AgentState.READY and a.call is not None)
@@ -628,14 +682,18 @@ class Engine:
             if line.state == PERSON and self.pool.reserved_for(call) is None
         )
         rates = []
+        modes = {name: self.pacer.campaign_mode(now, name) for name in self.pacer.campaigns}
         for name in self.names:
             s = self.pacer.stats.get(name)
             humans = s.hour.count(stats.HUMAN, now) if s else 0
             lost = s.hour.count(stats.ABANDONED, now) if s else 0
             rate = lost / humans if humans else 0.0
-            rates.append(f"{name} {rate:.1%} ({lost}/{humans})")
-        mode = self.pacer.mode_now(now)
-        guard = f"; headroom {self.pacer.headroom(now):.2f}" if mode == "predictive" else ""
+            rates.append(f"{name} {rate:.1%} ({lost}/{humans}) {modes.get(name, 'paused')}")
+        predictive = [name for name, mode in modes.items() if mode == "predictive"]
+        mode = "predictive" if predictive else "progressive"
+        # The predictive campaigns' smallest headroom (each campaign's own abandons).
+        low = min((self.pacer.campaign_headroom(now, name) for name in predictive), default=1.0)
+        guard = f"; headroom {low:.2f}" if predictive else ""
         return (
             f"engine {mode}{' draining' if self.stopping else ''}: lines {self.pacer.in_flight()},"
             f" waiting {waiting}; agents free {self.pool.free_count()}, reserved {reserved},"

@@ -2,7 +2,8 @@
 
     python -m bench.pacing [--agents 20] [--hours 8] [--people 0.30] [--machines 0.20]
                            [--talk-median 110] [--wrap 10] [--agent-lead 2] [--agent-answer 2]
-                           [--safety 0.3] [--steps 20] [--seed 1] [--modes ...] [--json]
+                           [--safety 0.3] [--steps 20] [--seed 1] [--modes ...]
+                           [--campaigns 2] [--json]
 
 A discrete-event simulation on a simulated clock (nothing sleeps) drives the engine's own
 scheduler, pacer and agent pool (``konform.engine``) the way the dialer shell does: it reports
@@ -20,6 +21,12 @@ agent is requested as the shell's flow does: at the human verdict when it was re
 (progressive) or in blast mode, else ``--agent-lead`` s before the question ends; its phone
 answers after ``--agent-answer`` s (uniform +-50 %), the person is bridged when both the
 question and the agent's answer are over, and a ring still going at the deadline is cancelled.
+An agent that becomes free goes to the people waiting first (first come first served), as the
+shell's ``_assign_waiters`` does before it dials.
+
+Each mode runs one campaign. ``--campaigns 2`` adds the mode ``mixed``: a progressive and a
+predictive campaign (weights 1:1, contacts alike) sharing the agents, each paced by its own
+settings (:meth:`Pacer.plan`), with each campaign's abandon rate and people reached.
 
 Prints per mode: agent occupancy (talk time / logged-in time), abandon rate overall and in the
 worst clock hour (abandoned / people answered), people reached per agent-hour, and the
@@ -37,9 +44,10 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from konform.engine.agents import AgentPool, AgentState
-from konform.engine.pacing import Pacer, PacingConfig
+from konform.engine.pacing import CampaignPacing, Pacer, PacingConfig
 from konform.engine.scheduler import Claim, Contact, Scheduler
 
 MODES = ("blast", "progressive", "predictive")
@@ -48,6 +56,7 @@ MODES = ("blast", "progressive", "predictive")
 ORACLE = "oracle"
 START = 1_796_112_000.0  # a simulated Monday, 2026-12-07 09:00 UTC: only differences matter
 CAMPAIGN = "sim"
+MIXED = "mixed"  # --campaigns 2: a progressive and a predictive campaign share the agents
 
 
 @dataclass(slots=True)
@@ -83,9 +92,9 @@ class OraclePacer(Pacer):
         self.ends: dict[str, float] = {}  # agent -> instant its talk ends
 
     def _lines_and_agents(
-        self, now: float
+        self, now: float, exclude: frozenset[str] = frozenset()
     ) -> tuple[int, list[float], list[float], list[float], list[float]]:
-        free, waiting, wraps, _, ringing = super()._lines_and_agents(now)
+        free, waiting, wraps, _, ringing = super()._lines_and_agents(now, exclude)
         remaining = [self.ends[a.name] - now for a in self.agents if a.state is AgentState.IN_CALL]
         return free, waiting, wraps, remaining, ringing
 
@@ -129,6 +138,8 @@ class Day:
     abandons_by_hour: list[int] = field(default_factory=list)
     live: int = 0  # blast: calls holding a slot (ringing, question, talk)
     attempts: dict[str, int] = field(default_factory=dict)
+    per_campaign: dict[str, dict[str, int]] = field(default_factory=dict)  # humans, lost, reached
+    per_hour: dict[str, list[list[int]]] = field(default_factory=dict)  # [humans, abandoned]
 
     def __post_init__(self) -> None:
         sc = self.sc
@@ -151,18 +162,28 @@ class Day:
         self.pacer = (
             OraclePacer(config, self.pool) if self.mode == ORACLE else Pacer(config, self.pool)
         )
+        if self.mode == MIXED:
+            self.pacer.campaigns = {
+                "progressive": CampaignPacing("progressive"),
+                "predictive": CampaignPacing("predictive"),
+            }
+        else:
+            self.pacer.campaigns = {CAMPAIGN: CampaignPacing(config.mode)}
+        names = list(self.pacer.campaigns)
+        self.per_campaign = {n: {"humans": 0, "abandoned": 0, "reached": 0} for n in names}
+        self.per_hour = {n: [[0, 0] for _ in range(hours)] for n in names}
         self.scheduler = Scheduler()
         # Enough contacts that the list never runs dry: several times the day's possible dials.
         cycle = sc.talk_median * math.exp(sc.talk_sigma**2 / 2) + sc.wrap
         dials = sc.agents * sc.hours * 3600 / cycle / max(sc.people, 0.01)
         for i in range(int(dials * 3) + 1000):
-            self.scheduler.add(Contact(f"c{i}", CAMPAIGN), START)
+            self.scheduler.add(Contact(f"c{i}", names[i % len(names)]), START)
 
     # --- event loop -----------------------------------------------------------------------------
     def at(self, t: float, action: Callable[[], None]) -> None:
         heapq.heappush(self.events, (t, next(self.seq), action))
 
-    def run(self) -> dict[str, float]:
+    def run(self) -> dict[str, Any]:
         self.at(START, self.tick)
         while self.events:
             t, _, action = heapq.heappop(self.events)
@@ -182,16 +203,22 @@ class Day:
     # --- dialling -------------------------------------------------------------------------------
     def dial(self) -> None:
         if self.mode == "blast":
-            lines = self.sc.max_concurrent - self.live
-        else:
-            for name in self.pool.tick(self.now):
-                self.agent_free(name)
-            lines = self.pacer.lines_to_dial(self.now)
-        for _ in range(max(0, lines)):
-            claim = self.scheduler.pick(self.now, "sim", lease=3600)
-            if claim is None:
-                return
-            self.start(claim)
+            for _ in range(max(0, self.sc.max_concurrent - self.live)):
+                claim = self.scheduler.pick(self.now, "sim", lease=3600)
+                if claim is None:
+                    return
+                self.start(claim)
+            return
+        for name in self.pool.tick(self.now):
+            self.agent_free(name)
+        self.serve_waiting()
+        # As the shell does: each campaign's own lines, for that campaign's contacts.
+        for campaign, lines in self.pacer.plan(self.now).items():
+            for _ in range(lines):
+                claim = self.scheduler.pick(self.now, "sim", lease=3600, campaign=campaign)
+                if claim is None:
+                    break
+                self.start(claim)
 
     def start(self, claim: Claim) -> None:
         sc, now = self.sc, self.now
@@ -203,8 +230,8 @@ class Day:
         self.calls[key] = Call(claim, rng=rng)
         self.live += 1
         if self.mode != "blast":
-            self.pacer.dialled(now, key, CAMPAIGN)
-            if self.pacer.mode_now(now) == "progressive":
+            self.pacer.dialled(now, key, claim.campaign)
+            if self.pacer.reserves_at_dial(now, claim.campaign):
                 self.pool.reserve(key, now)  # progressive: the agent is held from the dial on
         draw = rng.random()
         answer = rng.uniform(sc.ring_min, sc.ring_max)
@@ -236,6 +263,7 @@ class Day:
         call = self.calls[key]
         call.person = True
         self.humans_by_hour[self.hour()] += 1
+        self.counted(call, "humans")
         if self.mode != "blast":
             self.pacer.answered_human(self.now, key)
         question_end = self.now + self.sc.question
@@ -303,6 +331,7 @@ class Day:
         # Abandoned: the agent request is cancelled; the person hears the identification,
         # callback number and opt-out menu.
         self.abandons_by_hour[self.hour()] += 1
+        self.counted(call, "abandoned")
         if key in self.waiting:
             self.waiting.remove(key)
         if self.mode != "blast":
@@ -312,8 +341,24 @@ class Day:
         self.at(self.now + 10, self.release_slot)  # the message plays, then the line is free
         self.scheduler.finish(key, self.now, retry=True, abandoned=True)
 
+    def counted(self, call: Call, what: str) -> None:
+        counts = self.per_campaign.get(call.claim.campaign)
+        if counts is not None:
+            counts[what] += 1
+            if what != "reached":
+                self.per_hour[call.claim.campaign][self.hour()][what == "abandoned"] += 1
+
     def release_slot(self) -> None:
         self.live -= 1
+
+    def serve_waiting(self) -> None:
+        """As the shell's ``_assign_waiters`` before it dials: any free agent (one whose
+        reservation was released) goes to the people waiting, first come first served."""
+        while self.waiting:
+            agent = self.pool.reserve(self.waiting[0], self.now)
+            if agent is None:
+                return
+            self.ring_agent(self.waiting.pop(0), agent)
 
     def agent_free(self, name: str) -> None:
         """An agent became ready: the longest-waiting person without an agent gets it."""
@@ -333,6 +378,7 @@ class Day:
         if self.mode != "blast":
             self.pacer.bridged(self.now, key)
         self.reached += 1
+        self.counted(call, "reached")
         talk = call.talk
         if isinstance(self.pacer, OraclePacer) and call.agent is not None:
             self.pacer.ends[call.agent] = self.now + talk
@@ -353,7 +399,7 @@ class Day:
             self.agent_free(name)
 
     # --- figures --------------------------------------------------------------------------------
-    def result(self) -> dict[str, float]:
+    def result(self) -> dict[str, Any]:
         sc = self.sc
         humans, abandons = sum(self.humans_by_hour), sum(self.abandons_by_hour)
         worst = max(
@@ -361,12 +407,25 @@ class Day:
             default=0.0,
         )
         agent_hours = sc.agents * sc.hours
-        return {
+        out: dict[str, Any] = {
             "occupancy": round(self.talk / (agent_hours * 3600), 4),
             "abandon_rate": round(abandons / humans, 4) if humans else 0.0,
             "worst_hour_abandon_rate": round(worst, 4),
             "people_per_agent_hour": round(self.reached / agent_hours, 2),
         }
+        if self.mode == MIXED:
+            out["campaigns"] = {
+                name: {
+                    "abandon_rate": round(c["abandoned"] / c["humans"], 4) if c["humans"] else 0.0,
+                    "abandoned": c["abandoned"],
+                    "worst_hour_abandon_rate": round(
+                        max((a / h for h, a in self.per_hour[name] if h), default=0.0), 4
+                    ),
+                    "people_reached": c["reached"],
+                }
+                for name, c in self.per_campaign.items()
+            }
+        return out
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -399,12 +458,21 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--retry-spacing", type=float, default=7200)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--modes", nargs="+", choices=(*MODES, ORACLE), default=list(MODES))
+    ap.add_argument(
+        "--campaigns",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="2: also a progressive and a predictive campaign sharing the agents (mode mixed)",
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     sc = Scenario(
-        **{k: v for k, v in vars(args).items() if k not in ("json", "modes")},
+        **{k: v for k, v in vars(args).items() if k not in ("json", "modes", "campaigns")},
     )
     modes = {m: Day(sc, m).run() for m in args.modes}
+    if args.campaigns == 2:
+        modes[MIXED] = Day(sc, MIXED).run()
     if args.json:
         print(json.dumps({"scenario": _scenario(sc), "modes": modes}))
         return
@@ -421,6 +489,12 @@ def main(argv: list[str] | None = None) -> None:
     if "predictive" in modes and "progressive" in modes:
         gain = modes["predictive"]["occupancy"] - modes["progressive"]["occupancy"]
         print(f"predictive gain (occupancy predictive - progressive): {gain:+.3f}")
+    for name, c in modes.get(MIXED, {}).get("campaigns", {}).items():
+        print(
+            f"  {MIXED} campaign {name:<12} abandon {c['abandon_rate']:.2%}"
+            f" ({c['abandoned']} abandoned, worst hour {c['worst_hour_abandon_rate']:.2%}),"
+            f" people reached {c['people_reached']}"
+        )
 
 
 def _scenario(sc: Scenario) -> dict[str, float]:

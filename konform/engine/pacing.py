@@ -1,8 +1,25 @@
 """Pacing: how many lines to dial now so agents stay busy and answered people are not abandoned.
 
-One :class:`Pacer` serves one :class:`~konform.engine.agents.AgentPool` (campaigns that share
-agents share a pacer; the scheduler's weights split its lines among them). The shell reports every
-call event and asks :meth:`Pacer.lines_to_dial` after each event and on a periodic tick.
+One :class:`Pacer` serves one :class:`~konform.engine.agents.AgentPool`; the campaigns that share
+the agents share the pacer, and each is paced by its own :class:`CampaignPacing` (mode, ratio,
+abandon target, weight). The shell reports every call event and asks :meth:`Pacer.plan` for the
+lines per campaign after each event and on a periodic tick (:meth:`Pacer.lines_to_dial` paces all
+lines by one :class:`PacingConfig`; with one campaign both give the same lines).
+
+Per campaign (:meth:`Pacer.plan`): the working agents are apportioned to the campaigns with
+something due by weight. A progressive campaign dials for the agents of its share not busy with
+its own calls (and never more than ready agents x its ratio), reserving a free agent at dial:
+such an agent is never given to anybody else, so no answered person of a progressive campaign
+can lack one. Predictive campaigns dial into what is left: the model below runs over all lines
+in flight (every campaign's people and ringing lines, each line at its campaign's answer rate),
+without the free agents just taken, without the agents talking or wrapping up for a
+progressive campaign (they go back to it) and without the agents still owed to progressive
+campaigns below their share; each predictive campaign's limit comes from ITS target and ITS
+headroom (its own abandons over the hour and 24 h), so one campaign's abandons close only its
+own dialling. Within each group the lines go one by one by weight (stride scheduling, carried
+across plans by :meth:`Pacer.dialled`). Waiting people of any campaign get free agents first,
+first come first served (the shell), so an abandon can still fall on another predictive
+campaign's person: abandons are counted where they happen.
 
 *progressive*: lines in flight <= ready agents x ``ratio``; at ``ratio`` <= 1 the shell reserves
 an agent when it dials, so no answered person can lack an agent.
@@ -21,17 +38,18 @@ pacer dials the largest number of lines whose worst-checkpoint shortfall stays w
 ``abandon_target x safety x headroom`` of the people expected; ``headroom`` falls from 1 to 0 as
 any campaign's abandon rate over the last hour (or 24 hours), counted with the abandons expected
 from the lines in flight and the next one (two after a first), nears 90 % of the target: the
-feedback that keeps every hour under it. It never dials fewer lines than the risk-free count
-(free agents not yet spoken for) nor fewer than progressive pacing would dial at the configured
-``ratio``, and falls back to progressive while the measurement is thin or
-the team is small (see :class:`PacingConfig`). :meth:`Pacer.restore` loads what was measured
-before a restart.
+feedback that keeps every hour under it (with :meth:`Pacer.plan` the campaign's own rate). It
+never dials fewer lines than the risk-free count (free agents not yet spoken for) nor fewer than
+progressive pacing would dial at the configured ``ratio``, and falls back to progressive while
+the measurement is thin or the team is small (see :class:`PacingConfig`).
+:meth:`Pacer.restore` loads what was measured before a restart.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -39,7 +57,7 @@ from konform.engine import stats
 from konform.engine.agents import AgentPool, AgentState
 from konform.engine.stats import HOUR, CampaignStats, Samples
 
-__all__ = ["HEADROOM_NONE", "Line", "Pacer", "PacingConfig", "PacingMode"]
+__all__ = ["HEADROOM_NONE", "CampaignPacing", "Line", "Pacer", "PacingConfig", "PacingMode"]
 
 PacingMode = Literal["progressive", "predictive"]
 
@@ -88,6 +106,37 @@ class PacingConfig:
             raise ValueError("steps must be at least 1")
 
 
+@dataclass(frozen=True, slots=True)
+class CampaignPacing:
+    """One campaign's own pacing while it shares the pool with others (:meth:`Pacer.plan`).
+
+    ``weight``: the campaign's share of the lines against the other campaigns of its group
+    (progressive ones, predictive ones), as the scheduler's weights share picks.
+    """
+
+    mode: PacingMode = "progressive"
+    ratio: float = 1.0
+    abandon_target: float = 0.03
+    weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        PacingConfig(mode=self.mode, ratio=self.ratio, abandon_target=self.abandon_target)
+        if not self.weight > 0:
+            raise ValueError("weight must be positive")
+
+
+@dataclass(frozen=True, slots=True)
+class _Shared:
+    """What the progressive campaigns beside a predictive one take of the pool in a plan:
+    ``taken`` free agents reserved by its new lines, ``owed`` agents still owed to them (the
+    next to become free go to them), the campaigns whose agents in a call or wrap-up go back
+    to them (``exclude``)."""
+
+    taken: int = 0
+    owed: int = 0
+    exclude: frozenset[str] = frozenset()
+
+
 @dataclass(slots=True)
 class Line:
     campaign: str
@@ -108,7 +157,12 @@ class Pacer:
     to_person: Samples = field(default_factory=Samples)  # dial -> AMD "human"
     to_other: Samples = field(default_factory=Samples)  # dial -> machine / no answer / busy
     to_request: Samples = field(default_factory=Samples)  # AMD "human" -> late agent request
+    # The running campaigns' own pacing (:meth:`plan`); the shell sets it from the store.
+    campaigns: dict[str, CampaignPacing] = field(default_factory=dict)
     _talk_start: dict[str, float] = field(default_factory=dict)
+    _pass: dict[str, float] = field(default_factory=dict)  # stride scheduling by weight
+    _worked_for: dict[str, str] = field(default_factory=dict)  # agent -> its last campaign
+    _vtime: float = 0.0
 
     # --- events -------------------------------------------------------------------------------
     def restore(
@@ -133,6 +187,11 @@ class Pacer:
     def dialled(self, now: float, call: str, campaign: str) -> None:
         self.lines[call] = Line(campaign, now)
         self._stats(campaign).add(now, stats.DIALLED)
+        # The campaign's turn by weight moves on (an idle campaign restarts at the current
+        # pass: it cannot hoard lines it did not dial).
+        granted = max(self._pass.get(campaign, 0.0), self._vtime)
+        self._vtime = granted
+        self._pass[campaign] = granted + 1.0 / self._own(campaign).weight
 
     def answered_human(self, now: float, call: str) -> None:
         """AMD said human (the shell then reserves an agent if it has none yet)."""
@@ -165,9 +224,14 @@ class Pacer:
         return cfg.hold - cfg.agent_lead
 
     def bridged(self, now: float, call: str) -> None:
+        """The person is bridged to the agent reserved for the call (report the pool's bridge
+        first): that agent works for the line's campaign until its next call."""
         line = self.lines.pop(call)
         self._stats(line.campaign).add(now, stats.BRIDGED)
         self._talk_start[call] = now
+        agent = self.agents.reserved_for(call)
+        if agent is not None:
+            self._worked_for[agent] = line.campaign
 
     def abandoned(self, now: float, call: str) -> None:
         """No agent within the grace after the question: the person hears the message."""
@@ -200,9 +264,13 @@ class Pacer:
         """Lines dialled and not yet bridged, abandoned or ended."""
         return len(self.lines)
 
-    def thin(self, now: float) -> bool:
-        """True while the measurement is too thin for predictive pacing."""
-        humans = sum(s.day.count(stats.HUMAN, now) for s in self.stats.values())
+    def thin(self, now: float, campaign: str | None = None) -> bool:
+        """True while the measurement is too thin for predictive pacing: people answered in
+        the last 24 hours (of ``campaign``, else of all), talks measured, working agents."""
+        if campaign is None:
+            humans = sum(s.day.count(stats.HUMAN, now) for s in self.stats.values())
+        else:
+            humans = self._humans(now, campaign)
         return (
             humans < self.config.min_answers
             or len(self.talk) < self.config.min_talks
@@ -210,13 +278,15 @@ class Pacer:
         )
 
     def mode_now(self, now: float) -> PacingMode:
-        """The mode in force: predictive falls back to progressive while thin."""
+        """The mode in force (one pacing for all lines): predictive falls back to progressive
+        while thin."""
         if self.config.mode == "predictive" and not self.thin(now):
             return "predictive"
         return "progressive"
 
     def lines_to_dial(self, now: float) -> int:
-        """How many more lines to dial now (0 when no agent is ready or about to be)."""
+        """How many more lines to dial now with one pacing (:attr:`config`) for all lines (0
+        when no agent is ready or about to be). :meth:`plan` paces each campaign on its own."""
         room = self.config.max_lines - len(self.lines)
         if room <= 0 or self.agents.working_count() == 0:
             return 0
@@ -229,6 +299,182 @@ class Pacer:
         """Lines progressive pacing would dial now: ready agents x ratio less lines in flight."""
         ready = self.agents.ready_count()
         return max(0, math.floor(ready * self.config.ratio + 1e-9) - len(self.lines))
+
+    # --- per campaign -------------------------------------------------------------------------
+    def campaign_mode(self, now: float, campaign: str) -> PacingMode:
+        """A campaign's mode in force: predictive falls back to progressive while its own
+        measurement (people answered in 24 h) or the shared one (talks, agents) is thin."""
+        own = self._own(campaign)
+        if own.mode == "predictive" and not self.thin(now, campaign):
+            return "predictive"
+        return "progressive"
+
+    def reserves_at_dial(self, now: float, campaign: str) -> bool:
+        """Whether the shell reserves an agent before it dials a line of ``campaign``:
+        progressive at a ratio <= 1, so no answered person of it can lack an agent."""
+        return self.campaign_mode(now, campaign) == "progressive" and self._own(campaign).ratio <= 1
+
+    def plan(self, now: float, due: Iterable[str] | None = None) -> dict[str, int]:
+        """Lines to dial now per campaign of :attr:`campaigns` (those in ``due`` only, when
+        given: the campaigns with a contact to call), each paced by its own settings.
+
+        The working agents are apportioned to these campaigns by weight (:meth:`_shares`).
+        Progressive campaigns first: a campaign dials for the agents of its share not busy
+        with its calls (times its ratio), the progressive lines together never more than ready
+        agents x ratio, and a line that reserves an agent at dial takes a free one (an agent
+        reserved at dial is never given to anybody else). Predictive campaigns then dial into
+        the agents left: each campaign's limit is the pool's line count at which the expected
+        shortfall (all lines in flight, every campaign's people) stays within ITS target x
+        safety x ITS headroom (its own abandons over the hour and 24 h), the agents the
+        progressive campaigns took, hold or are owed left out (:class:`_Shared`); never below
+        its progressive floor. Within each group the lines go one by one to the campaign whose
+        turn it is by weight (stride scheduling, carried across plans through
+        :meth:`dialled`); a campaign stops taking lines when the group's new lines reach its
+        own limit.
+        """
+        wanted = None if due is None else set(due)
+        names = [n for n in sorted(self.campaigns) if wanted is None or n in wanted]
+        out = dict.fromkeys(names, 0)
+        room = self.config.max_lines - len(self.lines)
+        if room <= 0 or not names or self.agents.working_count() == 0:
+            return out
+        modes = {n: self.campaign_mode(now, n) for n in names}
+        counts = Counter(line.campaign for line in self.lines.values())
+        ready, free = self.agents.ready_count(), self.agents.free_count()
+        progressive = [n for n in names if modes[n] == "progressive"]
+        in_progressive = sum(counts[n] for n in self.campaigns if n in progressive) + sum(
+            counts[n] for n in counts if n not in self.campaigns
+        )
+        # A progressive campaign keeps to its share of the working agents (by weight among
+        # the campaigns with something due): it dials for the agents of its share not busy
+        # with its calls, so the agents a predictive campaign counts on are not taken from it.
+        shares = self._shares(names, lambda n: modes[n] == "predictive")
+        busy = self._busy()
+        group, own = {}, {}  # new lines: of all progressive campaigns, of this one
+        for n in progressive:
+            ratio = self._own(n).ratio
+            group[n] = math.floor(ready * ratio + 1e-9) - in_progressive
+            own[n] = math.floor((shares[n] - busy[n]) * ratio + 1e-9) - counts[n]
+        reserving = {n for n in progressive if self._own(n).ratio <= 1}
+        taken = 0  # free agents the new reserving lines take
+
+        def progressive_can(name: str, total: int, mine: int) -> bool:
+            nonlocal taken
+            if total >= group[name] or mine >= own[name]:
+                return False
+            if name in reserving and taken >= free:
+                return False
+            taken += name in reserving
+            return True
+
+        out.update(self._stride(progressive, progressive_can, room))
+        room -= sum(out.values())
+        predictive = [n for n in names if modes[n] == "predictive"]
+        if predictive and room > 0:
+            # Agents already spoken for: reserved at dial for other lines, and this plan's.
+            held = taken + sum(
+                1
+                for call, line in self.lines.items()
+                if line.campaign not in predictive and self.agents.reserved_for(call) is not None
+            )
+            # The progressive campaigns' agents still owed (below their share): they take the
+            # next agents that become free (the shell dials at once), before people to come.
+            owed = sum(max(0, own[n] - out[n]) for n in reserving)
+            shared = _Shared(taken, owed, frozenset(progressive))
+            in_predictive = sum(counts[n] for n in predictive)
+            rates = self._line_rates(now)
+            caps = {}
+            for n in predictive:
+                ratio = self._own(n).ratio
+                floor = math.floor((ready - held - owed) * ratio + 1e-9) - in_predictive
+                caps[n] = max(floor, self._campaign_predictive(now, n, rates, shared))
+            out.update(self._stride(predictive, lambda n, total, mine: total < caps[n], room))
+        return out
+
+    def campaign_headroom(self, now: float, campaign: str, committed: float = 0.0) -> float:
+        """:meth:`headroom` over ``campaign``'s own abandons against its own target."""
+        s = self.stats.get(campaign) or CampaignStats()
+        return self._headroom((s,), self._own(campaign).abandon_target, now, committed)
+
+    def _own(self, campaign: str) -> CampaignPacing:
+        own = self.campaigns.get(campaign)
+        if own is None:
+            cfg = self.config
+            return CampaignPacing(cfg.mode, cfg.ratio, cfg.abandon_target)
+        return own
+
+    def _humans(self, now: float, campaign: str) -> int:
+        s = self.stats.get(campaign)
+        return s.day.count(stats.HUMAN, now) if s is not None else 0
+
+    def _stride(
+        self, names: list[str], can_take: Callable[[str, int, int], bool], room: int
+    ) -> dict[str, int]:
+        """Hand out up to ``room`` lines one at a time to the campaign with the lowest pass
+        (stride scheduling by weight) while it ``can_take`` one more (given the group's new
+        lines so far)."""
+        given = dict.fromkeys(names, 0)
+        passes = {n: max(self._pass.get(n, 0.0), self._vtime) for n in names}
+        active = set(names)
+        total = 0
+        while active and total < room:
+            name = min(active, key=lambda n: (passes[n], n))
+            if not can_take(name, total, given[name]):
+                active.discard(name)
+                continue
+            given[name] += 1
+            total += 1
+            passes[name] += 1.0 / self._own(name).weight
+        return given
+
+    def _shares(self, names: list[str], predictive: Callable[[str], bool]) -> dict[str, int]:
+        """The working agents apportioned to ``names`` by weight (largest remainder). Ties go
+        to predictive campaigns first, by name, so that their shares do not flip between plans
+        (a progressive campaign whose share grows takes the next free agent, which a
+        predictive campaign may have counted on); among progressive campaigns to the one whose
+        turn it is (their lines hold their agents: a flip risks nobody)."""
+        working = self.agents.working_count()
+        total = sum(self._own(n).weight for n in names)
+        exact = {n: working * self._own(n).weight / total for n in names}
+        shares = {n: math.floor(exact[n] + 1e-9) for n in names}
+
+        def tie(n: str) -> tuple[float, int, float, str]:
+            if predictive(n):
+                return (shares[n] - exact[n], 0, 0.0, n)
+            return (shares[n] - exact[n], 1, self._pass.get(n, 0.0), n)
+
+        order = sorted(names, key=tie)
+        for n in order[: working - sum(shares.values())]:
+            shares[n] += 1
+        return shares
+
+    def _busy(self) -> Counter[str]:
+        """Agents in a call or wrap-up per campaign they last worked for."""
+        busy: Counter[str] = Counter()
+        for agent in self.agents:
+            if agent.state in (AgentState.IN_CALL, AgentState.WRAP_UP):
+                busy[self._worked_for.get(agent.name, "")] += 1
+        return busy
+
+    def _line_rates(self, now: float) -> dict[str, float]:
+        """Each campaign's answer rate for its lines: its own once measured, else the pool's."""
+        pooled = self._answer_rate(now)
+        out = {}
+        for name, s in self.stats.items():
+            thick = s.day.count(stats.HUMAN, now) >= self.config.min_answers
+            out[name] = s.answer_rate(now) if thick else pooled
+        return out
+
+    def _campaign_predictive(
+        self, now: float, campaign: str, rates: Mapping[str, float], shared: _Shared
+    ) -> int:
+        own = self._own(campaign)
+        p = rates.get(campaign, self._answer_rate(now))
+
+        def headroom(at: float, committed: float) -> float:
+            return self.campaign_headroom(at, campaign, committed)
+
+        return self._search(now, p, own.abandon_target, headroom, rates, shared)
 
     def abandon_rate(self, now: float, campaign: str, window: float = HOUR) -> float:
         s = self.stats.get(campaign)
@@ -245,9 +491,13 @@ class Pacer:
         ``min_answers``, so a fresh hour neither stops predictive dialling outright nor lets one
         early abandon break it. It closes at ``HEADROOM_NONE`` of the target.
         """
-        target = self.config.abandon_target
+        return self._headroom(self.stats.values(), self.config.abandon_target, now, committed)
+
+    def _headroom(
+        self, campaigns: Iterable[CampaignStats], target: float, now: float, committed: float
+    ) -> float:
         worst = 0.0
-        for s in self.stats.values():
+        for s in campaigns:
             for window in (s.hour, s.day):
                 humans = max(window.count(stats.HUMAN, now), self.config.min_answers)
                 # With few people an hour one call moves the rate a lot: the headroom closes
@@ -260,16 +510,37 @@ class Pacer:
 
     def _predictive(self, now: float) -> int:
         cfg = self.config
-        p = self._answer_rate(now)
-        free, waiting, wraps, talking, ringing = self._lines_and_agents(now)
+        return self._search(now, self._answer_rate(now), cfg.abandon_target, self.headroom)
+
+    def _search(
+        self,
+        now: float,
+        p: float,
+        target: float,
+        headroom: Callable[[float, float], float],
+        rates: Mapping[str, float] | None = None,
+        shared: _Shared | None = None,
+    ) -> int:
+        """The most lines (beyond those in flight) whose worst-checkpoint shortfall stays
+        within ``target`` x safety x ``headroom`` of the people expected; new lines answer
+        with ``p``, a ringing line with its campaign's rate in ``rates`` (else ``p``);
+        ``shared``: what progressive campaigns beside it take (:class:`_Shared`)."""
+        cfg = self.config
+        shared = shared or _Shared()
+        free, waiting, wraps, talking, ringing = self._lines_and_agents(now, shared.exclude)
+        free = max(0, free - shared.taken)
         floor = max(0, free - len(waiting) - len(ringing))  # every possible person has an agent
         if p <= 0:
             return floor
-        points = self._checkpoints(p, free, waiting, wraps, talking, ringing)
-        tau = cfg.abandon_target * cfg.safety * self.headroom(now, self._excess(points, 0))
+        odds = None
+        if rates is not None:
+            odds = [rates.get(c, p) for c in self._ringing_campaigns()]
+        points = self._checkpoints(p, free, waiting, wraps, talking, ringing, odds, shared.owed)
+        tau = target * cfg.safety * headroom(now, self._excess(points, 0))
         if tau <= 0:
             return floor
-        expected_people = len(waiting) + p * len(ringing)
+        ringing_people = math.fsum(odds) if odds is not None else p * len(ringing)
+        expected_people = len(waiting) + ringing_people
         n = floor
         limit = cfg.max_lines - len(self.lines)
         while n < limit and self._excess(points, n + 1) <= tau * (expected_people + p * (n + 1)):
@@ -287,10 +558,12 @@ class Pacer:
         return excess
 
     def _lines_and_agents(
-        self, now: float
+        self, now: float, exclude: frozenset[str] = frozenset()
     ) -> tuple[int, list[float], list[float], list[float], list[float]]:
         """Free agents, seconds until each person waiting for one must have it, seconds until
-        each wrap-up ends, seconds each talk has lasted, seconds each unanswered line has rung."""
+        each wrap-up ends, seconds each talk has lasted (not of agents last working for a
+        campaign in ``exclude``: they go back to it), seconds each unanswered line without a
+        reserved agent has rung (a line reserved at dial has its agent already)."""
         agents = self.agents
         free = 0
         wraps: list[float] = []
@@ -298,6 +571,8 @@ class Pacer:
         for agent in agents:
             if agent.free:
                 free += 1
+            elif exclude and self._worked_for.get(agent.name) in exclude:
+                continue
             elif agent.state is AgentState.WRAP_UP:
                 wraps.append(agent.wrap_until - now)
             elif agent.state is AgentState.IN_CALL:
@@ -309,9 +584,18 @@ class Pacer:
             if line.state == PERSON:
                 if agents.reserved_for(call) is None:
                     waiting.append(line.decided_at + due - now)
-            else:
+            elif agents.reserved_for(call) is None:
                 ringing.append(now - line.dialled_at)
         return free, sorted(waiting), wraps, talking, ringing
+
+    def _ringing_campaigns(self) -> list[str]:
+        """The campaigns of the ringing lines :meth:`_lines_and_agents` lists, in its order."""
+        agents = self.agents
+        return [
+            line.campaign
+            for call, line in self.lines.items()
+            if line.state != PERSON and agents.reserved_for(call) is None
+        ]
 
     def _supply(
         self, reach: float, free: int, wraps: list[float], talking: list[float]
@@ -333,9 +617,12 @@ class Pacer:
         wraps: list[float],
         talking: list[float],
         ringing: list[float],
+        odds: list[float] | None = None,
+        owed: int = 0,
     ) -> list[tuple[float, float, float, float, float]]:
         """Per checkpoint: demand mean and variance, supply mean and variance, and the chance
-        that a line dialled now is a person by then.
+        that a line dialled now is a person by then (``odds``: each ringing line's answer rate,
+        else ``p``; ``owed``: the first agents to become free go to progressive campaigns).
 
         A person needs an agent free by their deadline (:meth:`due` after AMD "human"). At each
         checkpoint everybody whose deadline falls before it needs a distinct agent free by then;
@@ -346,15 +633,18 @@ class Pacer:
         due = self.due()
         points = []
         for count, remaining in enumerate(waiting, 1):
+            # People already waiting get the next free agent before any new dial.
             s_mean, s_var = self._supply(remaining, free, wraps, talking)
             points.append((float(count), 0.0, s_mean, s_var, 0.0))
         span = self.to_person.quantile(0.95) if len(self.to_person) else 30.0
         steps = self.config.steps
         for x in (span * k / steps for k in range(steps + 1)):
             s_mean, s_var = self._supply(x + due, free, wraps, talking)
+            if owed:
+                s_mean = free + max(0.0, s_mean - free - owed)
             d_mean, d_var = float(len(waiting)), 0.0
-            for elapsed in ringing:
-                q = self._person_within(p, elapsed, x)
+            for i, elapsed in enumerate(ringing):
+                q = self._person_within(p if odds is None else odds[i], elapsed, x)
                 d_mean += q
                 d_var += q * (1 - q)
             fresh = p * (1 - self.to_person.survival(x))

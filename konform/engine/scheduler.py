@@ -271,23 +271,46 @@ class Scheduler:
 
     # --- picking --------------------------------------------------------------------------------
     def pick(
-        self, now: float, owner: str, lease: float, *, reserved_agent: bool = False
+        self,
+        now: float,
+        owner: str,
+        lease: float,
+        *,
+        reserved_agent: bool = False,
+        campaign: str | None = None,
     ) -> Claim | None:
         """Claim the next contact to call, or None when nothing is due.
 
         ``reserved_agent``: the shell holds an agent for this call, so a contact held only by the
         72-hour rule after an abandoned call may be taken (before others of its level).
+        ``campaign``: only that campaign's contacts (its pacer gave it the line).
         """
         self._promote(now)
         for level in sorted(self._levels.keys() | (self._held.keys() if reserved_agent else set())):
             if reserved_agent:
-                claim = self._pick_held(level, now, owner, lease)
+                claim = self._pick_held(level, now, owner, lease, campaign)
                 if claim is not None:
                     return claim
-            claim = self._pick_level(level, now, owner, lease)
+            claim = self._pick_level(level, now, owner, lease, campaign)
             if claim is not None:
                 return claim
         return None
+
+    def ready_campaigns(self, now: float) -> set[str]:
+        """The campaigns with a contact due now (stale entries may still count until a pick
+        skips them)."""
+        self._promote(now)
+        return {name for (_, name), heap in self._ready.items() if heap and self._open(name, now)}
+
+    def held_campaigns(self, now: float) -> set[str]:
+        """The campaigns with a contact held only by the 72-hour rule that a pick with a
+        reserved agent could take now (stale entries may count)."""
+        return {
+            item[4]
+            for heap in self._held.values()
+            for item in heap
+            if item[0] <= now and self._open(item[4], now)
+        }
 
     def _open(self, name: str, now: float) -> bool:
         spec = self.campaigns[name]
@@ -298,11 +321,13 @@ class Scheduler:
         at = self.campaign_open(name, now)
         return at is not None and at <= now
 
-    def _pick_level(self, level: int, now: float, owner: str, lease: float) -> Claim | None:
+    def _pick_level(
+        self, level: int, now: float, owner: str, lease: float, only: str | None = None
+    ) -> Claim | None:
         names = self._levels.get(level)
         if not names:
             return None
-        candidates = [n for n in names if self._open(n, now)]
+        candidates = [n for n in names if (only is None or n == only) and self._open(n, now)]
         vtime = self._vtime.get(level, 0.0)
         while candidates:
             # Stride scheduling: the campaign with the lowest pass goes next; a campaign that
@@ -338,21 +363,33 @@ class Scheduler:
             self._place(entry, now)
         return None
 
-    def _pick_held(self, level: int, now: float, owner: str, lease: float) -> Claim | None:
+    def _pick_held(
+        self, level: int, now: float, owner: str, lease: float, only: str | None = None
+    ) -> Claim | None:
         heap = self._held.get(level)
-        while heap and heap[0][0] <= now:
-            _, _, key, version, campaign = heapq.heappop(heap)
+        if heap is None:
+            return None
+        skipped: list[tuple[float, int, str, int, str]] = []  # other campaigns' stay held
+        claim = None
+        while claim is None and heap and heap[0][0] <= now:
+            item = heapq.heappop(heap)
+            _, _, key, version, campaign = item
             entry = self._live(key, version)
             if entry is None or entry.where not in (WAITING, READY):
+                continue
+            if only is not None and campaign != only:
+                skipped.append(item)
                 continue
             if not self._open(campaign, now):
                 continue
             due = self.due_at(entry.contact, now, ignore_hold=True)
             if due is not None and due <= now:
-                return self._claim(entry, now, owner, lease)
-        if heap is not None and not heap:
+                claim = self._claim(entry, now, owner, lease)
+        for item in skipped:
+            heapq.heappush(heap, item)
+        if not heap:
             del self._held[level]
-        return None
+        return claim
 
     # --- claims ---------------------------------------------------------------------------------
     def _claim(self, entry: _Entry, now: float, owner: str, lease: float) -> Claim:
