@@ -43,6 +43,9 @@ class Guard:
         self.prompt_ms = prompt_ms
         reference = detector.speech_dbfs  # the mean: on the tuning set better than the answer
         self.min_dbfs = reference - self.config.guard_level_db if reference is not None else -200.0
+        behind = detector.behind_dbfs  # voices the first stage heard behind the callee's
+        if behind is not None and self.config.guard_behind_db is not None:
+            self.min_dbfs = max(self.min_dbfs, behind + self.config.guard_behind_db)
         answer = detector.answer_dbfs  # the callee's own voice, not a TV behind them
         self.turn_dbfs = answer - self.config.guard_turn_level_db if answer is not None else -200.0
         self._turn_open = detector.speaking
