@@ -33,6 +33,7 @@ BED_MIN_FRAMES = 15
 BED_EVERY = 10  # frames between updates of the bed's level
 FOREGROUND_SMOOTH = 5  # frames (100 ms) over which the foreground's level is measured
 BEHIND_MIN_FRAMES = 10  # speech frames below the foreground before they say a level
+BEHIND_MIN_RUN = 3  # frames (60 ms) in a row below the foreground: another voice
 DIGITAL_SILENCE_DBFS = -80.0
 
 
@@ -109,6 +110,7 @@ class Detector:
         self._speech_frames = 0
         self._speech_levels: list[float] = []
         self._behind_levels: list[float] = []  # speech frames below the foreground
+        self._behind_run: list[float] = []  # the run of them going on
         self._bed_levels = np.empty(BED_WINDOW_MS // FRAME_MS)  # a ring of frame levels
         self._bed_filled = 0
         self._bed_count = 0
@@ -207,7 +209,9 @@ class Detector:
             self._speech_levels.append(heard.dbfs)
         self._segment(heard.speech, foreground)
         if heard.speech and not foreground and not self._in_segment:
-            self._behind_levels.append(heard.dbfs)
+            self._behind_run.append(heard.dbfs)
+        else:
+            self._end_behind_run()
         self._judge()
 
     def _in_foreground(self, heard: Heard) -> bool:
@@ -258,14 +262,26 @@ class Detector:
             return None
         return float(np.percentile(self._speech_levels, 90))
 
+    def _end_behind_run(self) -> None:
+        """Keep a run of speech frames below the foreground, between the callee's stretches,
+        when it is long enough to be another voice (a TV talking on); shorter ones are the
+        weak beginnings and ends of the callee's own words."""
+        if len(self._behind_run) >= BEHIND_MIN_RUN:
+            self._behind_levels += self._behind_run
+        self._behind_run.clear()
+
     @property
     def behind_dbfs(self) -> float | None:
         """The level of voices heard behind the callee's own (speech more than
-        ``foreground_db`` below it: a TV, a room; 90th percentile of those frames), or None
+        ``foreground_db`` below it between their stretches, in runs of at least
+        ``BEHIND_MIN_RUN`` frames: a TV, a room; 90th percentile of those frames), or None
         when there were too few (under ``BEHIND_MIN_FRAMES``)."""
-        if len(self._behind_levels) < BEHIND_MIN_FRAMES:
+        levels = self._behind_levels
+        if len(self._behind_run) >= BEHIND_MIN_RUN:
+            levels = levels + self._behind_run
+        if len(levels) < BEHIND_MIN_FRAMES:
             return None
-        return float(np.percentile(self._behind_levels, 90))
+        return float(np.percentile(levels, 90))
 
     @property
     def speech_dbfs(self) -> float | None:

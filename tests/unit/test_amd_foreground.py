@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from konform.amd.config import AmdConfig
+from konform.amd.detector import Detector
 from konform.amd.evaluate import run_call
 from tests.amd_signals import RATE, mix, pcm16, silence, speech, syllable, with_noise
 
@@ -123,3 +124,31 @@ def test_a_persons_fading_word_is_still_a_person() -> None:
     fade = word[-int(0.3 * RATE) :] * np.linspace(1.0, 0.056, int(0.3 * RATE), dtype=np.float32)
     line = with_noise(mix(silence(0.3), word, fade, silence(3)), 35, rng)
     assert decide(line)[:3] == ("human", "short_greeting", "human")
+
+
+def first_stage(signal: np.ndarray) -> Detector:
+    detector = Detector(RATE)
+    data = pcm16(signal).astype("<i2").tobytes()
+    for offset in range(0, len(data), 320):
+        if detector.feed(data[offset : offset + 320]) is not None:
+            break
+    return detector
+
+
+def test_the_voices_behind_are_a_tv_not_the_weak_edges_of_a_greeting() -> None:
+    """What the guard learns as "behind the callee": a TV's level after a person's word, but
+    nothing from a greeting whose words only begin and end softly."""
+    rng = np.random.default_rng(47)
+    person = mix(silence(0.3), speech(0.6, rng), silence(3.0))
+    with_tv = first_stage(with_noise(under(person, babble(rng, 3.9, 18.0)), 35, rng))
+    assert with_tv.decision is not None
+    assert with_tv.decision.label == "human"
+    behind, answer = with_tv.behind_dbfs, with_tv.answer_dbfs
+    assert behind is not None
+    assert answer is not None
+    assert answer - behind > 12.0
+    words: list[np.ndarray] = [silence(0.3)]
+    while sum(p.size for p in words) < 6.0 * RATE:
+        words += [speech(rng.uniform(0.5, 1.2), rng), silence(rng.uniform(0.1, 0.3))]
+    greeting = first_stage(with_noise(mix(*words, silence(2.0)), 35, rng))
+    assert greeting.behind_dbfs is None
