@@ -131,7 +131,9 @@ class AmdConfig:
     (a TV behind a person is 13-22 dB below them in the corpora)."""
     guard_behind_db: float | None = 3.0
     """The guard does not count speech less than this above the voices the first stage heard
-    behind the callee's own (``foreground_db``: a TV, a room) either. None turns it off."""
+    behind the callee's own either (below ``foreground_db``, between the callee's stretches,
+    in runs longer than a word's soft edges: a TV, a room). Without it a TV that talks on over
+    our prompt makes the person a machine after all. None turns it off."""
     guard_level_db: float = 15.0
     """Speech this far below the level of the callee's own first answer does not count: a TV or
     other voices behind a person."""

@@ -6,9 +6,11 @@ features that decided. It never looks ahead: every decision is made on audio alr
 
 Speech is what WebRTC VAD calls speech *and* what stands clear of a noise floor tracked as the
 minimum frame energy of the last two seconds (robust to line noise and level), smoothed with an
-onset time and a hangover. Then the first utterance decides: a short one followed by silence is
-a person; a long word, a long greeting, or a steady beep is a machine. Undecided at the deadline
-means human, since dropping a live person is the worse error.
+onset time and a hangover; speech far below the loudest heard so far is a voice behind the
+callee's (a TV, a music bed) and neither starts nor long keeps a stretch going. Then the first
+utterance decides: a short one followed by silence is a person; a long word, a long greeting,
+or a steady beep is a machine. Undecided at the deadline means human, since dropping a live
+person is the worse error.
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ call a machine after all when the callee does what only a recording does:
 
 A person who says something over the prompt ("Hallo? Wer ist da?") and then listens stays
 connected. Speech far below the level of the callee's own first answer (a TV, other voices
-behind a person) does not count. The guard continues the first stage's front end (noise floor,
+behind a person) does not count, nor speech hardly above the voices the first stage heard
+behind the callee's own. The guard continues the first stage's front end (noise floor,
 VAD and beep state), so its clock and its view of the line carry on from the answer.
 
 ``feed()`` returns None, or once an :class:`AmdDecision` ``machine`` with reason
