@@ -39,6 +39,20 @@ class AmdConfig:
     tuning hard-kind corpus where the development corpus did not change; a wider range or a
     lower share helps people with a TV behind them a little more but costs mailboxes over
     music and development files (docs/amd.md)."""
+    foreground_db: float = 15.0
+    """In the first stage, speech more than this below the loudest speech heard so far (over
+    100 ms) is not the callee's own voice but one behind it (a TV, voices in the room, a
+    music bed): it does not start a stretch of speech, and it keeps one going only for
+    ``foreground_hangover_ms``. A person's word then ends where the TV goes on instead of
+    running into it as one long "word"; a greeting over music splits at its pauses like a
+    greeting on a quiet line. 0 turns it off."""
+    foreground_hangover_ms: int = 400
+    """A stretch of speech ends after this long with only a quieter voice behind the callee's.
+    Longer than the weak syllables inside a recorded sentence, which must not split it."""
+    foreground_lead_ms: int = 300
+    """A voice ``foreground_db`` louder than what started a stretch of speech at least this
+    long ago starts the utterance over (a TV or music was heard before the callee spoke).
+    Shorter stretches are a word's own soft onset."""
     floor_rise_db_per_s: float = 3.0
     """How fast the noise floor may climb while the line is loud (it falls at once)."""
     onset_ms: int = 40
@@ -126,6 +140,11 @@ class AmdConfig:
     guard_turn_level_db: float = 10.0
     """Speech more than this below the callee's first answer does not keep their turn going
     (a TV behind a person is 13-22 dB below them in the corpora)."""
+    guard_behind_db: float | None = 3.0
+    """The guard does not count speech less than this above the voices the first stage heard
+    behind the callee's own either (below ``foreground_db``, between the callee's stretches,
+    in runs longer than a word's soft edges: a TV, a room). Without it a TV that talks on over
+    our prompt makes the person a machine after all. None turns it off."""
     guard_level_db: float = 15.0
     """Speech this far below the level of the callee's own first answer does not count: a TV or
     other voices behind a person."""

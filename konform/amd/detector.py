@@ -6,9 +6,11 @@ features that decided. It never looks ahead: every decision is made on audio alr
 
 Speech is what WebRTC VAD calls speech *and* what stands clear of a noise floor tracked as the
 minimum frame energy of the last two seconds (robust to line noise and level), smoothed with an
-onset time and a hangover. Then the first utterance decides: a short one followed by silence is
-a person; a long word, a long greeting, or a steady beep is a machine. Undecided at the deadline
-means human, since dropping a live person is the worse error.
+onset time and a hangover; speech far below the loudest heard so far is a voice behind the
+callee's (a TV, a music bed) and neither starts nor long keeps a stretch going. Then the first
+utterance decides: a short one followed by silence is a person; a long word, a long greeting,
+or a steady beep is a machine. Undecided at the deadline means human, since dropping a live
+person is the worse error.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ FLOOR_WINDOW_MS = 2000
 BED_WINDOW_MS = 3000
 BED_MIN_FRAMES = 15
 BED_EVERY = 10  # frames between updates of the bed's level
+FOREGROUND_SMOOTH = 5  # frames (100 ms) over which the foreground's level is measured
+BEHIND_MIN_FRAMES = 10  # speech frames below the foreground before they say a level
+BEHIND_MIN_RUN = 3  # frames (60 ms) in a row below the foreground: another voice
 DIGITAL_SILENCE_DBFS = -80.0
 
 
@@ -96,6 +101,7 @@ class Detector:
         self._frame_index = 0
         self._speech_run = 0  # ms of consecutive speech frames
         self._silence_run = 0  # ms of consecutive non-speech frames
+        self._background_run = 0  # ms of consecutive frames without the callee's own voice
         self._in_segment = False
         self._segment_start = 0
         self._utterance_start: int | None = None
@@ -105,10 +111,15 @@ class Detector:
         self._speech_db = 0.0
         self._speech_frames = 0
         self._speech_levels: list[float] = []
+        self._behind_levels: list[float] = []  # speech frames below the foreground
+        self._behind_run: list[float] = []  # the run of them going on
         self._bed_levels = np.empty(BED_WINDOW_MS // FRAME_MS)  # a ring of frame levels
         self._bed_filled = 0
         self._bed_count = 0
         self._bed = -200.0
+        self._recent: deque[float] = deque(maxlen=FOREGROUND_SMOOTH)  # frame energies (linear)
+        self._foreground = -200.0  # the loudest speech so far, over FOREGROUND_SMOOTH frames
+        self._segment_foreground = -200.0  # the loudest in the segment's first lead
         self.decision: AmdDecision | None = None
 
     @property
@@ -193,12 +204,51 @@ class Detector:
         if heard.beep_hz is not None:
             self._decide("machine", "beep", beep_hz=round(heard.beep_hz))
             return
+        foreground = self._in_foreground(heard)
         if heard.speech and self._in_segment:
             self._speech_db += heard.dbfs
             self._speech_frames += 1
             self._speech_levels.append(heard.dbfs)
-        self._segment(heard.speech)
+        self._segment(heard.speech, foreground)
+        if heard.speech and not foreground and not self._in_segment:
+            self._behind_run.append(heard.dbfs)
+        else:
+            self._end_behind_run()
         self._judge()
+
+    def _in_foreground(self, heard: Heard) -> bool:
+        """Is this speech frame the callee's own voice, not a quieter one behind it? A frame
+        more than ``foreground_db`` below the loudest speech so far (over 100 ms) does not
+        start a segment, and a segment ends after ``foreground_hangover_ms`` of such frames:
+        a person's word ends where a TV behind them goes on, while a greeting's weak
+        syllables (short dips) keep it whole. A voice that comes in that much louder over a
+        stretch already going on (a TV or music heard first) starts the utterance over: what
+        came before it was the background."""
+        cfg = self.config
+        self._recent.append(10.0 ** (heard.dbfs / 10.0))
+        if not heard.speech or not cfg.foreground_db:
+            return heard.speech
+        level = 10.0 * math.log10(sum(self._recent) / len(self._recent))
+        young = self._t - self._segment_start < cfg.foreground_lead_ms
+        if self._in_segment and young:
+            self._segment_foreground = max(self._segment_foreground, level)
+        if level > self._foreground:
+            self._foreground = level
+            louder = level > self._segment_foreground + cfg.foreground_db
+            if self._in_segment and not young and louder:
+                self._restart(level)
+        return heard.dbfs >= self._foreground - cfg.foreground_db
+
+    def _restart(self, level: float) -> None:
+        """A louder voice came in over the stretch going on: the utterance starts here."""
+        self._segment_start = self._t - FOREGROUND_SMOOTH * FRAME_MS
+        self._segment_foreground = level
+        self._utterance_start = self._segment_start
+        self._words = 1
+        self._longest = FOREGROUND_SMOOTH * FRAME_MS
+        self._speech_db = 0.0
+        self._speech_frames = 0
+        self._speech_levels.clear()
 
     @property
     def speaking(self) -> bool:
@@ -219,6 +269,27 @@ class Detector:
         if not self._speech_levels:
             return None
         return float(np.percentile(self._speech_levels, 90))
+
+    def _end_behind_run(self) -> None:
+        """Keep a run of speech frames below the foreground, between the callee's stretches,
+        when it is long enough to be another voice (a TV talking on); shorter ones are the
+        weak beginnings and ends of the callee's own words."""
+        if len(self._behind_run) >= BEHIND_MIN_RUN:
+            self._behind_levels += self._behind_run
+        self._behind_run.clear()
+
+    @property
+    def behind_dbfs(self) -> float | None:
+        """The level of voices heard behind the callee's own (speech more than
+        ``foreground_db`` below it between their stretches, in runs of at least
+        ``BEHIND_MIN_RUN`` frames: a TV, a room; 90th percentile of those frames), or None
+        when there were too few (under ``BEHIND_MIN_FRAMES``)."""
+        levels = self._behind_levels
+        if len(self._behind_run) >= BEHIND_MIN_RUN:
+            levels = levels + self._behind_run
+        if len(levels) < BEHIND_MIN_FRAMES:
+            return None
+        return float(np.percentile(levels, 90))
 
     @property
     def speech_dbfs(self) -> float | None:
@@ -263,31 +334,47 @@ class Detector:
             floors.popleft()
         return floors[0][1]
 
-    def _segment(self, speech: bool) -> None:
+    def _segment(self, speech: bool, foreground: bool) -> None:
+        """Onset and hangover smoothing: a segment starts with ``onset_ms`` of the callee's
+        own voice and ends after ``hangover_ms`` of non-speech or ``foreground_hangover_ms``
+        without their voice (only a quieter one behind it)."""
         cfg = self.config
-        if speech:
+        self._silence_run = 0 if speech else self._silence_run + FRAME_MS
+        if foreground:
             self._speech_run += FRAME_MS
-            self._silence_run = 0
-            if not self._in_segment and self._speech_run >= cfg.onset_ms:
-                self._in_segment = True
-                self._segment_start = self._t - self._speech_run
-                self._words += 1
-                if self._utterance_start is None:
-                    self._utterance_start = self._segment_start
-            if self._in_segment:
-                self._last_speech = self._t
-                self._longest = max(self._longest, self._t - self._segment_start)
+            self._background_run = 0
         else:
-            self._silence_run += FRAME_MS
             self._speech_run = 0
-            if self._in_segment and self._silence_run >= cfg.hangover_ms:
+            self._background_run += FRAME_MS
+        if not self._in_segment and self._speech_run >= cfg.onset_ms:
+            self._in_segment = True
+            self._segment_start = self._t - self._speech_run
+            self._segment_foreground = self._foreground
+            self._words += 1
+            if self._utterance_start is None:
+                self._utterance_start = self._segment_start
+        if not self._in_segment:
+            return
+        if foreground:
+            self._last_speech = self._t
+            self._longest = max(self._longest, self._t - self._segment_start)
+        else:
+            behind_limit = max(cfg.hangover_ms, cfg.foreground_hangover_ms)
+            if self._silence_run >= cfg.hangover_ms or self._background_run >= behind_limit:
                 self._in_segment = False
+
+    @property
+    def _stretch_ms(self) -> int:
+        """How long the segment going on has lasted: up to now, or while only a quieter voice
+        goes on, up to a hangover after the callee's own voice stopped."""
+        behind = max(0, self._background_run - self.config.hangover_ms)
+        return self._t - self._segment_start - behind
 
     def _judge(self) -> None:
         cfg = self.config
         start = self._utterance_start
         if start is not None:
-            if self._in_segment and self._t - self._segment_start >= cfg.max_word_ms:
+            if self._in_segment and self._stretch_ms >= cfg.max_word_ms:
                 self._decide("machine", "long_word")
                 return
             if cfg.guard_long_greetings:

@@ -13,7 +13,8 @@ call a machine after all when the callee does what only a recording does:
 
 A person who says something over the prompt ("Hallo? Wer ist da?") and then listens stays
 connected. Speech far below the level of the callee's own first answer (a TV, other voices
-behind a person) does not count. The guard continues the first stage's front end (noise floor,
+behind a person) does not count, nor speech hardly above the voices the first stage heard
+behind the callee's own. The guard continues the first stage's front end (noise floor,
 VAD and beep state), so its clock and its view of the line carry on from the answer.
 
 ``feed()`` returns None, or once an :class:`AmdDecision` ``machine`` with reason
@@ -43,6 +44,9 @@ class Guard:
         self.prompt_ms = prompt_ms
         reference = detector.speech_dbfs  # the mean: on the tuning set better than the answer
         self.min_dbfs = reference - self.config.guard_level_db if reference is not None else -200.0
+        behind = detector.behind_dbfs  # voices the first stage heard behind the callee's
+        if behind is not None and self.config.guard_behind_db is not None:
+            self.min_dbfs = max(self.min_dbfs, behind + self.config.guard_behind_db)
         answer = detector.answer_dbfs  # the callee's own voice, not a TV behind them
         self.turn_dbfs = answer - self.config.guard_turn_level_db if answer is not None else -200.0
         # The callee's turn is still going when they speak now or paused less than the turn
