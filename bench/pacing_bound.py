@@ -240,37 +240,62 @@ def run_point(
 
 
 # --- the analytic pool model ---------------------------------------------------------------
-def analytic(sc: Scenario, abandon: float, oracle: bool = False) -> dict[str, float]:
+def analytic(
+    sc: Scenario, abandon: float, oracle: bool = False, lag: float | None = None
+) -> dict[str, float]:
     """Occupancy of the best causal dialler by the Gaussian pool model at ``abandon``.
 
-    Idle agents form a pool that agents freeing up fill and people arriving drain. The dialler
-    sets the pool's expected level ``lag`` seconds ahead (dial -> the agent is needed: ring, AMD,
-    question, grace less the agent's answer); over the lag the pool moves by the people arriving
+    The pool I is free agents less people who asked for an agent and have none: agents freeing
+    up raise it, people asking lower it. An agent idles while I > 0; a person is abandoned when
+    the people ahead of them outnumber the agents free by their deadline, i.e. I below minus
+    the agents that free up during the wait a person can bear after asking (``agent_lead`` +
+    ``grace`` - the agent's answer, at the rate agents free up). The dialler sets I's expected
+    level ``lag`` seconds ahead (default: until a line's outcome is known, mean ring + AMD; the
+    people known by then are known demand); over the lag I moves by the people arriving
     (lines answered with share p: Binomial thinning, variance rate x (1 - p)) and the agents
-    freeing (Poisson-like, variance = rate; none with the oracle). A person finds no agent when
-    the pool is empty: P(N(m, s^2) < 0.5) = abandon sets the mean pool m; the idle time per call
-    is m / rate, and the rate solves agents = rate x (talk + wrap + ring) + idle (a fixed point).
+    freeing (a renewal process, variance rate x the squared coefficient of variation of an
+    agent's cycle; none with the oracle): I ~ Normal(m, s^2). ``abandon`` = P(I < 0.5 - wait x
+    rate) sets m; the idle agents are E[max(I, 0)], and the rate of people served solves
+    agents = rate x (talk + wrap + agent answer) + idle (a fixed point).
     """
     talk = sc.talk_median * math.exp(sc.talk_sigma**2 / 2)
     busy = talk + sc.wrap + sc.agent_answer
-    lag = (sc.ring_min + sc.ring_max) / 2 + sc.amd + sc.question + sc.grace - sc.agent_answer
+    if lag is None:
+        lag = (sc.ring_min + sc.ring_max) / 2 + sc.amd
+    wait = max(0.0, sc.agent_lead + sc.grace - sc.agent_answer)
     z = NormalDist().inv_cdf(1 - abandon)
     rate = sc.agents / busy
-    pool = 0.0
-    for _ in range(100):
-        spread = math.sqrt(rate * lag * ((1 - sc.people) + (0.0 if oracle else 1.0)))
-        pool = 0.5 + z * spread
-        rate = max(1e-9, (sc.agents - pool) / busy)
+    idle = mean = 0.0
+    talk_sd = talk * math.sqrt(math.exp(sc.talk_sigma**2) - 1)
+    for _ in range(200):
+        # Agents free up as a renewal process: over a long window its count's variance is the
+        # rate x the squared coefficient of variation of an agent's cycle (talk's spread only).
+        cv2 = 0.0 if oracle else (talk_sd * rate / (sc.agents - idle)) ** 2
+        spread = math.sqrt(rate * lag * ((1 - sc.people) + cv2))
+        mean = 0.5 - wait * rate + z * spread
+        u = mean / spread
+        idle = spread * math.exp(-u * u / 2) / math.sqrt(2 * math.pi) + mean * NormalDist().cdf(u)
+        rate = max(1e-9, 0.5 * rate + 0.5 * (sc.agents - idle) / busy)
     return {
         "occupancy": round(rate * talk / sc.agents, 4),
-        "idle_per_call_s": round(pool / rate, 1),
-        "pool": round(pool, 2),
+        "idle_per_call_s": round(idle / rate, 1),
+        "pool_mean": round(mean, 2),
         "lag_s": lag,
     }
 
 
 def _scenario(args: argparse.Namespace, seed: int) -> Scenario:
-    skip = {"controller", "knobs", "seeds", "samples", "guard", "analytic", "json", "headroom_none"}
+    skip = {
+        "controller",
+        "knobs",
+        "seeds",
+        "samples",
+        "guard",
+        "analytic",
+        "lag",
+        "json",
+        "headroom_none",
+    }
     fields = {k: v for k, v in vars(args).items() if k not in skip}
     return Scenario(**fields, seed=seed)
 
@@ -290,6 +315,7 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--guard", action="store_true", help="look-ahead: the pacer's hour headroom")
     ap.add_argument("--headroom-none", type=float, default=engine_pacing.HEADROOM_NONE)
     ap.add_argument("--analytic", action="store_true", help="the pool model, no simulation")
+    ap.add_argument("--lag", type=float, help="pool model: its lag, s (default: ring + AMD)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--agents", type=int, default=20)
     ap.add_argument("--hours", type=float, default=2)
@@ -320,7 +346,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.analytic:
         sc = _scenario(args, args.seeds[0])
         rows = {
-            f"{a:g}": {"causal": analytic(sc, a), "oracle": analytic(sc, a, oracle=True)}
+            f"{a:g}": {
+                "causal": analytic(sc, a, lag=args.lag),
+                "oracle": analytic(sc, a, oracle=True, lag=args.lag),
+            }
             for a in args.knobs
         }
         print(json.dumps({"scenario": _fields(sc), "abandon": rows}))
