@@ -216,7 +216,7 @@ class BoundDay(Day):
             return
         self.next_decision = self.now + 1.0
         headroom = self.pacer.headroom(self.now) if self.guard else 1.0
-        for _ in range(self.look.lines(self, headroom) if headroom > 0 else 0):
+        for _ in range(self.look.lines(self, headroom)):  # headroom 0: risk-free lines only
             claim = self.scheduler.pick(self.now, "sim", lease=3600)
             if claim is None:
                 return
