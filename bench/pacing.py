@@ -428,10 +428,10 @@ class Day:
         return out
 
 
-def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+def scenario_arguments(ap: argparse.ArgumentParser, hours: float = 8) -> None:
+    """The simulated day's options (the fields of :class:`Scenario` but the seed)."""
     ap.add_argument("--agents", type=int, default=20)
-    ap.add_argument("--hours", type=float, default=8)
+    ap.add_argument("--hours", type=float, default=hours)
     ap.add_argument("--people", type=float, default=0.30, help="share of dials a person answers")
     ap.add_argument("--machines", type=float, default=0.20, help="share answered by a machine")
     ap.add_argument("--busy", type=float, default=0.2, help="share of the rest that is busy")
@@ -456,6 +456,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--max-concurrent", type=int, default=20, help="blast mode's line limit")
     ap.add_argument("--retry-spacing", type=float, default=7200)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    scenario_arguments(ap)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--modes", nargs="+", choices=(*MODES, ORACLE), default=list(MODES))
     ap.add_argument(

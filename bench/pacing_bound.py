@@ -42,9 +42,9 @@ import numpy as np
 import numpy.typing as npt
 
 import konform.engine.pacing as engine_pacing
-from bench.pacing import ORACLE, Day, Scenario
+from bench.pacing import ORACLE, Day, Scenario, scenario_arguments
 from konform.engine.agents import AgentState
-from konform.engine.pacing import Pacer, PacingConfig
+from konform.engine.pacing import Pacer
 
 CONTROLLERS = ("pacer", "oracle", "lookahead", "lookahead-oracle")
 HORIZON = 34.0  # s: a line dialled now needs its agent at most ring 20 + AMD 3 + question 8 + 2 - 1
@@ -317,26 +317,7 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--analytic", action="store_true", help="the pool model, no simulation")
     ap.add_argument("--lag", type=float, help="pool model: its lag, s (default: ring + AMD)")
     ap.add_argument("--json", action="store_true")
-    ap.add_argument("--agents", type=int, default=20)
-    ap.add_argument("--hours", type=float, default=2)
-    ap.add_argument("--people", type=float, default=0.30)
-    ap.add_argument("--machines", type=float, default=0.20)
-    ap.add_argument("--busy", type=float, default=0.2)
-    ap.add_argument("--ring-min", type=float, default=4)
-    ap.add_argument("--ring-max", type=float, default=20)
-    ap.add_argument("--ring-timeout", type=float, default=25)
-    ap.add_argument("--talk-median", type=float, default=110)
-    ap.add_argument("--talk-sigma", type=float, default=0.6)
-    ap.add_argument("--wrap", type=float, default=10)
-    ap.add_argument("--amd", type=float, default=2.5)
-    ap.add_argument("--question", type=float, default=8)
-    ap.add_argument("--grace", type=float, default=2)
-    ap.add_argument("--agent-lead", type=float, default=2)
-    ap.add_argument("--agent-answer", type=float, default=2)
-    ap.add_argument("--safety", type=float, default=PacingConfig().safety)
-    ap.add_argument("--steps", type=int, default=PacingConfig().steps)
-    ap.add_argument("--max-concurrent", type=int, default=20)
-    ap.add_argument("--retry-spacing", type=float, default=7200)
+    scenario_arguments(ap, hours=2)
     return ap
 
 
