@@ -57,7 +57,7 @@ class _AlwaysPredictive(Pacer):
     """The production pacer as the look-ahead's bookkeeper: measured rates and the hour guard,
     never thin (so the day never reserves an agent at dial for the look-ahead's lines)."""
 
-    def thin(self, now: float) -> bool:
+    def thin(self, now: float, campaign: str | None = None) -> bool:
         return False
 
 
