@@ -92,7 +92,7 @@ class PacingConfig:
     min_answers: int = 30
     min_talks: int = 20
     min_agents: int = 3
-    safety: float = 0.3  # aim at this share of the target (tuned with bench.pacing)
+    safety: float = 0.1  # aim at this share of the target (chosen with bench.pacing_bound)
     steps: int = 5  # checkpoints over the span a new line takes to decide (20 tried: no gain)
 
     def __post_init__(self) -> None:
