@@ -145,6 +145,17 @@ class AmdConfig:
     behind the callee's own either (below ``foreground_db``, between the callee's stretches,
     in runs longer than a word's soft edges: a TV, a room). Without it a TV that talks on over
     our prompt makes the person a machine after all. None turns it off."""
+    guard_beep_level_db: float | None = 12.0
+    """A steady tone this far below the loud part of the callee's first answer is not their
+    mailbox's record beep but a tone in a TV or music behind a person (a mailbox beeps at
+    about its greeting's level). None: every beep counts."""
+    guard_utterance_level_db: float | None = 13.0
+    """An utterance over our prompt counts for ``guard_utterance_ms`` (and all talk for
+    ``guard_talk_ms``) only while its median speech frame is within this of the loud part of
+    the callee's first answer: a recording talks on at its own level, while a TV behind a
+    person, whose loud moments may come near the person's voice, mostly stays far below it.
+    Judged over the whole utterance, not frame by frame, so that a greeting's quieter words
+    do not open pauses in it. None turns it off."""
     guard_level_db: float = 15.0
     """Speech this far below the level of the callee's own first answer does not count: a TV or
     other voices behind a person."""

@@ -3,13 +3,15 @@ listening to the callee's direction only (the snoop's ``spy=in``: never our own 
 the identification and the consent question play and until an agent is bridged, and calls the
 call a machine after all when the callee does what only a recording does:
 
-- a mailbox's record beep;
+- a mailbox's record beep (not a tone far below the callee's own voice: a TV's);
 - one stretch of speech longer than a spoken word (``max_word_ms``);
 - not yielding the turn: still talking ``guard_turn_ms`` after our prompt started, in the
   utterance that was going on when it started, at the level of the callee's first answer (a
   person stops when talked over; a recording does not hear us);
 - talking on over our prompt: an utterance (words with pauses shorter than ``guard_gap_ms``)
-  longer than ``guard_utterance_ms``, or more than ``guard_talk_ms`` of speech in all.
+  longer than ``guard_utterance_ms`` at about the level of the callee's own voice, or more
+  than ``guard_talk_ms`` of speech in all. An utterance going on when the guard took over
+  counts from then: the callee hears our prompt from its start.
 
 A person who says something over the prompt ("Hallo? Wer ist da?") and then listens stays
 connected. Speech far below the level of the callee's own first answer (a TV, other voices
@@ -49,6 +51,12 @@ class Guard:
             self.min_dbfs = max(self.min_dbfs, behind + self.config.guard_behind_db)
         answer = detector.answer_dbfs  # the callee's own voice, not a TV behind them
         self.turn_dbfs = answer - self.config.guard_turn_level_db if answer is not None else -200.0
+        beep_db = self.config.guard_beep_level_db
+        self.beep_dbfs = answer - beep_db if answer is not None and beep_db is not None else -200.0
+        utterance_db = self.config.guard_utterance_level_db
+        self.utterance_dbfs = (
+            answer - utterance_db if answer is not None and utterance_db is not None else -200.0
+        )
         # The callee's turn is still going when they speak now or paused less than the turn
         # gap ago (a greeting between two words); a pause counts from our prompt's start, the
         # first moment the callee could react to it.
@@ -58,7 +66,13 @@ class Guard:
         self._silence_run = 0
         self._in_segment = False
         self._segment_start = 0
-        self._utterance_start: int | None = None
+        # A greeting handed over while it goes on (the turn still open) is one utterance with
+        # what follows: it counts from here, not from its next word.
+        self._utterance_start: int | None = detector.analysed_ms if self._turn_open else None
+        # Counted speech frames, and how many of them at the callee's level: of the utterance
+        # going on, and of all talk.
+        self._utterance_frames = [0, 0]
+        self._talk_frames = [0, 0]
         self._talk = 0
         self.decision: AmdDecision | None = None
 
@@ -81,12 +95,12 @@ class Guard:
             heard = detector.hear(frame, samples, energy)
             if heard is None:
                 continue
-            if heard.beep_hz is not None:
+            if heard.beep_hz is not None and heard.dbfs >= self.beep_dbfs:
                 self._decide("beep", beep_hz=round(heard.beep_hz))
             else:
                 self._turn(heard.speech and heard.dbfs >= self.turn_dbfs)
                 if self.decision is None:
-                    self._track(heard.speech and heard.dbfs >= self.min_dbfs)
+                    self._track(heard.speech and heard.dbfs >= self.min_dbfs, heard.dbfs)
             if self.decision is not None:
                 detector.pending.clear()
                 break
@@ -106,10 +120,15 @@ class Guard:
         ):
             self._decide("talks_on", prompt_ms=float(self.prompt_ms))
 
-    def _track(self, speech: bool) -> None:
+    def _track(self, speech: bool, dbfs: float) -> None:
         cfg = self.config
         now = self.detector.analysed_ms
         if speech:
+            near = int(dbfs >= self.utterance_dbfs)
+            self._utterance_frames[0] += 1
+            self._utterance_frames[1] += near
+            self._talk_frames[0] += 1
+            self._talk_frames[1] += near
             self._speech_run += FRAME_MS
             self._silence_run = 0
             if not self._in_segment and self._speech_run >= cfg.onset_ms:
@@ -127,16 +146,27 @@ class Guard:
                 self._in_segment = False
             if self._silence_run >= cfg.guard_gap_ms:
                 self._utterance_start = None
+                self._utterance_frames = [0, 0]
         if self._in_segment and now - self._segment_start >= cfg.max_word_ms:
             self._decide("long_word")
         elif (
             self._in_segment
             and self._utterance_start is not None
             and (now - self._utterance_start >= cfg.guard_utterance_ms)
+            and self._callee_level(self._utterance_frames)
         ):
             self._decide("talks_over_prompt")
-        elif self._talk >= cfg.guard_talk_ms:
+        elif self._talk >= cfg.guard_talk_ms and self._callee_level(self._talk_frames):
             self._decide("talk")
+
+    @staticmethod
+    def _callee_level(frames: list[int]) -> bool:
+        """Is the speech counted (``[frames, frames at the callee's level]``) at the level of
+        the callee's own voice? At least half of its frames (its median) within
+        ``guard_utterance_level_db`` of their first answer's loud part: a recording plays at
+        one level, while a TV behind a person, even when its loud moments come near the
+        person's voice, mostly stays far below it. Counted, not sorted: no cost per frame."""
+        return 2 * frames[1] >= frames[0]
 
     def _decide(self, rule: str, **extra: float) -> None:
         at = self.detector.elapsed_ms

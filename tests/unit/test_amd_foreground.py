@@ -86,7 +86,9 @@ def test_the_guard_does_not_count_the_tv_it_heard_behind_the_person() -> None:
     line = with_noise(under(person, mix(*tv)[: person.size]), 35, rng)
     first, _, final, reason = decide(line)
     assert (first, final) == ("human", "human"), reason
-    unguarded = dataclasses.replace(AmdConfig(), guard_behind_db=None)
+    unguarded = dataclasses.replace(
+        AmdConfig(), guard_behind_db=None, guard_utterance_level_db=None
+    )
     assert decide(line, unguarded)[2:] == ("machine", "guard_talks_over_prompt")
 
 
