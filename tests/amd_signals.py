@@ -56,6 +56,13 @@ def mix(*parts: np.ndarray) -> np.ndarray:
     return np.concatenate(parts).astype(np.float32)
 
 
+def under(signal: np.ndarray, bed: np.ndarray) -> np.ndarray:
+    """``signal`` with ``bed`` (music, a TV) added under it from the start."""
+    out = signal.copy()
+    out[: bed.size] += bed[: out.size]
+    return out
+
+
 def with_noise(signal: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray:
     voiced = signal[np.abs(signal) > 1e-4]
     power = float(np.mean(voiced**2)) if voiced.size else 1e-4

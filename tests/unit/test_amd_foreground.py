@@ -12,7 +12,16 @@ import pytest
 from konform.amd.config import AmdConfig
 from konform.amd.detector import Detector
 from konform.amd.evaluate import run_call
-from tests.amd_signals import RATE, mix, pcm16, silence, speech, syllable, with_noise
+from tests.amd_signals import (
+    RATE,
+    mix,
+    pcm16,
+    silence,
+    speech,
+    syllable,
+    under,
+    with_noise,
+)
 
 OFF = dataclasses.replace(AmdConfig(), foreground_db=0.0, guard_behind_db=None)
 
@@ -38,12 +47,6 @@ def music(rng: np.random.Generator, seconds: float, below_db: float) -> np.ndarr
     bed = mix(*parts)[: int(seconds * RATE)]
     bed *= 0.25 * 10 ** (-below_db / 20) / float(np.abs(bed).max())
     return bed
-
-
-def under(signal: np.ndarray, bed: np.ndarray) -> np.ndarray:
-    out = signal.copy()
-    out[: bed.size] += bed[: out.size]
-    return out
 
 
 def decide(signal: np.ndarray, config: AmdConfig | None = None) -> tuple[str, str, str, str]:

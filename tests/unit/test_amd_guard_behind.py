@@ -13,7 +13,7 @@ import pytest
 
 from konform.amd.config import AmdConfig
 from konform.amd.evaluate import run_call
-from tests.amd_signals import RATE, mix, pcm16, silence, speech, tone, with_noise
+from tests.amd_signals import RATE, mix, pcm16, silence, speech, tone, under, with_noise
 
 NO_UTTERANCE_LEVEL = dataclasses.replace(AmdConfig(), guard_utterance_level_db=None)
 NO_BEEP_LEVEL = dataclasses.replace(AmdConfig(), guard_beep_level_db=None)
@@ -22,12 +22,6 @@ NO_BEEP_LEVEL = dataclasses.replace(AmdConfig(), guard_beep_level_db=None)
 def babble(rng: np.random.Generator, seconds: float, below_db: float) -> np.ndarray:
     """Voices talking on, ``below_db`` under a person's speech."""
     return speech(seconds, rng, level=0.25 * 10 ** (-below_db / 20))[: int(seconds * RATE)]
-
-
-def under(signal: np.ndarray, bed: np.ndarray) -> np.ndarray:
-    out = signal.copy()
-    out[: bed.size] += bed[: out.size]
-    return out
 
 
 def decide(signal: np.ndarray, config: AmdConfig | None = None) -> tuple[str, str, str, int]:
