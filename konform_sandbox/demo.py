@@ -1,6 +1,6 @@
 """The demo campaign against the sandbox's far end (``konform demo`` and the integration tests).
 
-It builds a demo database from ``konform/samples/dialer`` (six far-end callees with double
+It builds a demo database from ``konform/samples/dialer`` (eight far-end callees with double
 opt-in, one without consent, one on the Robinson list as a hashed entry, one on the internal
 objection list) and calls them all plus an emergency number, on the real sandbox PBX. The
 policy judges the calls as of ``DEMO_CLOCK`` (a Tuesday morning), so the demo runs on any day;
@@ -43,7 +43,13 @@ CALLER_ID = "+4930555000100"
 COMPANY = "Demo Energie GmbH"
 CAMPAIGN = Campaign("demo-energy", CALLER_ID, "energy-offer")
 DEMO_CLOCK = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
-DEMO_NUMBERS = [f"+4930111000{i}" for i in range(1, 10)] + ["112"]
+DEMO_NUMBERS = [
+    *(f"+4930111000{i}" for i in range(1, 7)),
+    "+49301110020",  # a mailbox whose greeting starts after 2 s of silence
+    "+49301110021",  # a mailbox whose greeting plays over music
+    *(f"+4930111000{i}" for i in range(7, 10)),
+    "112",
+]
 
 
 def _sample(name: str) -> Path:
