@@ -1,4 +1,4 @@
-"""``konform user add|list|remove|passwd``: accounts of the web console (audited).
+"""``konform user add|list|remove|passwd|role``: accounts of the web console (audited).
 
 There is no default account: the first one is made here. Passwords come from stdin
 (``--password-stdin``, one line) or, at a terminal, from a prompt; never from an argument (it
@@ -42,6 +42,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("name")
     _password_argument(p)
     p.set_defaults(handler=user_passwd)
+    p = actions.add_parser("role", help="give an account another role (ends its sessions; audited)")
+    p.add_argument("name")
+    p.add_argument("--role", required=True, choices=users.ROLES)
+    p.add_argument("--agent", help="the PJSIP endpoint of the agent's phone (role agent)")
+    p.set_defaults(handler=user_role)
 
 
 def _password_argument(p: argparse.ArgumentParser) -> None:
@@ -123,4 +128,16 @@ def user_passwd(args: argparse.Namespace, ctx: Context) -> int:
     except ValueError as exc:
         raise UserError(str(exc)) from None
     ctx.out(f"user {args.name}: password set, sessions ended")
+    return 0
+
+
+def user_role(args: argparse.Namespace, ctx: Context) -> int:
+    try:
+        user = users.set_role(ctx.store, args.name, args.role, args.agent, by=_operator())
+    except KeyError:
+        raise UserError(f"no user named {args.name!r}") from None
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    agent = f", agent {user.agent}" if user.agent else ""
+    ctx.out(f"user {args.name}: role {user.role}{agent}, sessions ended")
     return 0

@@ -252,6 +252,34 @@ def set_password(store: Store, name: str, password: str, by: str | None = None) 
         audit.record(store, "user_password_set", user=name, by=by)
 
 
+def set_role(
+    store: Store, name: str, role: str, agent: str | None = None, by: str | None = None
+) -> User:
+    """Give an account another role (and agent phone: only an agent account has one; audited
+    with before and after). Its sessions end, so the new rights hold from the next login.
+    KeyError for an unknown name, ValueError for a bad role or agent; nothing written then."""
+    _check_role(role, agent)
+    if role != "agent":
+        agent = None
+    with store.transaction() as conn:
+        row = conn.execute("SELECT id, role, agent FROM users WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise KeyError(name)
+        conn.execute("UPDATE users SET role = ?, agent = ? WHERE id = ?", (role, agent, row[0]))
+        conn.execute("DELETE FROM web_sessions WHERE user_id = ?", (row[0],))
+        audit.record(
+            store,
+            "user_role_set",
+            user=name,
+            before={"role": row[1], "agent": row[2]},
+            after={"role": role, "agent": agent},
+            by=by,
+        )
+    user = get(store, name)
+    assert user is not None
+    return user
+
+
 def login(store: Store, name: str, password: str, now: datetime | None = None) -> Login:
     """Check a login. A locked account is refused without checking the password; a wrong
     password counts towards the lockout, a right one resets the count. Not audited here: the
