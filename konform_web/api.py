@@ -336,16 +336,7 @@ async def export_audit(request: web.Request) -> web.StreamResponse:
         _number(c, (await json_body(request)).get("number")) if request.method == "POST" else None
     )
     rows = await c.worker.run(audit.entries, c.store, number)
-    key = c.store.keyer.number_key(number) if number else None
-    await c.worker.run(
-        audit.record,
-        c.store,
-        "web_export",
-        key=key,
-        what="audit",
-        user=session_of(request).user.name,
-        address=address_of(request),
-    )
+    await _export_audited(request, "audit", number=number)
     return web.json_response(rows)
 
 
@@ -356,15 +347,7 @@ async def export_number(request: web.Request) -> web.StreamResponse:
     c = request.app[CONSOLE]
     number = _number(c, (await json_body(request)).get("number"))
     data = await c.worker.run(gdpr.export, c.store, number)
-    await c.worker.run(
-        audit.record,
-        c.store,
-        "web_export",
-        number=number,
-        what="data_subject",
-        user=session_of(request).user.name,
-        address=address_of(request),
-    )
+    await _export_audited(request, "data_subject", number=number)
     return web.json_response(data)
 
 
