@@ -307,6 +307,17 @@ const K = (() => {
     return Number.isNaN(at.getTime()) ? String(iso) : at.toLocaleTimeString(lang);
   }
 
+  /** An agent's state as the coloured badge the wallboard and the supervisor show. */
+  function agentState(state) {
+    return h("span", { class: `state state-${state}`, "data-value": state }, t("state." + state));
+  }
+
+  /** The satisfaction rating as "average (count)"; "–" while nobody rated. */
+  function rating(csat) {
+    const c = csat || {};
+    return c.avg === null || c.avg === undefined ? "–" : `${num(c.avg, 1)} (${num(c.count || 0)})`;
+  }
+
   /** Shows a one-line message in a live region (role=status or alert). */
   function say(id, text, kind) {
     const el = document.getElementById(id);
@@ -317,6 +328,7 @@ const K = (() => {
   }
 
   return {
+    agentState,
     ApiError,
     api,
     clock,
@@ -331,6 +343,7 @@ const K = (() => {
     num,
     onLang,
     pct,
+    rating,
     applyStatic,
     say,
     seconds,

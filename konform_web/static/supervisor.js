@@ -142,16 +142,15 @@
   function renderAgents() {
     document.querySelector("#agents tbody").replaceChildren(
       ...agents.map((a) => {
-        const csat = a.csat || {};
         return h(
           "tr",
           { "data-agent": a.name },
           h("th", { scope: "row", text: a.name }),
-          h("td", {}, h("span", { class: `state state-${a.state}`, "data-value": a.state }, t("state." + a.state))),
+          h("td", {}, K.agentState(a.state)),
           h("td", { text: K.clock(a.since) }),
           h("td", { class: "n", text: num(a.calls_today) }),
           h("td", { class: "n", text: K.seconds(a.talk_s_today) }),
-          h("td", { class: "n", text: csat.avg === null || csat.avg === undefined ? "–" : `${num(csat.avg, 1)} (${num(csat.count)})` }),
+          h("td", { class: "n", text: K.rating(a.csat) }),
           h(
             "td",
             { class: "buttons" },

@@ -134,14 +134,14 @@
       "tr",
       { "data-agent": a.name },
       h("th", { scope: "row", text: a.name }),
-      h("td", {}, h("span", { class: `state state-${a.state}`, "data-value": a.state }, t("state." + a.state))),
+      h("td", {}, K.agentState(a.state)),
       h("td", { class: "n", "data-field": "calls", "data-value": raw(a.calls), text: num(a.calls) }),
       h("td", { class: "n", "data-field": "answered", "data-value": raw(a.answered), text: num(a.answered) }),
       h("td", { class: "n", "data-field": "avg_talk_s", "data-value": raw(a.avg_talk_s), text: seconds(a.avg_talk_s) }),
       h(
         "td",
         { class: "n", "data-field": "csat.avg", "data-value": raw(csat.avg) },
-        csat.avg === null || csat.avg === undefined ? "–" : `${num(csat.avg, 1)} (${num(csat.count || 0)})`,
+        K.rating(csat),
       ),
     );
   }
