@@ -22,10 +22,10 @@ import pytest
 
 from konform.store import audit, call_commands, campaign_console, donotcall
 from konform.store.database import open_store
-from konform_sandbox.demo import CAMPAIGN, DEMO_CLOCK, demo_db_calling_only
+from konform_sandbox.demo import CAMPAIGN, demo_db_calling_only
 from konform_sandbox.farend import far_end_ends, rater_numbers
 from konform_sandbox.sandbox import Sandbox
-from tests.integration.serve_env import REPO, serve_env
+from tests.integration.serve_env import REPO, serve_demo
 from tests.integration.test_restart import attempts_of, konform_objects
 
 pytestmark = pytest.mark.integration
@@ -43,17 +43,9 @@ def build(folder: Path, people: list[str], *, csat: bool) -> Path:
 
 
 def serve(sandbox: Sandbox, folder: Path) -> subprocess.Popen[str]:
-    env = serve_env(sandbox, folder, AGENTS, consent_wait="1", optout_wait="5", wrap_up="1")
-    return subprocess.Popen(
-        [sys.executable, "-m", "konform.cli.main", "--db", str(folder / "konform-demo.db"),
-         "serve", "--campaign", CAMPAIGN.name, "--simulated-now", DEMO_CLOCK.isoformat(),
-         "--until-done"],
-        cwd=folder,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
+    return serve_demo(
+        sandbox, folder, AGENTS, "--until-done", consent_wait="1", optout_wait="5", wrap_up="1"
+    )
 
 
 def report(folder: Path) -> dict[str, object]:

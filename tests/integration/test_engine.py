@@ -9,7 +9,6 @@ import asyncio
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,12 +17,11 @@ import pytest
 from konform_sandbox.demo import (
     CALLER_ID,
     CAMPAIGN,
-    DEMO_CLOCK,
     demo_db_calling_only,
 )
 from konform_sandbox.farend import far_end_calls
 from konform_sandbox.sandbox import Sandbox
-from tests.integration.serve_env import serve_env
+from tests.integration.serve_env import serve_demo
 from tests.integration.test_restart import attempts_of, konform_objects
 
 pytestmark = pytest.mark.integration
@@ -37,17 +35,9 @@ def build(folder: Path, people: list[str]) -> Path:
 
 
 def serve(sandbox: Sandbox, folder: Path, *extra: str) -> subprocess.Popen[str]:
-    env = serve_env(sandbox, folder, AGENTS, consent_wait="1", optout_wait="1", wrap_up="1")
-    db = folder / "konform-demo.db"
-    return subprocess.Popen(
-        [sys.executable, "-m", "konform.cli.main", "--db", str(db), "serve",
-         "--campaign", CAMPAIGN.name, "--simulated-now", DEMO_CLOCK.isoformat(), *extra],
-        cwd=folder,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
+    return serve_demo(
+        sandbox, folder, AGENTS, *extra, consent_wait="1", optout_wait="1", wrap_up="1"
+    )
 
 
 def test_progressive_more_people_than_agents(sandbox: Sandbox, tmp_path: Path) -> None:

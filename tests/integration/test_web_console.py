@@ -37,11 +37,10 @@ from konform.store import campaign_console, campaigns, donotcall
 from konform.store.database import open_store
 from konform_sandbox.demo import (
     CAMPAIGN,
-    DEMO_CLOCK,
     demo_db_calling_only,
 )
 from konform_sandbox.sandbox import Sandbox
-from tests.integration.serve_env import serve_env
+from tests.integration.serve_env import serve_demo
 from tests.integration.test_restart import attempts_of
 from tests.integration.web_browser import browser_session, log_in, run_web, until
 
@@ -103,13 +102,9 @@ def prepare(folder: Path, people: list[str]) -> Console:
 
 
 def serve(sandbox: Sandbox, console: Console, agents: str, *extra: str) -> subprocess.Popen[str]:
-    env = serve_env(sandbox, console.folder, agents, consent_wait="1", optout_wait="1",
-                    wrap_up="1")  # fmt: skip
-    return subprocess.Popen(
-        [sys.executable, "-m", "konform.cli.main", "--db", str(console.db), "serve",
-         "--campaign", CAMPAIGN.name, "--simulated-now", DEMO_CLOCK.isoformat(), *extra],
-        cwd=console.folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    return serve_demo(
+        sandbox, console.folder, agents, *extra, consent_wait="1", optout_wait="1", wrap_up="1"
+    )
 
 
 def stop(proc: subprocess.Popen[str]) -> tuple[str, str]:
