@@ -4,8 +4,10 @@ Connects to ARI with the configured credentials (refusing empty or default passw
 paces calls to the agents with the campaign engine (:mod:`ari_app.engine`): every due contact of
 the campaigns, through the gate, as the campaigns' pacing allows; all day, until SIGTERM/SIGINT
 (live calls finish first), or with ``--until-done`` until nothing is due or in flight. A status
-line goes to stderr every 10 s. With ``[web] enabled = true`` the web console runs in the same
-loop (``konform web`` runs it alone).
+line goes to stderr every 10 s (with ``--log-format json`` a JSON line of the logger
+``konform.status``). With ``[web] enabled = true`` the web console runs in the same loop
+(``konform web`` runs it alone): it listens before anything touches the PBX or the calls (a port
+in use stops serve there) and stops after the engine has drained its calls.
 
 One serve per database and per PBX: both locks are taken before anything touches the store's
 calls or the PBX; a second serve refuses, naming the process that holds them.
@@ -122,6 +124,15 @@ def _is_sandbox(config: Config) -> bool:
 
 
 async def _serve(args: argparse.Namespace, ctx: Context, start: datetime | None) -> None:
+    console = await _start_console(ctx)
+    try:
+        await _dial(args, ctx, start)
+    finally:
+        if console is not None:
+            await console.stop()
+
+
+async def _dial(args: argparse.Namespace, ctx: Context, start: datetime | None) -> None:
     from ari_app.ari import AriClient  # heavy (aiohttp): only for this command
     from ari_app.dialer import Dialer
 
@@ -147,12 +158,9 @@ async def _serve(args: argparse.Namespace, ctx: Context, start: datetime | None)
             if args.once
             else asyncio.create_task(retention.run_daily(dialer.worker, config.retention))
         )
-        console = await _start_console(ctx)
         try:
             await _run_engine(args, ctx, dialer)
         finally:
-            if console is not None:
-                await console.stop()
             if daily is not None:
                 daily.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -169,6 +177,7 @@ async def _start_console(ctx: Context) -> WebServer | None:
     try:
         await console.start()
     except OSError as exc:
+        await console.stop()  # its store connection and worker thread
         web = ctx.config.web
         raise UserError(f"[web] cannot listen on {web.host}:{web.port}: {exc.strerror}") from None
     return console
@@ -180,7 +189,12 @@ async def _run_engine(args: argparse.Namespace, ctx: Context, dialer: Dialer) ->
     options = EngineOptions(
         until_done=args.until_done or args.once, once=args.once, reload_every=args.interval
     )
-    engine = Engine(dialer, args.campaign, options, status=_status_line)
+    json_lines = getattr(args, "log_format", "text") == "json"
+    if json_lines:
+        _STATUS.setLevel(logging.INFO)  # shown at every --log-level, as the text line is
+    engine = Engine(
+        dialer, args.campaign, options, status=_status_log if json_lines else _status_line
+    )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, engine.stop)
@@ -200,3 +214,11 @@ async def _run_engine(args: argparse.Namespace, ctx: Context, dialer: Dialer) ->
 def _status_line(line: str) -> None:
     sys.stderr.write(f"{datetime.now(UTC):%H:%M:%S} {line}\n")
     sys.stderr.flush()
+
+
+_STATUS = logging.getLogger("konform.status")
+
+
+def _status_log(line: str) -> None:
+    """The status line as a log record: one JSON line like the others (redacted as they are)."""
+    _STATUS.info("%s", line)
