@@ -7,6 +7,7 @@ COPY konform ./konform
 COPY ari_app ./ari_app
 COPY agi ./agi
 COPY konform_sandbox ./konform_sandbox
+COPY konform_web ./konform_web
 COPY dialplan ./dialplan
 COPY prompts ./prompts
 # The lock file first (every dependency at its tested version), then konform without

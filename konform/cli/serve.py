@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from konform.cli.context import Context, UserError
 from konform.config import Config, require_secret
 from konform.service_lock import LockHeld, ServiceLock, pbx_lock_path, serve_lock_path
-from konform.store import campaigns, retention
+from konform.store import campaigns, retention, users
 
 if TYPE_CHECKING:
     from ari_app.dialer import Dialer
@@ -180,6 +180,8 @@ async def _start_console(ctx: Context) -> WebServer | None:
         await console.stop()  # its store connection and worker thread
         web = ctx.config.web
         raise UserError(f"[web] cannot listen on {web.host}:{web.port}: {exc.strerror}") from None
+    if not users.list_all(ctx.store):
+        logger.warning("web console: no accounts yet: nobody can log in ('konform user add')")
     return console
 
 
