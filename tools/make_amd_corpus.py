@@ -448,6 +448,11 @@ def main() -> None:
         type=Path,
         help="also write where each clip and tone lies (JSON: file -> [[what, start_ms, end_ms]])",
     )
+    ap.add_argument(
+        "--pools",
+        type=Path,
+        help="also write the clip pools' durations (JSON: short_ms and long_ms, in pool order)",
+    )
     ap.add_argument("--hard", action="store_true", help="the hard kinds (20 s files)")
     ap.add_argument("--music-set", choices=sorted(MUSIC_NOTES), default="a")
     ap.add_argument("--encoding", choices=["ulaw", "alaw"], default="ulaw")
@@ -514,6 +519,11 @@ def main() -> None:
         writer.writerows(rows)
     if args.layout:
         args.layout.write_text(json.dumps(spans))
+    if args.pools:
+        pools = {"short_ms": short, "long_ms": long_}
+        args.pools.write_text(
+            json.dumps({key: [c.size / RATE * 1000 for c in clips] for key, clips in pools.items()})
+        )
     print(f"{args.n} samples in {args.out} from {len(short)} short and {len(long_)} long clips")
 
 
