@@ -40,6 +40,7 @@ of company-greeting people an observer catching them would drop.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import random
@@ -51,6 +52,7 @@ import numpy as np
 
 from konform.amd.config import AmdConfig
 from konform.amd.evaluate import REACTION_MS, read_label_rows
+from tools import amd_limits
 
 # The generator's distributions (tools/make_amd_corpus.py, ``hard()`` and ``_greeting()``).
 LEAD_S = (0.0, 0.6)  # silence before the first clip, both kinds
@@ -68,6 +70,7 @@ REACTION_S = (REACTION_MS[0] / 1000, REACTION_MS[1] / 1000)
 BLUR_S = 0.02  # the timing observer's error on each clip boundary (one 20 ms frame)
 GRID_MAX_MS = 5000  # duration tables up to this (the long pool's clips last up to 4.5 s)
 EPS = 1e-6  # float slack on the generator's exact bounds
+INNER_DB = 6.0  # a quiet run inside a recorded sentence: this close to the line's noise
 OBSERVERS = ("whole", "timing")
 
 Clip = tuple[float, float]  # start, end (s after the answer)
@@ -76,17 +79,19 @@ Clip = tuple[float, float]  # start, end (s after the answer)
 @dataclass(frozen=True)
 class Observation:
     """The callee's speech up to the moment it stops: clips (start, end), the last ending at
-    that moment, and whether the last was spoken to its end (not cut by the reaction)."""
+    that moment, whether the last was spoken to its end (not cut by the reaction), and when our
+    prompt started (None: by the first stage's rule, :func:`prompt_start`)."""
 
     clips: tuple[Clip, ...]
     last_whole: bool = True
+    prompt: float | None = None
 
     @property
     def end(self) -> float:
         return self.clips[-1][1]
 
     def pauses(self) -> list[float]:
-        return [b[0] - a[1] for a, b in zip(self.clips, self.clips[1:], strict=False)]
+        return [b[0] - a[1] for a, b in itertools.pairwise(self.clips)]
 
 
 @dataclass(frozen=True)
@@ -136,7 +141,7 @@ class Blurred:
         return cls(blur, pools.short_share, density(pools.short), survival, density(pools.long))
 
     def at(self, table: np.ndarray, seconds: float) -> float:
-        return float(table[min(max(int(round(seconds * 1000)), 0), table.size - 1)])
+        return float(table[min(max(round(seconds * 1000), 0), table.size - 1)])
 
     def uniform(self, seconds: float, lo: float, hi: float) -> float:
         """The density of a blurred pause drawn uniform in [lo, hi]."""
@@ -159,10 +164,12 @@ def prompt_start(clips: Sequence[Clip]) -> float:
     return RULES.initial_silence_ms / 1000
 
 
-def mean_piecewise_linear(f: Callable[[float], float], lo: float, hi: float, breaks: list[float]) -> float:
+def mean_piecewise_linear(
+    f: Callable[[float], float], lo: float, hi: float, breaks: list[float]
+) -> float:
     """The mean of ``f`` over [lo, hi], exact when ``f`` is linear between ``breaks``."""
     points = sorted({lo, hi, *(b for b in breaks if lo < b < hi)})
-    area = sum((b - a) * (f(a) + f(b)) / 2 for a, b in zip(points, points[1:], strict=False))
+    area = sum((b - a) * (f(a) + f(b)) / 2 for a, b in itertools.pairwise(points))
     return area / (hi - lo)
 
 
@@ -191,25 +198,25 @@ def stop_in_pause(gap: float) -> float:
     return mean_piecewise_linear(share, lo, hi, [lo_r - gap, hi_r - gap])
 
 
-def _words_from(k: int) -> float:
-    return sum(n >= k for n in PERSON_WORDS) / len(PERSON_WORDS)
+def _words_from(k: int, words: Sequence[int]) -> float:
+    return sum(n >= k for n in words) / len(words)
 
 
-def person_terms(obs: Observation) -> tuple[float, float]:
+def person_terms(obs: Observation, words: Sequence[int] = PERSON_WORDS) -> tuple[float, float]:
     """The person's likelihood of the moment their speech stops, given the clips and pauses
     before it: (the last clip ends whole there, the last clip was cut there), the second per
     second of the stop's time. 0 where no person stops like that."""
     k = len(obs.clips)
-    if k > max(PERSON_WORDS):
+    if k > max(words):
         return 0.0, 0.0
-    prompt = prompt_start(obs.clips)
+    prompt = prompt_start(obs.clips) if obs.prompt is None else obs.prompt
     gap = obs.end - prompt  # how long before the speech stopped our prompt started
     lo_r, hi_r = REACTION_S
     not_cut_before = 1.0 if gap <= 0 else min(1.0, max(0.0, (hi_r - gap) / (hi_r - lo_r)))
-    whole = (k in PERSON_WORDS) / len(PERSON_WORDS) * not_cut_before
+    whole = (k in words) / len(words) * not_cut_before
     if gap > 0:
-        whole += _words_from(k + 1) * stop_in_pause(gap)
-    cut = _words_from(k) / (hi_r - lo_r) if lo_r <= gap <= hi_r else 0.0
+        whole += _words_from(k + 1, words) * stop_in_pause(gap)
+    cut = _words_from(k, words) / (hi_r - lo_r) if lo_r <= gap <= hi_r else 0.0
     return whole, cut
 
 
@@ -227,7 +234,7 @@ def mailbox_stop_term(obs: Observation) -> float:
     return mailbox_stops(before, obs.end - start)
 
 
-def ratio_whole(obs: Observation, short_share: float) -> float:
+def ratio_whole(obs: Observation, short_share: float, words: Sequence[int] = PERSON_WORDS) -> float:
     """The likelihood ratio for the observer that knows the recordings (exact timing): each
     clip is one of the pool's recordings (1/size of the union pool against 1/size of the short
     one), each pause uniform in its kind's range."""
@@ -239,7 +246,7 @@ def ratio_whole(obs: Observation, short_share: float) -> float:
     mailbox = mailbox_stop_term(obs)
     if not person_could(obs):
         return math.inf if mailbox > 0 else 0.0
-    person = person_terms(obs)[0]
+    person = person_terms(obs, words)[0]
     lo, hi = MAILBOX_PAUSE_S
     p_lo, p_hi = PERSON_PAUSE_S
     mailbox *= short_share ** len(obs.clips) * ((p_hi - p_lo) / (hi - lo)) ** len(gaps)
@@ -248,11 +255,11 @@ def ratio_whole(obs: Observation, short_share: float) -> float:
     return mailbox / person
 
 
-def ratio_timing(obs: Observation, known: Blurred) -> float:
+def ratio_timing(obs: Observation, known: Blurred, words: Sequence[int] = PERSON_WORDS) -> float:
     """The likelihood ratio for the observer that knows the pools' duration distributions, not
     the recordings, and measures each boundary with ``known.blur``'s error."""
     mailbox = mailbox_stop_term(obs)
-    whole, cut = person_terms(obs)
+    whole, cut = person_terms(obs, words)
     person_rest = 1.0
     for start, end in obs.clips[:-1]:
         d = end - start
@@ -273,13 +280,33 @@ def ratio_timing(obs: Observation, known: Blurred) -> float:
     return mailbox / person
 
 
-def likelihood_ratio(obs: Observation, pools: Pools, observer: str, known: Blurred) -> float:
+def likelihood_ratio(
+    obs: Observation,
+    pools: Pools,
+    observer: str,
+    known: Blurred,
+    words: Sequence[int] = PERSON_WORDS,
+) -> float:
     """P(observation | no-beep mailbox) / P(observation | company-greeting person) for the
     observer (``whole`` or ``timing``); inf where no person could produce it, 0 where no
     mailbox could. The lead silence, line noise and level are drawn alike and cancel."""
     if observer == "whole":
-        return ratio_whole(obs, pools.short_share)
-    return ratio_timing(obs, known)
+        return ratio_whole(obs, pools.short_share, words)
+    return ratio_timing(obs, known, words)
+
+
+def why_no_person(obs: Observation, words: Sequence[int] = PERSON_WORDS) -> list[str]:
+    """What in this observation no person of the model does (exact timing)."""
+    reasons = []
+    if any(e - s > SHORT_MAX_S + EPS for s, e in obs.clips):
+        reasons.append("a clip over 1.3 s")
+    if any(not PERSON_PAUSE_S[0] - EPS <= g <= PERSON_PAUSE_S[1] + EPS for g in obs.pauses()):
+        reasons.append("a pause outside 120-300 ms")
+    if len(obs.clips) > max(words):
+        reasons.append(f"more than {max(words)} words")
+    elif person_terms(obs, words)[0] <= 0:
+        reasons.append(f"{len(obs.clips)} words stopping {obs.end:.2f} s (prompt {obs.prompt})")
+    return reasons
 
 
 def draw_mailbox(rng: random.Random, pools: Pools) -> Observation:
@@ -298,19 +325,24 @@ def draw_mailbox(rng: random.Random, pools: Pools) -> Observation:
     return Observation(tuple(spans))
 
 
-def person_heard(clips: Sequence[Clip], stop: float) -> Observation | None:
+def person_heard(
+    clips: Sequence[Clip], stop: float, prompt: float | None = None
+) -> Observation | None:
     """What a person with these clips sends until they stop at ``stop`` (None: nothing)."""
     heard = [(s, min(e, stop)) for s, e in clips if s < stop]
     if not heard:
         return None
-    return Observation(tuple(heard), last_whole=heard[-1][1] == clips[len(heard) - 1][1])
+    whole = heard[-1][1] == clips[len(heard) - 1][1]
+    return Observation(tuple(heard), last_whole=whole, prompt=prompt)
 
 
-def draw_person(rng: random.Random, pools: Pools) -> Observation:
+def draw_person(
+    rng: random.Random, pools: Pools, words: Sequence[int] = PERSON_WORDS
+) -> Observation:
     """A company greeting as ``hard()`` draws it, cut by the reaction to our prompt."""
     at = rng.uniform(*LEAD_S)
     spans: list[Clip] = []
-    for _ in range(rng.choice(PERSON_WORDS)):
+    for _ in range(rng.choice(words)):
         length = rng.choice(pools.short)
         spans.append((at, at + length))
         at += length + rng.uniform(*PERSON_PAUSE_S)
@@ -335,7 +367,10 @@ def frontier(mailboxes: Sequence[float], people: Sequence[float]) -> list[Point]
     thresholds = thresholds[thresholds > 0][::-1]
     caught = (m.size - np.searchsorted(m, thresholds, side="left")) / m.size
     dropped = (p.size - np.searchsorted(p, thresholds, side="left")) / p.size
-    return [Point(float(t), float(c), float(d)) for t, c, d in zip(thresholds, caught, dropped, strict=True)]
+    return [
+        Point(float(t), float(c), float(d))
+        for t, c, d in zip(thresholds, caught, dropped, strict=True)
+    ]
 
 
 def best_within(points: Sequence[Point], dropped: float, sure: float) -> Point:
@@ -361,7 +396,9 @@ def corpus_observations(
 ) -> tuple[list[tuple[str, Observation, bool]], list[tuple[str, Observation]]]:
     """The corpus's no-beep mailboxes (name, observation, missed by the detector) and its
     company-greeting people as they sent it (name, observation: cut at the detector's own
-    prompt start plus the file's reaction time)."""
+    prompt start plus the file's reaction time). Our prompt starts at the detector's first
+    "human" (the observer knows when we started talking); a mailbox the first stage called a
+    machine keeps the rule's start."""
     layout = json.loads(layout_path.read_text())
     per_file = {row["file"]: row for row in json.loads(eval_path.read_text())["per_file"]}
     mailboxes: list[tuple[str, Observation, bool]] = []
@@ -369,14 +406,30 @@ def corpus_observations(
     for name, _, kind, _, _ in read_label_rows(corpus):
         clips = [(s / 1000, e / 1000) for what, s, e in layout[name] if what == "clip"]
         row = per_file[name]
+        prompt = row["first_decision_ms"] / 1000 if row["first_decision"] == "human" else None
         if kind == "no-beep":
-            mailboxes.append((name, Observation(tuple(clips)), row["decision"] == "human"))
-        elif kind == "business-long" and row["first_decision"] == "human":
+            observed = Observation(tuple(clips), prompt=prompt)
+            mailboxes.append((name, observed, row["decision"] == "human"))
+        elif kind == "business-long" and prompt is not None:
             after = random.Random(f"reaction/{name}").randint(*REACTION_MS) / 1000
-            heard = person_heard(clips, row["first_decision_ms"] / 1000 + after)
+            heard = person_heard(clips, prompt + after, prompt)
             if heard is not None:
                 people.append((name, heard))
     return mailboxes, people
+
+
+def inner_pauses(path: Path, obs: Observation) -> list[int]:
+    """The longest quiet run (ms, ``INNER_DB`` over the line's noise, ``tools.amd_limits``'s
+    measure) inside each clip over 1.3 s: at a person's pause length or more the audio splits
+    the recorded sentence into words, and what a detector hears of it is short words."""
+    over_noise = amd_limits.levels_over_noise(path)
+    step = amd_limits.STEP_MS
+    runs = []
+    for start, end in obs.clips:
+        if end - start > SHORT_MAX_S + EPS:
+            a, b = int(start * 1000 // step), int(end * 1000 // step)
+            runs.append(amd_limits.longest_run(over_noise[a + 2 : b - 2] < INNER_DB))
+    return runs
 
 
 def _share(value: float) -> str:
@@ -389,27 +442,39 @@ corpus's people give a company greeting: 12 % of them is 3 % of all people, 20 %
 80 % floor)."""
 
 
-def print_frontier(
-    pools: Pools, known: Blurred, samples: int, seed: int
-) -> dict[str, list[float]]:
+@dataclass(frozen=True)
+class Model:
+    """What the observer knows: the pools, the timing error, how many words people say."""
+
+    pools: Pools
+    known: Blurred
+    words: tuple[int, ...]
+
+    def ratio(self, obs: Observation, observer: str) -> float:
+        return likelihood_ratio(obs, self.pools, observer, self.known, self.words)
+
+
+def print_frontier(model: Model, samples: int, seed: int) -> dict[str, list[float]]:
     rng = random.Random(seed)
+    pools = model.pools
     mailbox_obs = [draw_mailbox(rng, pools) for _ in range(samples)]
-    person_obs = [draw_person(rng, pools) for _ in range(samples)]
+    person_obs = [draw_person(rng, pools, model.words) for _ in range(samples)]
     ratios: dict[str, list[float]] = {}
     print(
         f"pools: {len(pools.short)} short, {len(pools.long)} long clips; {samples} no-beep"
-        f" mailboxes and {samples} company-greeting people drawn (seed {seed});"
-        f" timing observer's error per boundary {1000 * known.blur:.0f} ms"
+        f" mailboxes and {samples} people of {min(model.words)}-{max(model.words)} words drawn"
+        f" (seed {seed}); timing observer's error per boundary {1000 * model.known.blur:.0f} ms"
     )
     for observer in OBSERVERS:
-        m = [likelihood_ratio(o, pools, observer, known) for o in mailbox_obs]
-        p = [likelihood_ratio(o, pools, observer, known) for o in person_obs]
-        ratios[f"{observer}/mailbox"], ratios[f"{observer}/person"] = m, p
+        m = [model.ratio(o, observer) for o in mailbox_obs]
+        p = [model.ratio(o, observer) for o in person_obs]
+        ratios[observer] = p
         points = frontier(m, p)
         sure = sum(r == math.inf for r in m) / len(m)
+        could = sum(r > 0 for r in p) / len(p)
         print(
             f"\nobserver '{observer}': no-beep mailboxes no person could have sent"
-            f" {_share(sure)}; people a mailbox could have sent {_share(sum(r > 0 for r in p) / len(p))}"
+            f" {_share(sure)}; people a mailbox could have sent {_share(could)}"
         )
         print("company people dropped  all people dropped  no-beep caught  missed of 51")
         for budget in BUDGETS:
@@ -427,33 +492,36 @@ def print_frontier(
 
 
 def print_corpus(
-    pools: Pools,
-    known: Blurred,
-    corpus: Path,
-    layout: Path,
-    evaluation: Path,
-    ratios: dict[str, list[float]],
+    model: Model, corpus: Path, layout: Path, evaluation: Path, ratios: dict[str, list[float]]
 ) -> None:
     mailboxes, people = corpus_observations(corpus, layout, evaluation)
     missed = [(n, o) for n, o, miss in mailboxes if miss]
     print(f"\n{corpus}: {len(mailboxes)} no-beep mailboxes, {len(missed)} missed by the detector")
+    for observer in OBSERVERS:
+        near = [(n, miss) for n, o, miss in mailboxes if 0 < model.ratio(o, observer) < math.inf]
+        print(
+            f"  {observer}: {len(near)} inside the people's support"
+            f" ({sum(miss for _, miss in near)} of them missed): " + ", ".join(n for n, _ in near)
+        )
     for name, obs in missed:
         gaps = ", ".join(f"{1000 * g:.0f}" for g in obs.pauses())
         lengths = ", ".join(f"{1000 * (e - s):.0f}" for s, e in obs.clips)
+        inner = ", ".join(f"{ms} ms" for ms in inner_pauses(corpus / name, obs))
+        why = "; ".join(why_no_person(obs, model.words)) or "a person could send it"
         print(
-            f"  {name}: greeting ends {obs.end:.2f} s, prompt (model) {prompt_start(obs.clips):.2f} s;"
-            f" clips [{lengths}] ms, pauses [{gaps}] ms"
+            f"  {name}: greeting ends {obs.end:.2f} s, our prompt from {obs.prompt or 0:.2f} s;"
+            f" clips [{lengths}] ms, pauses [{gaps}] ms; no person: {why}"
+            + (f"; longest pause inside each long clip, in the audio: {inner}" if inner else "")
         )
         for observer in OBSERVERS:
-            model = ratios[f"{observer}/person"]
-            here = [likelihood_ratio(o, pools, observer, known) for _, o in people]
-            ratio = likelihood_ratio(obs, pools, observer, known)
+            here = [model.ratio(o, observer) for _, o in people]
+            ratio = model.ratio(obs, observer)
             inside = 0 < ratio < math.inf
             print(
                 f"    {observer:>6}: ratio {ratio:.3g}"
                 + (f" (P(mailbox) {ratio / (1 + ratio):.2f} at equal priors)" if inside else "")
                 + f"; {'inside' if inside else 'outside'} the people's support; catching it drops"
-                f" {_share(dropped_at(model, ratio))} of company people (model),"
+                f" {_share(dropped_at(ratios[observer], ratio))} of company people (model),"
                 f" {sum(r >= ratio for r in here)} of this corpus's {len(here)}"
             )
 
@@ -468,6 +536,13 @@ def main() -> None:
     parser.add_argument(
         "--blur-ms", type=float, default=BLUR_S * 1000, help="timing error per clip boundary"
     )
+    parser.add_argument(
+        "--person-words",
+        choices=["4-6", "2-6"],
+        default="4-6",
+        help="people's words: 4-6 (the hard corpus's company greetings) or 2-6 (with the"
+        " development corpus's 2-4 word business answers)",
+    )
     parser.add_argument("--corpus", type=Path, action="append", default=[])
     parser.add_argument("--layout", type=Path, action="append", default=[])
     parser.add_argument("--eval", type=Path, action="append", default=[])
@@ -480,11 +555,12 @@ def main() -> None:
         pools = read_pools(args.pools)
     except (OSError, ValueError, KeyError) as exc:
         raise SystemExit(f"amd_no_beep_bound: {args.pools}: not a --pools file ({exc})") from None
-    known = pools.blurred(args.blur_ms / 1000)
-    ratios = print_frontier(pools, known, args.samples, args.seed)
+    lo, hi = (int(n) for n in args.person_words.split("-"))
+    model = Model(pools, pools.blurred(args.blur_ms / 1000), tuple(range(lo, hi + 1)))
+    ratios = print_frontier(model, args.samples, args.seed)
     for corpus, layout, evaluation in zip(args.corpus, args.layout, args.eval, strict=True):
         try:
-            print_corpus(pools, known, corpus, layout, evaluation, ratios)
+            print_corpus(model, corpus, layout, evaluation, ratios)
         except (OSError, ValueError, KeyError) as exc:
             raise SystemExit(f"amd_no_beep_bound: {corpus}: {exc}") from None
 

@@ -122,12 +122,11 @@ def test_a_short_greeting_ending_before_the_prompt_has_the_generators_ratio() ->
     assert bound.prompt_start(obs.clips) == pytest.approx(3.9)  # paused 0.2 s at 3.9 s
     # person: four words (1/3), not cut before the end (the prompt starts after it)
     # mailbox: four clips of the short pool, three pauses of its wider range, its target
-    expected = (
-        POOLS.short_share**4 * (0.18 / 0.27) ** 3 * bound.mailbox_stops(2.8, 3.4) / (1 / 3)
-    )
+    expected = POOLS.short_share**4 * (0.18 / 0.27) ** 3 * bound.mailbox_stops(2.8, 3.4) / (1 / 3)
     assert bound.likelihood_ratio(obs, POOLS, "whole", KNOWN) == pytest.approx(expected)
     whole, cut = bound.person_terms(obs)
-    assert (whole, cut) == (pytest.approx(1 / 3), 0.0)
+    assert whole == pytest.approx(1 / 3)
+    assert cut == 0.0
 
 
 def test_a_person_stopping_in_a_pause_is_as_likely_as_the_reaction_allows() -> None:
@@ -167,8 +166,21 @@ def test_the_generators_own_greeting_lies_in_the_mailbox_support() -> None:
 def test_the_frontier_trades_mailboxes_for_people_by_the_ratio() -> None:
     points = bound.frontier([math.inf, 2.0, 0.5], [1.0, 0.5, 0.1, 0.0])
     by_threshold = {p.threshold: (p.caught, p.dropped) for p in points}
-    assert by_threshold[math.inf] == (pytest.approx(1 / 3), 0.0)
-    assert by_threshold[2.0] == (pytest.approx(2 / 3), 0.0)
-    assert by_threshold[0.5] == (1.0, 0.5)
+    assert by_threshold[math.inf] == pytest.approx((1 / 3, 0.0))
+    assert by_threshold[2.0] == pytest.approx((2 / 3, 0.0))
+    assert by_threshold[0.5] == pytest.approx((1.0, 0.5))
     assert bound.best_within(points, 0.25, sure=1 / 3).caught == pytest.approx(2 / 3)
     assert bound.dropped_at([1.0, 0.5, 0.1, 0.0], 0.5) == 0.5
+
+
+def test_three_words_are_a_person_when_people_say_two_to_six() -> None:
+    obs = bound.Observation(words(0.2, [0.6, 0.8, 0.6], 0.2))
+    assert bound.why_no_person(obs) == ["3 words stopping 2.60 s (prompt None)"]
+    assert bound.person_terms(obs, words=(2, 3, 4, 5, 6))[0] == pytest.approx(1 / 5)
+    assert bound.why_no_person(obs, words=(2, 3, 4, 5, 6)) == []
+
+
+def test_a_person_still_talking_after_the_reaction_is_no_person() -> None:
+    obs = bound.Observation(words(0.1, [1.0, 1.0, 1.0, 1.0, 0.6], 0.2))  # ends 5.5 s
+    assert bound.person_terms(obs) == (0.0, 0.0)
+    assert bound.likelihood_ratio(obs, POOLS, "timing", KNOWN) == math.inf
