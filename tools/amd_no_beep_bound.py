@@ -51,7 +51,7 @@ from pathlib import Path
 import numpy as np
 
 from konform.amd.config import AmdConfig
-from konform.amd.evaluate import REACTION_MS, read_label_rows
+from konform.amd.evaluate import REACTION_MS, TALKOVER_PAUSE_MS, read_label_rows
 from tools import amd_limits
 
 # The generator's distributions (tools/make_amd_corpus.py, ``hard()`` and ``_greeting()``).
@@ -67,6 +67,8 @@ HANDOFF_S = RULES.guard_handoff_ms / 1000
 TURN_GAP_S = RULES.guard_turn_gap_ms / 1000
 END_OF_GREETING_S = RULES.end_of_greeting_ms / 1000
 REACTION_S = (REACTION_MS[0] / 1000, REACTION_MS[1] / 1000)
+TALKOVER_PAUSE_S = (TALKOVER_PAUSE_MS[0] / 1000, TALKOVER_PAUSE_MS[1] / 1000)
+TALKOVER_MAX_S = 1.0  # make_amd_corpus.TALKOVER_MAX_S: a word talked over our prompt
 BLUR_S = 0.02  # the timing observer's error on each clip boundary (one 20 ms frame)
 GRID_MAX_MS = 5000  # duration tables up to this (the long pool's clips last up to 4.5 s)
 EPS = 1e-6  # float slack on the generator's exact bounds
@@ -295,6 +297,16 @@ def likelihood_ratio(
     return ratio_timing(obs, known, words)
 
 
+def talked_over(obs: Observation, words: Sequence[int] = PERSON_WORDS) -> bool:
+    """Whether the last clip could be a person's word over our prompt (the reaction model's
+    talk-over: one clip of at most 1 s, 0.3-0.8 s after they stopped), the rest a person's."""
+    if len(obs.clips) < 2 or obs.clips[-1][1] - obs.clips[-1][0] > TALKOVER_MAX_S + EPS:
+        return False
+    before = Observation(obs.clips[:-1], prompt=obs.prompt)
+    pause = obs.clips[-1][0] - before.end
+    return TALKOVER_PAUSE_S[0] - EPS <= pause and sum(person_terms(before, words)) > 0
+
+
 def why_no_person(obs: Observation, words: Sequence[int] = PERSON_WORDS) -> list[str]:
     """What in this observation no person of the model does (exact timing)."""
     reasons = []
@@ -304,8 +316,13 @@ def why_no_person(obs: Observation, words: Sequence[int] = PERSON_WORDS) -> list
         reasons.append("a pause outside 120-300 ms")
     if len(obs.clips) > max(words):
         reasons.append(f"more than {max(words)} words")
-    elif person_terms(obs, words)[0] <= 0:
-        reasons.append(f"{len(obs.clips)} words stopping {obs.end:.2f} s (prompt {obs.prompt})")
+    prompt = prompt_start(obs.clips) if obs.prompt is None else obs.prompt
+    if obs.end - prompt > REACTION_S[1] + EPS:
+        reasons.append(f"speaking {obs.end - prompt:.2f} s into our prompt")
+        if talked_over(obs, words):
+            reasons.append("(or a word talked over it)")
+    elif person_terms(obs, words)[0] <= 0 and len(obs.clips) <= max(words):
+        reasons.append(f"{len(obs.clips)} words ending before our prompt")
     return reasons
 
 

@@ -175,7 +175,7 @@ def test_the_frontier_trades_mailboxes_for_people_by_the_ratio() -> None:
 
 def test_three_words_are_a_person_when_people_say_two_to_six() -> None:
     obs = bound.Observation(words(0.2, [0.6, 0.8, 0.6], 0.2))
-    assert bound.why_no_person(obs) == ["3 words stopping 2.60 s (prompt None)"]
+    assert bound.why_no_person(obs) == ["3 words ending before our prompt"]
     assert bound.person_terms(obs, words=(2, 3, 4, 5, 6))[0] == pytest.approx(1 / 5)
     assert bound.why_no_person(obs, words=(2, 3, 4, 5, 6)) == []
 
@@ -184,3 +184,14 @@ def test_a_person_still_talking_after_the_reaction_is_no_person() -> None:
     obs = bound.Observation(words(0.1, [1.0, 1.0, 1.0, 1.0, 0.6], 0.2))  # ends 5.5 s
     assert bound.person_terms(obs) == (0.0, 0.0)
     assert bound.likelihood_ratio(obs, POOLS, "timing", KNOWN) == math.inf
+
+
+def test_a_greeting_going_on_over_our_prompt_is_no_person_unless_one_word_talks_over_it() -> None:
+    words_before = words(0.1, [1.0, 1.0, 1.0, 0.5], 0.15)  # ends 4.05 s, prompt at 3.9 s
+    assert bound.person_terms(bound.Observation(words_before))[0] > 0
+    on = bound.Observation((*words_before, (4.2, 4.9)))  # goes on after a 150 ms pause
+    assert bound.why_no_person(on) == ["speaking 1.00 s into our prompt"]
+    over = bound.Observation((*words_before, (4.45, 4.9)))  # one word after 400 ms
+    assert bound.why_no_person(over)[-1] == "(or a word talked over it)"
+    assert bound.talked_over(over)
+    assert not bound.talked_over(bound.Observation((*words_before, (4.45, 5.6))))  # 1.15 s
