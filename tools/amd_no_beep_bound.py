@@ -520,10 +520,13 @@ def print_corpus(
             f"  {observer}: {len(near)} inside the people's support"
             f" ({sum(miss for _, miss in near)} of them missed): " + ", ".join(n for n, _ in near)
         )
+    whole_in_audio = []
     for name, obs in missed:
         gaps = ", ".join(f"{1000 * g:.0f}" for g in obs.pauses())
         lengths = ", ".join(f"{1000 * (e - s):.0f}" for s, e in obs.clips)
-        inner = ", ".join(f"{ms} ms" for ms in inner_pauses(corpus / name, obs))
+        runs = inner_pauses(corpus / name, obs)
+        whole_in_audio += [ms < 1000 * PERSON_PAUSE_S[0] for ms in runs]
+        inner = ", ".join(f"{ms} ms" for ms in runs)
         why = "; ".join(why_no_person(obs, model.words)) or "a person could send it"
         print(
             f"  {name}: greeting ends {obs.end:.2f} s, our prompt from {obs.prompt or 0:.2f} s;"
@@ -541,6 +544,10 @@ def print_corpus(
                 f" {_share(dropped_at(ratios[observer], ratio))} of company people (model),"
                 f" {sum(r >= ratio for r in here)} of this corpus's {len(here)}"
             )
+    print(
+        f"  clips over 1.3 s in the missed greetings: {len(whole_in_audio)}; the audio shows"
+        f" {sum(whole_in_audio)} of them whole (no quiet run of a person's shortest pause inside)"
+    )
 
 
 def main() -> None:

@@ -28,9 +28,11 @@ PSTN's codec) instead of mu-law.
         --extra-share 0 | --hard [--music-set b]] [--encoding alaw]
         [--espeak DIR [--voices V,..] [--phrases FILE]] [--layout FILE] [--pools FILE] SRC_DIR ...
 
-``--layout FILE`` writes where each clip and tone lies, ``--pools FILE`` the durations of the
-short and long clip pools (``tools.amd_limits`` and ``tools.amd_no_beep_bound`` read them);
-neither changes the corpus. Sources are folders of clips sox can read; ``--espeak DIR`` first speaks a set of German and
+``--layout FILE`` writes where each clip and tone lies (``tools.amd_limits`` reads it),
+``--pools FILE`` the durations of the short and long clip pools (``tools.amd_no_beep_bound``
+reads both); neither changes the corpus.
+
+Sources are folders of clips sox can read; ``--espeak DIR`` first speaks a set of German and
 English phrases (or those of ``--phrases``) with several espeak-ng voices into DIR, to use as a
 source. ``--voices`` and ``--phrases tools/amd_phrases_alt.txt`` make corpora whose clips share
 nothing with the default ones. Needs numpy,
