@@ -14,9 +14,10 @@ speech up to the moment it stops, nothing after it):
   short clips last 0.25-1.3 s, its long ones 1.3-4.5 s), the pauses, the number of clips;
 - the moment the speech stops and, for that moment, when our prompt started (the first stage's
   rule: the hand-off 3.9 s after the answer while the greeting goes on, or 1.0 s after it);
-- observer ``whole`` also knows whether the last clip was spoken to its end (it recognises the
-  pool's recordings, so it hears a word the reaction model cut off); observer ``timing`` does
-  not (it knows the pools' duration distributions, smoothed, not the recordings).
+- observer ``whole`` knows the pools' recordings: each clip's pool, exact timing, and whether
+  the last clip was spoken to its end (it hears a word the reaction model cut off); observer
+  ``timing`` knows only the pools' duration distributions and measures each clip boundary with
+  an error (``--blur-ms``, logistic), so the generator's exact range edges do not help it.
 
 Line noise, gain and level are drawn alike for both kinds and carry nothing. What a person says
 after stopping (30 % say "ja?" over the prompt) comes after the moment of decision and is left
@@ -28,13 +29,15 @@ the likelihood ratio mailbox/person) drops at most as many people as any detecto
 as many mailboxes.
 
     python -m tools.amd_no_beep_bound --pools POOLS.json [--samples N] [--seed S]
+        [--blur-ms MS] [--person-words 4-6|2-6]
         [--corpus DIR --layout LAYOUT.json --eval EVAL.json] ...
 
 ``POOLS.json`` is ``tools.make_amd_corpus ... --pools FILE`` (the clip pools' durations);
 ``LAYOUT.json`` is its ``--layout``; ``EVAL.json`` is ``konform amd eval --corpus DIR --json``
 (which mailboxes were missed, and when each person's prompt started). With a corpus, the
 no-beep mailboxes the detector missed get a verdict each: their likelihood ratio and the share
-of company-greeting people an observer catching them would drop.
+of company-greeting people an observer catching them would drop. docs/amd.md, "How far a
+detector can go on mailboxes without a beep", has the figures.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ import numpy as np
 from konform.amd.config import AmdConfig
 from konform.amd.evaluate import REACTION_MS, TALKOVER_PAUSE_MS, read_label_rows
 from tools import amd_limits
+from tools.make_amd_corpus import TALKOVER_MAX_S
 
 # The generator's distributions (tools/make_amd_corpus.py, ``hard()`` and ``_greeting()``).
 LEAD_S = (0.0, 0.6)  # silence before the first clip, both kinds
@@ -68,7 +72,6 @@ TURN_GAP_S = RULES.guard_turn_gap_ms / 1000
 END_OF_GREETING_S = RULES.end_of_greeting_ms / 1000
 REACTION_S = (REACTION_MS[0] / 1000, REACTION_MS[1] / 1000)
 TALKOVER_PAUSE_S = (TALKOVER_PAUSE_MS[0] / 1000, TALKOVER_PAUSE_MS[1] / 1000)
-TALKOVER_MAX_S = 1.0  # make_amd_corpus.TALKOVER_MAX_S: a word talked over our prompt
 BLUR_S = 0.02  # the timing observer's error on each clip boundary (one 20 ms frame)
 GRID_MAX_MS = 5000  # duration tables up to this (the long pool's clips last up to 4.5 s)
 EPS = 1e-6  # float slack on the generator's exact bounds
@@ -119,9 +122,10 @@ def _logistic(x: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class Blurred:
     """What the timing observer knows: every clip boundary measured with an error (logistic,
-    scale ``blur`` s), so a duration or a pause is its true value blurred by twice that. Holds
-    the short and long pools' duration densities and the short pool's survival on a 1 ms grid,
-    and the pause densities of both kinds."""
+    scale ``blur`` s), so a duration or a pause is its true value plus the difference of two
+    such errors (taken as one logistic error of twice the scale). Holds the short and long
+    pools' duration densities and the short pool's survival on a 1 ms grid, and the pause
+    densities of both kinds. The loop's stop and the reaction are taken at the measured times."""
 
     blur: float
     short_share: float
