@@ -26,7 +26,11 @@ PSTN's codec) instead of mu-law.
 
     python -m tools.make_amd_corpus --out DIR --n 200 --seed 23 [--extra-only |
         --extra-share 0 | --hard [--music-set b]] [--encoding alaw]
-        [--espeak DIR [--voices V,..] [--phrases FILE]] SRC_DIR ...
+        [--espeak DIR [--voices V,..] [--phrases FILE]] [--layout FILE] [--pools FILE] SRC_DIR ...
+
+``--layout FILE`` writes where each clip and tone lies (``tools.amd_limits`` reads it),
+``--pools FILE`` the durations of the short and long clip pools (``tools.amd_no_beep_bound``
+reads both); neither changes the corpus.
 
 Sources are folders of clips sox can read; ``--espeak DIR`` first speaks a set of German and
 English phrases (or those of ``--phrases``) with several espeak-ng voices into DIR, to use as a
@@ -448,6 +452,11 @@ def main() -> None:
         type=Path,
         help="also write where each clip and tone lies (JSON: file -> [[what, start_ms, end_ms]])",
     )
+    ap.add_argument(
+        "--pools",
+        type=Path,
+        help="also write the clip pools' durations (JSON: short_ms and long_ms, in pool order)",
+    )
     ap.add_argument("--hard", action="store_true", help="the hard kinds (20 s files)")
     ap.add_argument("--music-set", choices=sorted(MUSIC_NOTES), default="a")
     ap.add_argument("--encoding", choices=["ulaw", "alaw"], default="ulaw")
@@ -514,6 +523,11 @@ def main() -> None:
         writer.writerows(rows)
     if args.layout:
         args.layout.write_text(json.dumps(spans))
+    if args.pools:
+        pools = {"short_ms": short, "long_ms": long_}
+        args.pools.write_text(
+            json.dumps({key: [c.size / RATE * 1000 for c in clips] for key, clips in pools.items()})
+        )
     print(f"{args.n} samples in {args.out} from {len(short)} short and {len(long_)} long clips")
 
 
