@@ -32,7 +32,10 @@ make a call compliant live here and only here:
   goodbye (``hangup``); it is ignored while nobody is known to be a person (ringing, AMD
   listening), while the person must hear who calls (the identification, and the information
   message of an abandoned call), while a consent or opt-out is being committed, and once the
-  call is leaving.
+  call is leaving;
+- ``mailbox`` (the agent hears a mailbox the detector took for a person) ends the call at once
+  from anywhere after the bridge, with nothing more played: no opt-out menu, rating question or
+  goodbye goes into the mailbox; the outcome is ``machine`` with the stage ``agent``.
 
 How far the call got (:attr:`CallFlow.reached`) is for the shell to write to the attempt as it
 changes, so that a restart after a crash knows whether a person may have been reached.
@@ -155,9 +158,9 @@ class CalleeGone:
 @dataclass(frozen=True)
 class ConsoleCommand:
     """An operator's request from the console for this live call (taken by the engine from
-    :mod:`konform.store.call_commands`): ``optout_menu`` or ``hangup``."""
+    :mod:`konform.store.call_commands`): ``optout_menu``, ``hangup`` or ``mailbox``."""
 
-    command: Literal["optout_menu", "hangup"]
+    command: Literal["optout_menu", "hangup", "mailbox"]
 
 
 Event = (
@@ -313,6 +316,12 @@ _NO_CONSOLE = (
 """States in which a console command means nothing: not known to be a person yet; who calls
 and the callback number being said (never cut short); a commit in flight; already leaving."""
 
+_AFTER_BRIDGE = (
+    "talking", "csat_asking", "csat_waiting", "optout_menu", "optout_waiting", "leaving",
+)  # fmt: skip
+"""States in which the agent has heard the callee: ``mailbox`` ends the call from these (not
+while an opt-out is being committed: only a person presses 9)."""
+
 
 @dataclass(frozen=True)
 class FlowSettings:
@@ -361,7 +370,8 @@ class CallFlow:
         self.abandoned = False
         self.amd: AmdDecided | None = None
         self.amd_stage = "first"
-        """Which AMD stage made the decision in :attr:`amd`: ``first`` or ``guard``."""
+        """Which AMD stage made the decision in :attr:`amd`: ``first``, ``guard``, or ``agent``
+        (the agent heard a mailbox after the bridge)."""
         self.reached: CallState = "ringing"
         self.recording = False
         self.csat: int | None = None
@@ -655,6 +665,8 @@ class CallFlow:
     # --- console commands ----------------------------------------------------------------------
     def _console(self, event: ConsoleCommand) -> list[Command]:
         """Into the opt-out menu, or a goodbye and the end of the call, from where the call is."""
+        if event.command == "mailbox":
+            return self._agent_heard_mailbox()
         if self.state in _NO_CONSOLE:
             return []
         if event.command == "optout_menu" and self.state in ("optout_menu", "optout_waiting"):
@@ -672,6 +684,24 @@ class CallFlow:
         if event.command == "optout_menu":
             return [*commands, *self._optout_menu()]
         return [*commands, *self._leave("sound:konform/goodbye")]
+
+    def _agent_heard_mailbox(self) -> list[Command]:
+        """The agent heard a mailbox on a bridged call (the detector's miss): hang up at once,
+        nothing more played into it; the outcome is ``machine`` by the stage ``agent`` (at_ms
+        stays the first decision's, which it corrects)."""
+        if self.state not in _AFTER_BRIDGE:
+            return []
+        commands: list[Command] = []
+        if self.recording:
+            commands.append(StopRecording())
+            self.recording = False
+        if self.state == "talking":
+            commands += [HangupAgent(), LeaveBridge()]
+        commands += [*self._stop_playback(), Hangup()]
+        at_ms = self.amd.at_ms if self.amd is not None else 0
+        self.amd = AmdDecided("machine", at_ms, "agent_heard_mailbox")
+        self.amd_stage = "agent"
+        return self._finish("machine", *commands)
 
     def _on_optout_menu(self, event: Event) -> list[Command]:
         if isinstance(event, Dtmf):

@@ -1,5 +1,6 @@
 """The agent's desk: the call bridged to the agent's phone now (contact, campaign, client,
-script, recording, the contact's history), opt-out now, the opt-out menu, wrap-up.
+script, recording, the contact's history), opt-out now, the opt-out menu, "mailbox" (the
+detector took a mailbox for a person: end the call with nothing more played into it), wrap-up.
 
 Only an agent account uses it, and only for attempts given to its own phone (``[agent]`` of
 the account = the attempt's agent). "Opt-out now" is the one opt-out of the store
@@ -98,19 +99,32 @@ async def desk_optout(request: web.Request) -> web.StreamResponse:
     return web.json_response({"done": True})
 
 
-@allow("agent")
-async def desk_optout_menu(request: web.Request) -> web.StreamResponse:
-    """Move the callee into the opt-out menu: a request the running engine takes."""
+async def _ask_engine(request: web.Request, command: call_commands.CommandName) -> web.Response:
+    """A request about the agent's own live call that the running engine takes (audited)."""
     c = request.app[CONSOLE]
     call = await _own_attempt(request, await json_body(request))
     if call.outcome is not None:
         raise error(409, "the call is over")
     by = session_of(request).user.name
     try:
-        await c.worker.run(call_commands.request, c.store, call.id, "optout_menu", by)
+        await c.worker.run(call_commands.request, c.store, call.id, command, by)
     except ValueError:  # the call ended meanwhile
         raise error(409, "the call is over") from None
     return web.json_response({"queued": True}, status=202)
+
+
+@allow("agent")
+async def desk_optout_menu(request: web.Request) -> web.StreamResponse:
+    """Move the callee into the opt-out menu."""
+    return await _ask_engine(request, "optout_menu")
+
+
+@allow("agent")
+async def desk_mailbox(request: web.Request) -> web.StreamResponse:
+    """The agent hears a mailbox (the detector's miss): the engine hangs up at once, nothing
+    more is played into it (no opt-out menu, rating or goodbye), the outcome is ``machine`` by
+    the AMD stage ``agent`` (no message on a mailbox: docs/law.md, "Mailboxes")."""
+    return await _ask_engine(request, "mailbox")
 
 
 @allow("agent")
@@ -133,4 +147,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/desk", get_desk)
     app.router.add_post("/api/desk/optout", desk_optout)
     app.router.add_post("/api/desk/optout-menu", desk_optout_menu)
+    app.router.add_post("/api/desk/mailbox", desk_mailbox)
     app.router.add_post("/api/desk/wrapup", desk_wrapup)

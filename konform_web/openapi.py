@@ -57,6 +57,11 @@ OPERATIONS: dict[tuple[str, str], tuple[str, tuple[str, ...], tuple[str, ...]]] 
         ("attempt",),
     ),
     ("POST", "/api/desk/optout-menu"): ("Move the callee into the opt-out menu", (), ("attempt",)),
+    ("POST", "/api/desk/mailbox"): (
+        "The agent hears a mailbox: end the call, nothing more played into it",
+        (),
+        ("attempt",),
+    ),
     ("POST", "/api/desk/wrapup"): (
         "Disposition and note of a call",
         (),

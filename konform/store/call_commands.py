@@ -1,7 +1,9 @@
 """Console commands to live calls: the web console asks, the running engine takes.
 
 A request about a live call (``optout_menu``: move the callee into the opt-out menu;
-``hangup``: end the call politely) is a row of ``call_commands``, audited when it is asked for.
+``hangup``: end the call politely; ``mailbox``: the agent hears a mailbox the detector missed,
+end the call at once with nothing more played) is a row of ``call_commands``, audited when it
+is asked for.
 The engine that runs the call takes the open rows every tick (:func:`take_open`: ``taken_at``
 set and audited in one transaction) and hands each to its call. A request for a call that is
 over is taken as well, audited as not delivered, so that nothing stays open for ever; a request
@@ -20,7 +22,7 @@ from konform.store.database import Store, utc_text
 
 __all__ = ["COMMANDS", "CallCommand", "CommandName", "request", "take_open"]
 
-CommandName = Literal["optout_menu", "hangup"]
+CommandName = Literal["optout_menu", "hangup", "mailbox"]
 COMMANDS: tuple[CommandName, ...] = get_args(CommandName)
 
 

@@ -175,8 +175,9 @@ def finish(
     (Ofcom persistent-misuse policy) and the campaign's spacing."""
     attempts.finish(store, call.attempt_id, outcome, at, **detail)
     amd = detail.get("amd")
-    if isinstance(amd, dict) and amd.get("stage") in ("first", "guard"):
-        # Which AMD stage decided (the first one, or the guard while our prompts played).
+    if isinstance(amd, dict) and amd.get("stage") in ("first", "guard", "agent"):
+        # Which AMD stage decided (the first one, the guard while our prompts played, or the
+        # agent who heard a mailbox after the bridge).
         store.conn.execute(
             "UPDATE call_attempts SET amd_stage = ? WHERE id = ?", (amd["stage"], call.attempt_id)
         )

@@ -237,6 +237,22 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             taken_at TEXT)""",
         "CREATE INDEX call_commands_open ON call_commands (attempt_id) WHERE taken_at IS NULL",
     ),
+    (
+        # An agent who hears a mailbox on a bridged call (the detector missed it) ends the call
+        # from the desk: ``mailbox`` joins the console's commands (SQLite cannot change a
+        # CHECK: the table is rebuilt with its rows).
+        """CREATE TABLE call_commands_new (
+            id INTEGER PRIMARY KEY,
+            attempt_id INTEGER NOT NULL REFERENCES call_attempts (id),
+            command TEXT NOT NULL CHECK (command IN ('optout_menu', 'hangup', 'mailbox')),
+            requested_by TEXT NOT NULL,
+            requested_at TEXT NOT NULL,
+            taken_at TEXT)""",
+        "INSERT INTO call_commands_new SELECT * FROM call_commands",
+        "DROP TABLE call_commands",
+        "ALTER TABLE call_commands_new RENAME TO call_commands",
+        "CREATE INDEX call_commands_open ON call_commands (attempt_id) WHERE taken_at IS NULL",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

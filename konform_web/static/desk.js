@@ -1,6 +1,8 @@
 // The agent desk: the agent's state (ready / pause), and the call konform bridged to the
 // agent's phone (GET /api/desk, polled every second): contact, campaign, client, recording,
-// the script as a checklist, the contact's history, opt-out, disposition, note, wrap-up.
+// the script as a checklist, the contact's history, opt-out, "mailbox" (the detector took a
+// mailbox for a person: the call ends with nothing more played into it), disposition, note,
+// wrap-up.
 // When the call ends before the wrap-up, the desk keeps it on screen until the agent wraps up
 // (or a new call comes), so a half-written note is not lost.
 "use strict";
@@ -135,6 +137,7 @@
     document.getElementById("call-ended").hidden = Boolean(live);
     document.getElementById("optout-now").disabled = optedOut;
     document.getElementById("optout-menu").disabled = optedOut || !live;
+    document.getElementById("mailbox").disabled = !live;
     renderScript();
     renderHistory();
   }
@@ -167,7 +170,7 @@
       ticked = new Set();
       optedOut = false;
       document.getElementById("wrapup-form").reset();
-      for (const id of ["optout-message", "wrapup-message"]) {
+      for (const id of ["optout-message", "mailbox-message", "wrapup-message"]) {
         K.say(id, "", "info");
       }
     } else if (current) {
@@ -206,6 +209,13 @@
     const answer = await onCall("/api/desk/optout-menu", event.currentTarget, "optout-message", "desk.menu_pending");
     if (answer && answer.queued === true) {
       K.say("optout-message", t("desk.menu_queued"), "ok");
+    }
+  });
+
+  document.getElementById("mailbox").addEventListener("click", async (event) => {
+    const answer = await onCall("/api/desk/mailbox", event.currentTarget, "mailbox-message", "desk.mailbox_pending");
+    if (answer && answer.queued === true) {
+      K.say("mailbox-message", t("desk.mailbox_queued"), "ok");
     }
   });
 

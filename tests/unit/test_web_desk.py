@@ -141,3 +141,29 @@ async def test_the_desk_says_whether_the_call_is_recorded(console: Console, db: 
     client, _ = await console.login("alice")
     call = (await (await client.get("/api/desk")).json())["call"]
     assert (call["recording_consent"], call["recording"]) == (True, True)
+
+
+async def test_mailbox_is_a_request_for_the_engine(console: Console, db: Path) -> None:
+    """The agent hears a mailbox: the request is stored and audited for the running engine,
+    only for the agent's own live call."""
+    other, other_csrf = await console.login("bert")
+    attempt = _live_attempt(db)
+    refused = await other.post(
+        "/api/desk/mailbox", json={"attempt": attempt}, headers={"X-CSRF-Token": other_csrf}
+    )
+    assert refused.status == 403
+    client, csrf = await console.login("alice")
+    response = await client.post(
+        "/api/desk/mailbox", json={"attempt": attempt}, headers={"X-CSRF-Token": csrf}
+    )
+    assert response.status == 202
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT attempt_id, command, requested_by FROM call_commands").fetchall()
+        conn.execute("UPDATE call_attempts SET outcome = 'machine' WHERE id = ?", (attempt,))
+    assert rows == [(attempt, "mailbox", "alice")]
+    (requested,) = audit_events(db, "call_command_requested")
+    assert requested["detail"]["command"] == "mailbox"
+    over = await client.post(
+        "/api/desk/mailbox", json={"attempt": attempt}, headers={"X-CSRF-Token": csrf}
+    )
+    assert over.status == 409
