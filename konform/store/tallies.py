@@ -202,6 +202,9 @@ def stored(conn: sqlite3.Connection, where: str = "1", params: tuple[object, ...
 
 
 def _retire(store: Store, tallies: Tallies) -> None:
+    if not store.conn.in_transaction:
+        # Alone, the tally would commit without the deletion it stands for.
+        raise RuntimeError("retired tallies are written in the transaction that deletes the rows")
     store.conn.executemany(
         "INSERT INTO retired_tallies (campaign, day, metric, key, count, total)"
         " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (campaign, day, metric, key)"
