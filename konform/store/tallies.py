@@ -68,33 +68,36 @@ SETUP_BUCKETS = (1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 45.0)
 Tallies = dict[tuple[str, str, str, str], list[int]]
 """(campaign, day, metric, key) -> [count, total]."""
 
-_AMD_VALUE = "json_extract(a.detail, '$.amd.at_ms') / 1000.0"
-_AMD_WHERE = "json_extract(a.detail, '$.amd.at_ms') IS NOT NULL"
-_SETUP_VALUE = "(julianday(a.answered_at) - julianday(a.started_at)) * 86400.0"
-_SETUP_WHERE = "a.answered_at IS NOT NULL"
-_TALK_VALUE = (
-    "max(0, julianday(coalesce(a.ended_at, a.bridged_at)) - julianday(a.bridged_at)) * 86400.0"
-)
-_TALK_WHERE = "a.agent IS NOT NULL AND a.bridged_at IS NOT NULL"
 _ATTEMPTS = "FROM call_attempts a JOIN campaigns c ON c.id = a.campaign_id"
+
+# Each attempt's values, computed once per row in a subquery that LIMIT -1 keeps from being
+# flattened into the aggregate (which would compute them again for every bucket).
+_ROW_VALUES = (
+    "SELECT c.name AS name, {day} AS day, coalesce(a.outcome, '') AS outcome,"
+    " a.abandoned AS abandoned, a.csat AS csat,"
+    # Bridged to an agent: the talk in whole ms.
+    " CASE WHEN a.agent IS NOT NULL AND a.bridged_at IS NOT NULL THEN CAST(round(max(0,"
+    " julianday(coalesce(a.ended_at, a.bridged_at)) - julianday(a.bridged_at)) * 86400000.0)"
+    " AS INTEGER) END AS talk,"
+    # Seconds from dialling to the answer.
+    " (julianday(a.answered_at) - julianday(a.started_at)) * 86400.0 AS v"
+    " {attempts} WHERE {where} LIMIT -1"
+)
+# Seconds from the answer to the AMD verdict (only attempts with details can have one).
+_AMD_VALUES = (
+    "SELECT c.name AS name, {day} AS day, json_extract(a.detail, '$.amd.at_ms') / 1000.0 AS v"
+    " {attempts} WHERE a.detail IS NOT NULL AND ({where}) LIMIT -1"
+)
 
 
 def _day(by_day: bool, column: str) -> str:
     return f"substr({column}, 1, 10)" if by_day else "''"
 
 
-def _sum_columns(value: str, where: str) -> str:
-    """How many rows ``where`` holds and the sum of ``value`` over them in whole ms."""
-    return (
-        f"count(CASE WHEN {where} THEN 1 END),"
-        f" coalesce(sum(CASE WHEN {where} THEN CAST(round(({value}) * 1000) AS INTEGER) END), 0)"
-    )
-
-
-def _bucket_columns(value: str, where: str, buckets: tuple[float, ...]) -> str:
-    """Cumulative counts per bound, then the count and the sum (ms)."""
-    bounds = [f"count(CASE WHEN {where} AND {value} <= {b!r} THEN 1 END)" for b in buckets]
-    return ", ".join([*bounds, _sum_columns(value, where)])
+def _bucket_columns(buckets: tuple[float, ...]) -> str:
+    """Over the values ``v``: cumulative counts per bound, the count and the sum in whole ms."""
+    bounds = [f"count(CASE WHEN v <= {b!r} THEN 1 END)" for b in buckets]
+    return ", ".join([*bounds, "count(v), coalesce(sum(CAST(round(v * 1000) AS INTEGER)), 0)"])
 
 
 def _put(
@@ -141,12 +144,11 @@ def attempt_tallies(
     day = _day(by_day, "a.started_at")
     tallies: Tallies = {}
     if not details_only:
+        values = _ROW_VALUES.format(day=day, attempts=_ATTEMPTS, where=where)
         for campaign, d, outcome, n, abandoned, rated, points, *rest in conn.execute(
-            f"SELECT c.name, {day}, coalesce(a.outcome, ''), count(*),"
-            " count(CASE WHEN a.abandoned <> 0 THEN 1 END), count(a.csat),"
-            f" coalesce(sum(a.csat), 0), {_sum_columns(_TALK_VALUE, _TALK_WHERE)},"
-            f" {_bucket_columns(_SETUP_VALUE, _SETUP_WHERE, SETUP_BUCKETS)}"
-            f" {_ATTEMPTS} WHERE {where} GROUP BY 1, 2, 3",
+            "SELECT name, day, outcome, count(*), count(CASE WHEN abandoned <> 0 THEN 1 END),"
+            " count(csat), coalesce(sum(csat), 0), count(talk), coalesce(sum(talk), 0),"
+            f" {_bucket_columns(SETUP_BUCKETS)} FROM ({values}) GROUP BY 1, 2, 3",
             params,
         ):
             _put(tallies, campaign, d, CALLS, outcome, n)
@@ -160,9 +162,10 @@ def attempt_tallies(
         params,
     ):
         _put(tallies, campaign, d, BLOCKS, str(reason), n)
+    values = _AMD_VALUES.format(day=day, attempts=_ATTEMPTS, where=where)
     for campaign, d, *row in conn.execute(
-        f"SELECT c.name, {day}, {_bucket_columns(_AMD_VALUE, _AMD_WHERE, AMD_BUCKETS)}"
-        f" {_ATTEMPTS} WHERE {_AMD_WHERE} AND ({where}) GROUP BY 1, 2",
+        f"SELECT name, day, {_bucket_columns(AMD_BUCKETS)} FROM ({values})"
+        " WHERE v IS NOT NULL GROUP BY 1, 2",
         params,
     ):
         _put_histogram(tallies, campaign, d, AMD, AMD_BUCKETS, tuple(row))
