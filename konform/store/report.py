@@ -187,7 +187,9 @@ class _Retired:
     def count(self, metric: str, key: str | None = None) -> int:
         """The count of ``metric`` under ``key`` (None: every key)."""
         return sum(
-            n for (_, _, m, k), (n, _) in self.figures.items() if m == metric and key in (None, k)
+            n
+            for (_, _, m, k), (n, _) in self.figures.items()
+            if m == metric and (key is None or k == key)
         )
 
     def sum(self, metric: str, key: str, unit: float) -> tuple[int, float]:
