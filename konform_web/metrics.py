@@ -1,6 +1,8 @@
 """``GET /metrics``: Prometheus figures read from the store at each scrape (prometheus-client's
 text format, from a custom collector; nothing is counted in memory, so a restart loses nothing
-and every process reading the same store agrees).
+and every process reading the same store agrees). The counters and histograms add the tallies
+of what retention and erasure took from the rows (:mod:`konform.store.tallies`), so they never go
+down; the gauges count what is there now.
 
 Open to loopback clients, or to others with ``Authorization: Bearer <[web] metrics_token>``.
 """

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from konform.numbers import masked
-from konform.store import audit
+from konform.store import audit, tallies
 from konform.store.database import Store
 
 __all__ = [
@@ -182,72 +182,55 @@ def wrap_up(store: Store, call: Attempt, disposition: str, note: str, by: str) -
 
 # --- counts for /metrics ---------------------------------------------------------------------
 
-AMD_BUCKETS = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0)
+AMD_BUCKETS = tallies.AMD_BUCKETS
 """Seconds from the answer to the AMD verdict."""
-SETUP_BUCKETS = (1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 45.0)
+SETUP_BUCKETS = tallies.SETUP_BUCKETS
 """Seconds from dialling to the answer."""
 
+Histogram = tuple[list[int], int, float]
+"""Cumulative counts per upper bound (and +Inf), the count and the sum (seconds)."""
 
-def _histogram(
-    store: Store, expression: str, where: str, buckets: tuple[float, ...]
-) -> tuple[list[int], int, float]:
-    """Cumulative counts per upper bound (and +Inf), the count and the sum of ``expression``
-    over the attempts ``where`` selects (one pass)."""
-    columns = ", ".join(f"count(CASE WHEN v <= {b!r} THEN 1 END)" for b in buckets)
-    row = store.conn.execute(
-        f"SELECT {columns}, count(v), total(v) FROM"
-        f" (SELECT {expression} AS v FROM call_attempts WHERE {where})"
-    ).fetchone()
-    return [*row[: len(buckets)], row[len(buckets)]], row[len(buckets)], float(row[-1])
+
+def _histogram(figures: tallies.Tallies, metric: str, buckets: tuple[float, ...]) -> Histogram:
+    def summed(key: str, column: int) -> int:
+        return sum(v[column] for (_, _, m, k), v in figures.items() if m == metric and k == key)
+
+    count = summed(tallies.INF, 0)
+    return [*(summed(repr(b), 0) for b in buckets), count], count, summed(tallies.INF, 1) / 1000
 
 
 def counters(store: Store) -> dict[str, Any]:
-    """Everything ``/metrics`` exports, counted from the store (totals since the first call
-    still stored; retention deletes nothing these count but attempts' plain details)."""
+    """Everything ``/metrics`` exports: the attempts and opt-outs the store holds plus the
+    tallies of those retention and erasure took (:mod:`konform.store.tallies`), so every counter
+    only goes up. Lines in flight are a gauge of the attempts held now."""
     conn = store.conn
-    calls = conn.execute(
-        "SELECT c.name, a.outcome, count(*), count(CASE WHEN a.abandoned <> 0 THEN 1 END)"
-        " FROM call_attempts a JOIN campaigns c ON c.id = a.campaign_id"
-        " WHERE a.outcome IS NOT NULL GROUP BY c.name, a.outcome"
-    ).fetchall()
-    blocks = conn.execute(
-        "SELECT c.name, r.value, count(*) FROM call_attempts a"
-        " JOIN campaigns c ON c.id = a.campaign_id, json_each(a.detail, '$.reasons') r"
-        " WHERE a.outcome = 'blocked' GROUP BY c.name, r.value"
-    ).fetchall()
-    optouts = conn.execute(
-        "SELECT coalesce(json_extract(detail, '$.source'), 'unknown'), count(*) FROM audit"
-        " WHERE event = 'opt_out' GROUP BY 1"
-    ).fetchall()
+    figures = tallies.attempt_tallies(conn)
+    tallies.add(figures, tallies.optout_tallies(conn))
+    tallies.add(figures, tallies.stored(conn))
+    calls: dict[tuple[str, str], int] = {}
+    abandoned: dict[str, int] = {}
+    blocks: dict[tuple[str, str], int] = {}
+    optouts: dict[str, int] = {}
+    for (campaign, _, metric, key), (n, _total) in figures.items():
+        if metric == tallies.CALLS and key:  # finished attempts
+            calls[campaign, key] = calls.get((campaign, key), 0) + n
+            abandoned.setdefault(campaign, 0)
+        elif metric == tallies.ABANDONED and key:
+            abandoned[campaign] = abandoned.get(campaign, 0) + n
+        elif metric == tallies.BLOCKS:
+            blocks[campaign, key] = blocks.get((campaign, key), 0) + n
+        elif metric == tallies.OPTOUTS:
+            optouts[key] = optouts.get(key, 0) + n
     in_flight = conn.execute(
         "SELECT c.name, count(a.id) FROM campaigns c LEFT JOIN call_attempts a"
         " ON a.campaign_id = c.id AND a.outcome IS NULL GROUP BY c.name"
     ).fetchall()
-    amd = _histogram(
-        store,
-        "json_extract(detail, '$.amd.at_ms') / 1000.0",
-        "json_extract(detail, '$.amd.at_ms') IS NOT NULL",
-        AMD_BUCKETS,
-    )
-    setup = _histogram(
-        store,
-        "(julianday(answered_at) - julianday(started_at)) * 86400.0",
-        "answered_at IS NOT NULL",
-        SETUP_BUCKETS,
-    )
     return {
-        "calls": [(c, o, n) for c, o, n, _ in calls],
-        "abandoned": _sum_by_campaign((c, a) for c, _, _, a in calls),
-        "blocks": blocks,
-        "optouts": optouts,
+        "calls": sorted((c, o, n) for (c, o), n in calls.items()),
+        "abandoned": sorted(abandoned.items()),
+        "blocks": sorted((c, r, n) for (c, r), n in blocks.items()),
+        "optouts": sorted(optouts.items()),
         "in_flight": in_flight,
-        "amd": amd,
-        "setup": setup,
+        "amd": _histogram(figures, tallies.AMD, AMD_BUCKETS),
+        "setup": _histogram(figures, tallies.SETUP, SETUP_BUCKETS),
     }
-
-
-def _sum_by_campaign(pairs: Any) -> list[tuple[str, int]]:
-    sums: dict[str, int] = {}
-    for name, count in pairs:
-        sums[name] = sums.get(name, 0) + count
-    return sorted(sums.items())

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from konform.config import Config
-from konform.store import audit, donotcall
+from konform.store import audit, donotcall, tallies
 from konform.store.database import Store, utc_text
 
 __all__ = [
@@ -171,7 +171,11 @@ def erase(store: Store, number: str, why: str) -> Deletions:
         "SELECT count(*) FROM consent_events WHERE number_key = ?", (key,)
     ).fetchone()[0]
     conn.execute("DELETE FROM campaign_contacts WHERE number = ?", (number,))
-    # The agents' notes and dispositions of those calls are about the person too.
+    # The agents' notes and dispositions of those calls are about the person too. What their
+    # details counted (reasons of blocks, AMD verdicts) stays counted, without them.
+    tallies.retire_attempts(
+        store, "a.number_key = ? AND a.detail IS NOT NULL", (key,), details_only=True
+    )
     conn.execute(
         "UPDATE call_attempts SET number = NULL, detail = NULL, note = NULL, disposition = NULL"
         " WHERE number_key = ?",

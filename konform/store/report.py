@@ -4,7 +4,12 @@ report`` prints them; the web console's wallboard (:func:`wallboard`) reads the 
 :func:`campaign_report` and adds live figures, trends, per-agent and compliance figures.
 
 Attempts count in the period in which they started (the index on ``(campaign_id, started_at)``
-serves every query); each figure comes from one statement over that range.
+serves every query); each figure comes from one statement over that range. A report from the
+first attempt on (no ``since``) adds what retention and erasure took from the rows (the retired
+tallies of :mod:`konform.store.tallies`, by the UTC day the attempts started: the days up to and
+including that of ``until``), so its totals, rates, time to answer, talk time and ratings do not
+change when old rows go. A report of a period, the rolling windows, trends, missed calls and
+per-agent figures count the attempts the store still holds.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 
 from konform.calling_time import BERLIN
 from konform.outcomes import OUTCOMES
-from konform.store import agent_states, campaigns
+from konform.store import agent_states, campaigns, tallies
 from konform.store.database import Store, utc_text
 
 __all__ = [
@@ -45,7 +50,7 @@ _PERIOD_SQL = (
     "  THEN max(0, julianday(min(coalesce(ended_at, :until), :until)) - julianday(bridged_at))"
     "  * 86400.0 END),"
     # The callees' ratings after the talk (1-5).
-    " avg(csat), count(csat)"
+    " avg(csat), count(csat), count(answered_at)"
     " FROM call_attempts"
     " WHERE campaign_id = :campaign AND started_at >= :since AND started_at < :until"
 )
@@ -133,7 +138,18 @@ def campaign_report(
     row = conn.execute(_PERIOD_SQL, params).fetchone()
     attempts, in_progress = row[0], row[1]
     outcomes = dict(zip(OUTCOMES, row[2 : 2 + len(OUTCOMES)], strict=True))
-    abandoned, avg_answer, talk, csat_avg, csat_count = row[2 + len(OUTCOMES) :]
+    abandoned, avg_answer, talk, csat_avg, csat_count, answers = row[2 + len(OUTCOMES) :]
+    if since is None:
+        # The all-time figures keep what retention and erasure took (konform.store.tallies).
+        old = _Retired(tallies.stored(conn, "campaign = ? AND day <= ?", (name, stop[:10])))
+        attempts += old.count(tallies.CALLS)
+        for outcome in outcomes:
+            outcomes[outcome] += old.count(tallies.CALLS, outcome)
+        abandoned += old.count(tallies.ABANDONED)
+        avg_answer = _mean(avg_answer, answers, *old.sum(tallies.SETUP, tallies.INF, 1000))
+        talk += old.sum(tallies.TALK, "", 1000)[1]
+        csat_avg = _mean(csat_avg, csat_count, *old.sum(tallies.CSAT, "", 1))
+        csat_count += old.count(tallies.CSAT)
     people_24h, abandoned_24h, people_hour, abandoned_hour = conn.execute(
         _ROLLING_SQL, params
     ).fetchone()
@@ -160,6 +176,37 @@ def campaign_report(
         occupancy=_ratio(talk, logged_in) if logs else None,
         csat=csat_figures(csat_avg, csat_count),
     )
+
+
+class _Retired:
+    """A campaign's retired tallies (summed over their days)."""
+
+    def __init__(self, figures: tallies.Tallies) -> None:
+        self.figures = figures
+
+    def count(self, metric: str, key: str | None = None) -> int:
+        """The count of ``metric`` under ``key`` (None: every key)."""
+        return sum(
+            n
+            for (_, _, m, k), (n, _) in self.figures.items()
+            if m == metric and (key is None or k == key)
+        )
+
+    def sum(self, metric: str, key: str, unit: float) -> tuple[int, float]:
+        """(count, total / unit) of ``metric`` under ``key``."""
+        n = total = 0
+        for (_, _, m, k), (count, value) in self.figures.items():
+            if (m, k) == (metric, key):
+                n, total = n + count, total + value
+        return n, total / unit
+
+
+def _mean(mean: float | None, count: int, more: int, more_total: float) -> float | None:
+    """The mean of ``count`` values averaging ``mean`` and ``more`` values summing to
+    ``more_total``."""
+    if not count + more:
+        return None
+    return ((mean or 0.0) * count + more_total) / (count + more)
 
 
 def csat_figures(average: float | None, count: int) -> dict[str, float | int | None]:

@@ -15,6 +15,9 @@ One run, in one transaction, with the limits of ``[retention]``:
   older than meta ``audit_retention_cutoff``: the run sets it, deletes, and removes it again.
 
 Each kind of deletion is audited with its counts, after the deletion in the same transaction.
+Before attempt rows or opt-out audit rows go, or attempts' details are cleared, what they counted
+is added to the retired tallies in the same transaction (:mod:`konform.store.tallies`): the
+counters of ``/metrics`` and a campaign's all-time report do not go down.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from konform.config import RetentionConfig
-from konform.store import audit, gdpr, proofs
+from konform.store import audit, gdpr, proofs, tallies
 from konform.store.database import Store, utc_text
 from konform.store.worker import StoreWorker
 
@@ -64,6 +67,14 @@ def _queue_recordings(store: Store, where: str, params: tuple[object, ...]) -> l
     return [Path(p) for _, p in rows]
 
 
+# Audit rows past the cutoff, but those recording a consent whose evidence is still kept.
+_OLD_AUDIT = (
+    "at < ? AND NOT (event = 'consent_recorded' AND"
+    " (number_key, json_extract(detail, '$.purpose')) IN"
+    " (SELECT lower(hex(number_key)), purpose FROM consent_events))"
+)
+
+
 def run(store: Store, now: datetime, settings: RetentionConfig) -> RetentionReport:
     """Delete what the limits of ``settings`` no longer allow keeping at ``now``."""
     as_of = utc_text(now)
@@ -89,6 +100,8 @@ def run(store: Store, now: datetime, settings: RetentionConfig) -> RetentionRepo
         attempts_cutoff = utc_text(now - timedelta(days=settings.attempts))
         blocked = "a.started_at < ? AND a.outcome IS 'blocked'"
         files += _queue_recordings(store, blocked, (attempts_cutoff,))
+        # What the rows counted stays counted (konform.store.tallies), the rows go.
+        tallies.retire_attempts(store, blocked, (attempts_cutoff,))
         attempts_deleted = conn.execute(
             f"DELETE FROM call_attempts AS a WHERE {blocked}", (attempts_cutoff,)
         ).rowcount
@@ -101,11 +114,19 @@ def run(store: Store, now: datetime, settings: RetentionConfig) -> RetentionRepo
             " (SELECT id FROM call_attempts WHERE started_at < ?)",
             (uses_cutoff,),
         )
+        tallies.retire_attempts(store, "a.started_at < ?", (uses_cutoff,))
         attempts_deleted += conn.execute(
-            "DELETE FROM call_attempts WHERE started_at < ?", (uses_cutoff,)
+            "DELETE FROM call_attempts AS a WHERE a.started_at < ?", (uses_cutoff,)
         ).rowcount
 
         # An agent's note is a plain detail like the number (the disposition, a code, stays).
+        # What the details counted (reasons, AMD verdicts) is tallied first.
+        tallies.retire_attempts(
+            store,
+            "a.started_at < ? AND a.detail IS NOT NULL",
+            (attempts_cutoff,),
+            details_only=True,
+        )
         anonymised = conn.execute(
             "UPDATE call_attempts SET number = NULL, detail = NULL, note = NULL"
             " WHERE started_at < ? AND (number IS NOT NULL OR detail IS NOT NULL"
@@ -120,11 +141,9 @@ def run(store: Store, now: datetime, settings: RetentionConfig) -> RetentionRepo
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (audit_cutoff,),
         )
+        tallies.retire_optouts(store, _OLD_AUDIT, (audit_cutoff,))
         audit_deleted = conn.execute(
-            "DELETE FROM audit WHERE at < ? AND NOT (event = 'consent_recorded' AND"
-            " (number_key, json_extract(detail, '$.purpose')) IN"
-            " (SELECT lower(hex(number_key)), purpose FROM consent_events))",
-            (audit_cutoff,),
+            f"DELETE FROM audit WHERE {_OLD_AUDIT}", (audit_cutoff,)
         ).rowcount
         conn.execute("DELETE FROM meta WHERE key = 'audit_retention_cutoff'")
 

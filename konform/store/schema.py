@@ -238,6 +238,22 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX call_commands_open ON call_commands (attempt_id) WHERE taken_at IS NULL",
     ),
     (
+        # What retention and erasure took from the rows /metrics and the report count: the
+        # aggregate of the rows deleted (or whose details were cleared), written in the same
+        # transaction, so the counters never go down (konform.store.tallies). No personal data:
+        # a campaign's name ('' for none), the UTC day the counted rows started (or the audit
+        # row's day), the metric and its key (an outcome, a reason code, a bucket's bound, an
+        # opt-out's source). ``total``: milliseconds for durations, points for ratings.
+        """CREATE TABLE retired_tallies (
+            campaign TEXT NOT NULL,
+            day TEXT NOT NULL,
+            metric TEXT NOT NULL,
+            key TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            total INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (campaign, day, metric, key)) WITHOUT ROWID""",
+    ),
+    (
         # An agent who hears a mailbox on a bridged call (the detector missed it) ends the call
         # from the desk: ``mailbox`` joins the console's commands (SQLite cannot change a
         # CHECK: the table is rebuilt with its rows).

@@ -1,0 +1,232 @@
+"""Retired tallies: what the rows that retention and erasure delete (or strip of their details)
+counted, so that the counters of ``/metrics`` and the all-time figures of a campaign's report do
+not go down when personal data goes (GDPR Art. 5 (1) e storage limitation, Art. 17 erasure).
+
+Call attempts and opt-outs are counted one way (:func:`attempt_tallies`,
+:func:`optout_tallies`) by the live figures (:func:`konform.store.console.counters`) and by the
+retiring (:func:`retire_attempts`, :func:`retire_optouts`): before rows go, the aggregate of
+exactly those rows is added to ``retired_tallies`` in the caller's transaction, so the deletion
+and its tally commit together or not at all. A tally holds a campaign's name, a UTC day, a
+metric, its key (an outcome, a reason code, a bucket's bound, an opt-out's source) and counts:
+no number, no key of a number, no agent.
+
+Durations are summed in whole milliseconds (each attempt's rounded), so a sum split between
+live rows and tallies adds up to exactly what it was.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from konform.store.database import Store
+
+__all__ = [
+    "ABANDONED",
+    "AMD",
+    "AMD_BUCKETS",
+    "BLOCKS",
+    "CALLS",
+    "CSAT",
+    "INF",
+    "OPTOUTS",
+    "SETUP",
+    "SETUP_BUCKETS",
+    "TALK",
+    "Tallies",
+    "add",
+    "attempt_tallies",
+    "optout_tallies",
+    "retire_attempts",
+    "retire_optouts",
+    "stored",
+]
+
+CALLS = "calls"
+"""Attempts by outcome ('' for none yet)."""
+ABANDONED = "abandoned"
+"""Abandoned attempts (a person answered, no agent in time) by outcome."""
+BLOCKS = "blocks"
+"""Blocked attempts by the policy's reason code (one attempt counts under each reason)."""
+OPTOUTS = "optouts"
+"""Opt-outs (audit rows) by source."""
+AMD = "amd"
+"""Histogram of the seconds from the answer to the AMD verdict: cumulative counts per bound."""
+SETUP = "setup"
+"""Histogram of the seconds from dialling to the answer."""
+TALK = "talk"
+"""Attempts bridged to an agent; ``total``: milliseconds bridged."""
+CSAT = "csat"
+"""Ratings; ``total``: their sum (points)."""
+INF = "+Inf"
+"""A histogram's last bucket: its count is the histogram's, its total the sum (ms)."""
+
+AMD_BUCKETS = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0)
+"""Seconds from the answer to the AMD verdict. Changing a bound leaves its tallies behind."""
+SETUP_BUCKETS = (1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 45.0)
+"""Seconds from dialling to the answer."""
+
+Tallies = dict[tuple[str, str, str, str], list[int]]
+"""(campaign, day, metric, key) -> [count, total]."""
+
+_ATTEMPTS = "FROM call_attempts a JOIN campaigns c ON c.id = a.campaign_id"
+
+# Each attempt's values, computed once per row in a subquery that LIMIT -1 keeps from being
+# flattened into the aggregate (which would compute them again for every bucket).
+_ROW_VALUES = (
+    "SELECT c.name AS name, {day} AS day, coalesce(a.outcome, '') AS outcome,"
+    " a.abandoned AS abandoned, a.csat AS csat,"
+    # Bridged to an agent: the talk in whole ms.
+    " CASE WHEN a.agent IS NOT NULL AND a.bridged_at IS NOT NULL THEN CAST(round(max(0,"
+    " julianday(coalesce(a.ended_at, a.bridged_at)) - julianday(a.bridged_at)) * 86400000.0)"
+    " AS INTEGER) END AS talk,"
+    # Seconds from dialling to the answer.
+    " (julianday(a.answered_at) - julianday(a.started_at)) * 86400.0 AS v"
+    " {attempts} WHERE {where} LIMIT -1"
+)
+# Seconds from the answer to the AMD verdict (only attempts with details can have one).
+_AMD_VALUES = (
+    "SELECT c.name AS name, {day} AS day, json_extract(a.detail, '$.amd.at_ms') / 1000.0 AS v"
+    " {attempts} WHERE a.detail IS NOT NULL AND ({where}) LIMIT -1"
+)
+
+
+def _day(by_day: bool, column: str) -> str:
+    return f"substr({column}, 1, 10)" if by_day else "''"
+
+
+def _bucket_columns(buckets: tuple[float, ...]) -> str:
+    """Over the values ``v``: cumulative counts per bound, the count and the sum in whole ms."""
+    bounds = [f"count(CASE WHEN v <= {b!r} THEN 1 END)" for b in buckets]
+    return ", ".join([*bounds, "count(v), coalesce(sum(CAST(round(v * 1000) AS INTEGER)), 0)"])
+
+
+def _put(
+    into: Tallies, campaign: str, day: str, metric: str, key: str, n: int, total: int = 0
+) -> None:
+    if n or total:
+        entry = into.setdefault((campaign, day, metric, key), [0, 0])
+        entry[0] += n
+        entry[1] += total
+
+
+def _put_histogram(
+    into: Tallies,
+    campaign: str,
+    day: str,
+    metric: str,
+    buckets: tuple[float, ...],
+    row: tuple[int, ...],
+) -> None:
+    for bound, n in zip(buckets, row, strict=False):
+        _put(into, campaign, day, metric, repr(bound), n)
+    _put(into, campaign, day, metric, INF, row[len(buckets)], row[len(buckets) + 1])
+
+
+def add(into: Tallies, other: Tallies) -> Tallies:
+    """Add ``other`` to ``into``; returns ``into``."""
+    for (campaign, day, metric, key), (n, total) in other.items():
+        _put(into, campaign, day, metric, key, n, total)
+    return into
+
+
+def attempt_tallies(
+    conn: sqlite3.Connection,
+    where: str = "1",
+    params: tuple[object, ...] = (),
+    *,
+    by_day: bool = False,
+    details_only: bool = False,
+) -> Tallies:
+    """What the call attempts ``where`` selects (``a``: the attempt, ``c``: its campaign)
+    count, per campaign (and UTC day the attempt started if ``by_day``). ``details_only``: only
+    what is counted from the attempts' ``detail`` (reasons of blocks, AMD verdicts), which
+    clearing the details takes away while the rows stay."""
+    day = _day(by_day, "a.started_at")
+    tallies: Tallies = {}
+    if not details_only:
+        values = _ROW_VALUES.format(day=day, attempts=_ATTEMPTS, where=where)
+        for campaign, d, outcome, n, abandoned, rated, points, *rest in conn.execute(
+            "SELECT name, day, outcome, count(*), count(CASE WHEN abandoned <> 0 THEN 1 END),"
+            " count(csat), coalesce(sum(csat), 0), count(talk), coalesce(sum(talk), 0),"
+            f" {_bucket_columns(SETUP_BUCKETS)} FROM ({values}) GROUP BY 1, 2, 3",
+            params,
+        ):
+            _put(tallies, campaign, d, CALLS, outcome, n)
+            _put(tallies, campaign, d, ABANDONED, outcome, abandoned)
+            _put(tallies, campaign, d, CSAT, "", rated, points)
+            _put(tallies, campaign, d, TALK, "", rest[0], rest[1])
+            _put_histogram(tallies, campaign, d, SETUP, SETUP_BUCKETS, tuple(rest[2:]))
+    for campaign, d, reason, n in conn.execute(
+        f"SELECT c.name, {day}, r.value, count(*) {_ATTEMPTS}, json_each(a.detail, '$.reasons') r"
+        f" WHERE a.outcome = 'blocked' AND ({where}) GROUP BY 1, 2, 3",
+        params,
+    ):
+        _put(tallies, campaign, d, BLOCKS, str(reason), n)
+    values = _AMD_VALUES.format(day=day, attempts=_ATTEMPTS, where=where)
+    for campaign, d, *row in conn.execute(
+        f"SELECT name, day, {_bucket_columns(AMD_BUCKETS)} FROM ({values})"
+        " WHERE v IS NOT NULL GROUP BY 1, 2",
+        params,
+    ):
+        _put_histogram(tallies, campaign, d, AMD, AMD_BUCKETS, tuple(row))
+    return tallies
+
+
+def optout_tallies(
+    conn: sqlite3.Connection,
+    where: str = "1",
+    params: tuple[object, ...] = (),
+    *,
+    by_day: bool = False,
+) -> Tallies:
+    """Opt-outs (audit rows ``opt_out``) that ``where`` selects, by campaign ('' for none) and
+    source (and UTC day if ``by_day``)."""
+    tallies: Tallies = {}
+    for campaign, d, source, n in conn.execute(
+        f"SELECT coalesce(campaign, ''), {_day(by_day, 'at')},"
+        " coalesce(json_extract(detail, '$.source'), 'unknown'), count(*) FROM audit"
+        f" WHERE event = 'opt_out' AND ({where}) GROUP BY 1, 2, 3",
+        params,
+    ):
+        _put(tallies, campaign, d, OPTOUTS, str(source), n)
+    return tallies
+
+
+def stored(conn: sqlite3.Connection, where: str = "1", params: tuple[object, ...] = ()) -> Tallies:
+    """The retired tallies ``where`` selects, summed over their days (day '')."""
+    tallies: Tallies = {}
+    for campaign, metric, key, n, total in conn.execute(
+        "SELECT campaign, metric, key, sum(count), sum(total) FROM retired_tallies"
+        f" WHERE {where} GROUP BY 1, 2, 3",
+        params,
+    ):
+        _put(tallies, campaign, "", metric, key, n, total)
+    return tallies
+
+
+def _retire(store: Store, tallies: Tallies) -> None:
+    if not store.conn.in_transaction:
+        # Alone, the tally would commit without the deletion it stands for.
+        raise RuntimeError("retired tallies are written in the transaction that deletes the rows")
+    store.conn.executemany(
+        "INSERT INTO retired_tallies (campaign, day, metric, key, count, total)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (campaign, day, metric, key)"
+        " DO UPDATE SET count = count + excluded.count, total = total + excluded.total",
+        ((*k, n, total) for k, (n, total) in tallies.items()),
+    )
+
+
+def retire_attempts(
+    store: Store, where: str, params: tuple[object, ...] = (), *, details_only: bool = False
+) -> None:
+    """Tally the call attempts ``where`` selects before the caller deletes them (or, with
+    ``details_only``, clears their ``detail``), inside the caller's transaction."""
+    _retire(
+        store, attempt_tallies(store.conn, where, params, by_day=True, details_only=details_only)
+    )
+
+
+def retire_optouts(store: Store, where: str, params: tuple[object, ...] = ()) -> None:
+    """Tally the opt-out audit rows ``where`` selects before the caller deletes them, inside the
+    caller's transaction."""
+    _retire(store, optout_tallies(store.conn, where, params, by_day=True))
