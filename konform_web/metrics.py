@@ -82,6 +82,15 @@ class StoreCollector(Collector):
         for campaign, reason, n in c["blocks"]:
             blocks.add_metric([campaign, str(reason)], n)
         yield blocks
+        machines = CounterMetricFamily(
+            "konform_machines",
+            "Mailboxes reached, by the AMD stage that caught them: first, guard (over our"
+            " prompt) or agent (after the bridge: the detector's misses)",
+            labels=["campaign", "stage"],
+        )
+        for campaign, stage, n in c["machines"]:
+            machines.add_metric([campaign, stage], n)
+        yield machines
         optouts = CounterMetricFamily("konform_optouts", "Opt-outs by source", labels=["source"])
         for source, n in c["optouts"]:
             optouts.add_metric([str(source)], n)

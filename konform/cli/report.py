@@ -70,6 +70,9 @@ def table(r: CampaignReport) -> list[str]:
         f"abandon rate 24 h\t{_percent(r.abandon_rate_24h)}",
         f"answer rate\t{_percent(r.answer_rate)}",
         f"machine rate\t{_percent(r.machine_rate)}",
+        "mailboxes caught by\t"
+        + ", ".join(f"{stage} {n}" for stage, n in r.machines_by_stage.items())
+        + "\t(agent: the detector's misses)",
         "avg time to answer\t"
         + ("-" if r.avg_time_to_answer_s is None else f"{r.avg_time_to_answer_s:.1f} s"),
     ]

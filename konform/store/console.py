@@ -210,6 +210,7 @@ def counters(store: Store) -> dict[str, Any]:
     calls: dict[tuple[str, str], int] = {}
     abandoned: dict[str, int] = {}
     blocks: dict[tuple[str, str], int] = {}
+    machines: dict[tuple[str, str], int] = {}
     optouts: dict[str, int] = {}
     for (campaign, _, metric, key), (n, _total) in figures.items():
         if metric == tallies.CALLS and key:  # finished attempts
@@ -219,6 +220,8 @@ def counters(store: Store) -> dict[str, Any]:
             abandoned[campaign] = abandoned.get(campaign, 0) + n
         elif metric == tallies.BLOCKS:
             blocks[campaign, key] = blocks.get((campaign, key), 0) + n
+        elif metric == tallies.MACHINES:
+            machines[campaign, key] = machines.get((campaign, key), 0) + n
         elif metric == tallies.OPTOUTS:
             optouts[key] = optouts.get(key, 0) + n
     in_flight = conn.execute(
@@ -229,6 +232,7 @@ def counters(store: Store) -> dict[str, Any]:
         "calls": sorted((c, o, n) for (c, o), n in calls.items()),
         "abandoned": sorted(abandoned.items()),
         "blocks": sorted((c, r, n) for (c, r), n in blocks.items()),
+        "machines": sorted((c, s, n) for (c, s), n in machines.items()),
         "optouts": sorted(optouts.items()),
         "in_flight": in_flight,
         "amd": _histogram(figures, tallies.AMD, AMD_BUCKETS),

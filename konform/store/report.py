@@ -38,6 +38,12 @@ __all__ = [
 HOUR = timedelta(hours=1)
 DAY = timedelta(hours=24)
 
+AMD_STAGES = ("first", "guard", "agent")
+_MACHINES_SQL = (
+    "SELECT coalesce(amd_stage, 'first'), count(*) FROM call_attempts"
+    " WHERE campaign_id = :campaign AND started_at >= :since AND started_at < :until"
+    " AND outcome = 'machine' GROUP BY 1"
+)
 _PERIOD_SQL = (
     "SELECT count(*), count(CASE WHEN outcome IS NULL THEN 1 END), "
     + ", ".join(f"count(CASE WHEN outcome = '{o}' THEN 1 END)" for o in OUTCOMES)
@@ -97,6 +103,10 @@ class CampaignReport:
     """(human + machine) / calls placed with an outcome (blocked calls were never placed)."""
     machine_rate: float | None
     """machine / (human + machine)."""
+    machines_by_stage: dict[str, int]
+    """The mailboxes (outcome machine) by the AMD stage that caught them: ``first``, ``guard``
+    (over our prompt) and ``agent`` (an agent heard it after the bridge: the detector's misses,
+    measured on real lines)."""
     avg_time_to_answer_s: float | None
     talk_s: float
     """Time this campaign's calls were bridged to an agent."""
@@ -150,6 +160,12 @@ def campaign_report(
         talk += old.sum(tallies.TALK, "", 1000)[1]
         csat_avg = _mean(csat_avg, csat_count, *old.sum(tallies.CSAT, "", 1))
         csat_count += old.count(tallies.CSAT)
+    machines = dict.fromkeys(AMD_STAGES, 0)
+    for stage, n in conn.execute(_MACHINES_SQL, params):
+        machines[stage] = machines.get(stage, 0) + n
+    if since is None:
+        for stage in machines:
+            machines[stage] += old.count(tallies.MACHINES, stage)
     people_24h, abandoned_24h, people_hour, abandoned_hour = conn.execute(
         _ROLLING_SQL, params
     ).fetchone()
@@ -170,6 +186,7 @@ def campaign_report(
         abandon_target=campaigns.settings(store, name).abandon_target,
         answer_rate=_ratio(answered, placed),
         machine_rate=_ratio(outcomes["machine"], answered),
+        machines_by_stage=machines,
         avg_time_to_answer_s=None if avg_answer is None else round(avg_answer, 3),
         talk_s=round(talk, 3),
         logged_in_s=round(logged_in, 3) if logs else None,
@@ -356,6 +373,7 @@ def campaign_wallboard(
             "hung_up_waiting": hung_up,
         },
         "machine_rate": report.machine_rate,
+        "mailboxes_missed": report.machines_by_stage["agent"],
         "abandon_rate_hour": report.abandon_rate_last_hour,
         "abandon_rate_24h": report.abandon_rate_24h,
         "lines_in_flight": in_flight,

@@ -28,6 +28,7 @@ __all__ = [
     "CALLS",
     "CSAT",
     "INF",
+    "MACHINES",
     "OPTOUTS",
     "SETUP",
     "SETUP_BUCKETS",
@@ -47,6 +48,9 @@ ABANDONED = "abandoned"
 """Abandoned attempts (a person answered, no agent in time) by outcome."""
 BLOCKS = "blocks"
 """Blocked attempts by the policy's reason code (one attempt counts under each reason)."""
+MACHINES = "machines"
+"""Attempts with the outcome ``machine`` by the AMD stage that caught the mailbox: ``first``,
+``guard`` (over our prompt) or ``agent`` (after the bridge: the detector's misses)."""
 OPTOUTS = "optouts"
 """Opt-outs (audit rows) by source."""
 AMD = "amd"
@@ -162,6 +166,13 @@ def attempt_tallies(
         params,
     ):
         _put(tallies, campaign, d, BLOCKS, str(reason), n)
+    if not details_only:
+        for campaign, d, stage, n in conn.execute(
+            f"SELECT c.name, {day}, coalesce(a.amd_stage, 'first'), count(*) {_ATTEMPTS}"
+            f" WHERE a.outcome = 'machine' AND ({where}) GROUP BY 1, 2, 3",
+            params,
+        ):
+            _put(tallies, campaign, d, MACHINES, str(stage), n)
     values = _AMD_VALUES.format(day=day, attempts=_ATTEMPTS, where=where)
     for campaign, d, *row in conn.execute(
         f"SELECT name, day, {_bucket_columns(AMD_BUCKETS)} FROM ({values})"

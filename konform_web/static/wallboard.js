@@ -80,6 +80,10 @@
         }),
         fig("lines_in_flight", t("fig.in_flight"), c.lines_in_flight, num(c.lines_in_flight)),
         fig("machine_rate", t("fig.machine_rate"), c.machine_rate, pct(c.machine_rate)),
+        // Mailboxes the detector took for people, marked by the agents who heard them.
+        fig("mailboxes_missed", t("fig.mailboxes_missed"), c.mailboxes_missed, num(c.mailboxes_missed), {
+          kind: c.mailboxes_missed > 0 ? "attention" : "",
+        }),
         fig("missed.no_answer", t("fig.no_answer"), missed.no_answer, num(missed.no_answer)),
         fig("missed.abandoned", t("fig.abandoned"), missed.abandoned, num(missed.abandoned)),
         fig(

@@ -133,7 +133,7 @@ def test_empty_campaign_and_no_agent_log(store: Store) -> None:
 
 def test_queries_use_the_campaign_time_index(store: Store) -> None:
     params = {"campaign": 1, "since": "", "until": "z", "hour": "a", "day": "b"}
-    for sql in (report._PERIOD_SQL, report._ROLLING_SQL):
+    for sql in (report._PERIOD_SQL, report._ROLLING_SQL, report._MACHINES_SQL):
         plan = str(store.conn.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall())
         assert "USING INDEX call_attempts_campaign_time" in plan
     plan = str(store.conn.execute("EXPLAIN QUERY PLAN " + report._LOGGED_IN_SQL, params).fetchall())
