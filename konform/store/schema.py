@@ -237,6 +237,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             taken_at TEXT)""",
         "CREATE INDEX call_commands_open ON call_commands (attempt_id) WHERE taken_at IS NULL",
     ),
+    (
+        # A campaign's team: the agents ([dialer] agents, PJSIP endpoints) who may take its
+        # answered people, comma-separated; NULL: every agent (the shared pool).
+        "ALTER TABLE campaigns ADD COLUMN agents TEXT",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
