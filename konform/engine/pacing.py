@@ -7,22 +7,22 @@ lines per campaign after each event and on a periodic tick (:meth:`Pacer.lines_t
 lines by one :class:`PacingConfig`; with one campaign both give the same lines).
 
 Per campaign (:meth:`Pacer.plan`): the working agents are apportioned to the campaigns with
-something due by weight. A campaign may have a team (:attr:`CampaignPacing.team`): only its
-team's agents are its supply and take its people; an agent in several teams, or any agent for
-campaigns without a team, is apportioned among the campaigns it serves. A progressive campaign dials for the agents of its share not busy with
-its own calls (and never more than ready agents x its ratio), reserving a free agent at dial:
-such an agent is never given to anybody else, so no answered person of a progressive campaign
-can lack one. Predictive campaigns dial into what is left: the model below runs over all lines
-in flight (every campaign's people and ringing lines, each line at its campaign's answer rate),
-without the free agents just taken, without the agents talking or wrapping up for a
-progressive campaign (they go back to it) and without the agents still owed to progressive
-campaigns below their share; each predictive campaign's limit comes from ITS target and ITS
-headroom (its own abandons over the hour and 24 h), so one campaign's abandons close only its
-own dialling. Within each group the lines go one by one by weight (stride scheduling, carried
-across plans by :meth:`Pacer.dialled`). Waiting people get the free agents who may take them,
-first come first served (the shell), so where campaigns share agents an abandon can still fall
-on another predictive campaign's person (abandons are counted where they happen); campaigns
-with disjoint teams never take each other's agents.
+something due by weight. A campaign may have a team (:attr:`CampaignPacing.team`): only its team's
+agents are its supply and take its people; an agent in several teams, or any agent for campaigns
+without a team, is apportioned among the campaigns it serves. A progressive campaign dials for the
+agents of its share not busy with its own calls (and never more than ready agents x its ratio),
+reserving a free agent of its team at dial: such an agent is never given to anybody else, so no
+answered person of a progressive campaign can lack one. Predictive campaigns dial into what is
+left: the model below runs over its team's agents and all lines in flight that they may take (every
+such campaign's people and ringing lines, each line at its campaign's answer rate), without the
+free agents just taken, without the agents talking or wrapping up for a progressive campaign (they
+go back to it) and without the agents still owed to progressive campaigns below their share; each
+predictive campaign's limit comes from ITS target and ITS headroom (its own abandons over the hour
+and 24 h), so one campaign's abandons close only its own dialling. Within each group the lines go
+one by one by weight (stride scheduling, carried across plans by :meth:`Pacer.dialled`). Waiting
+people get the free agents who may take them, first come first served (the shell), so where
+campaigns share agents an abandon can still fall on another predictive campaign's person (abandons
+are counted where they happen); campaigns with disjoint teams never take each other's agents.
 
 *progressive*: lines in flight <= ready agents x ``ratio``; at ``ratio`` <= 1 the shell reserves
 an agent when it dials, so no answered person can lack an agent.
