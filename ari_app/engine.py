@@ -453,7 +453,7 @@ class Engine:
                 continue
             if not self.pool.free_count():
                 return
-            agent = self.pool.reserve(call, now, self._team_of(call))
+            agent = self.pool.reserve(call, now, self._team_of(call), self.pacer.spread)
             if agent is None:
                 continue  # nobody of the person's team is free: the next person's may be
             del self.waiters[call]
@@ -478,7 +478,7 @@ class Engine:
             self._late.discard(call)  # the first request measures the question, not a re-ring
             self.pacer.agent_requested(self.now(), call)
         agent = self.pool.reserved_for(call) or self.pool.reserve(
-            call, self.now(), self._team_of(call)
+            call, self.now(), self._team_of(call), self.pacer.spread
         )
         if agent is not None:
             return agent
@@ -564,7 +564,10 @@ class Engine:
 
     def _dial_one(self, now: float, campaign: str, *, reserve: bool) -> bool:
         call = new_call_id()
-        if reserve and self.pool.reserve(call, now, self._team(campaign)) is None:
+        if (
+            reserve
+            and self.pool.reserve(call, now, self._team(campaign), self.pacer.spread) is None
+        ):
             return False
         claim = self.scheduler.pick(
             now, self.owner, 86400.0, reserved_agent=reserve, campaign=campaign

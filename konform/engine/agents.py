@@ -10,7 +10,7 @@ read can be taken over such a team (``among``).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from enum import Enum
 
@@ -86,9 +86,16 @@ class AgentPool:
                 done.append(agent.name)
         return done
 
-    def reserve(self, call: str, now: float, eligible: Collection[str] | None = None) -> str | None:
+    def reserve(
+        self,
+        call: str,
+        now: float,
+        eligible: Collection[str] | None = None,
+        spread: Callable[[str], int] | None = None,
+    ) -> str | None:
         """Reserve the longest-idle free agent for ``call`` (of ``eligible`` when given: the
-        team of the call's campaign); None when nobody is free."""
+        team of the call's campaign; with ``spread``, an agent serving fewer campaigns first, so
+        an agent shared with other teams stays free for them); None when nobody is free."""
         if call in self._by_call:
             return self._by_call[call]
         free = [
@@ -96,7 +103,7 @@ class AgentPool:
         ]
         if not free:
             return None
-        agent = min(free, key=lambda a: (a.since, a.name))
+        agent = min(free, key=lambda a: (spread(a.name) if spread else 0, a.since, a.name))
         agent.call = call
         self._by_call[call] = agent.name
         return agent.name

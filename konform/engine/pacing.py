@@ -400,8 +400,10 @@ class Pacer:
             group[n] = math.floor(ready * ratio + 1e-9) - in_progressive
             plan.own[n] = math.floor((shares[n] - busy[n]) * ratio + 1e-9) - counts[n]
         plan.reserving = {n for n in progressive if self._own(n).ratio <= 1}
-        # The free agents in the order the pool reserves them (longest idle first).
-        spare = sorted((a for a in self.agents if a.free), key=lambda a: (a.since, a.name))
+        # The free agents in the order the pool reserves them (:meth:`spread`, longest idle).
+        spare = sorted(
+            (a for a in self.agents if a.free), key=lambda a: (self.spread(a.name), a.since, a.name)
+        )
         new: Counter[str] = Counter()
 
         def progressive_can(name: str, total: int, mine: int) -> bool:
@@ -459,6 +461,11 @@ class Pacer:
         """Whether ``agent`` may take ``campaign``'s people (its team's, or any without one)."""
         team = self._own(campaign).team
         return not team or agent in team
+
+    def spread(self, agent: str) -> int:
+        """How many of the paced campaigns ``agent`` serves: the shell reserves the agents
+        serving fewer first (``AgentPool.reserve``), keeping shared ones for the other teams."""
+        return sum(1 for n in self.campaigns if self.serves(agent, n))
 
     def _union(self, campaigns: Iterable[str]) -> frozenset[str] | None:
         """The agents who may serve any of ``campaigns`` (None: every agent)."""

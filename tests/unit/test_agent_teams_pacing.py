@@ -200,3 +200,20 @@ def test_a_team_of_every_agent_plans_as_no_team(index: int) -> None:
     pacer.campaigns = {n: replace(c, team=frozenset()) for n, c in pacer.campaigns.items()}
     assert pacer.team("c0") is None
     assert pacer.plan(T0) == untouched
+
+
+def test_a_campaign_without_a_team_leaves_a_teams_agent_to_it() -> None:
+    """a1, idle longest, is a's only agent; b (no team) may take anyone but is given b1 and b2
+    first, so a's line still finds a1 whatever order the lines are dialled in."""
+    agents = pool("a1", "b1", "b2")
+    pacer = Pacer(PacingConfig(), agents)
+    pacer.campaigns = {
+        "a": CampaignPacing("progressive", team=frozenset({"a1"})),
+        "b": CampaignPacing("progressive"),
+    }
+    assert [pacer.spread(n) for n in ("a1", "b1", "b2")] == [2, 1, 1]
+    assert pacer.plan(T0) == {"a": 1, "b": 2}
+    for i in range(2):
+        assert agents.reserve(f"b{i}", T0, pacer.team("b"), pacer.spread) in {"b1", "b2"}
+    assert agents.reserve("a0", T0, pacer.team("a"), pacer.spread) == "a1"
+    assert agents.reserve("b-late", T0, pacer.team("b"), pacer.spread) is None
