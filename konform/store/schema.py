@@ -253,6 +253,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             total INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (campaign, day, metric, key)) WITHOUT ROWID""",
     ),
+    (
+        # A campaign's team: the agents ([dialer] agents, PJSIP endpoints) who may take its
+        # answered people, comma-separated; NULL: every agent (the shared pool).
+        "ALTER TABLE campaigns ADD COLUMN agents TEXT",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
