@@ -8,7 +8,8 @@ many lines to dial, claims each picked contact in the store (owner and lease, re
 call lives) and places the call through the dialer's gate (:meth:`Dialer.call_isolated`). It is
 the calls' :class:`~ari_app.agents.AgentSource` (the agent reserved for a call, or the next free
 one once a person answered) and their :class:`~ari_app.call.CallObserver` (the moments the
-pacer measures).
+pacer measures). A campaign with a team (``konform campaign set --agents``) has its people
+bridged only to its team's agents: a free agent takes the longest-waiting person it may take.
 
 No dialling while no agent is ready. Progressive pacing at a ratio <= 1 reserves an agent before
 it dials, so no answered person can lack one; otherwise the call's flow asks for an agent
@@ -127,6 +128,7 @@ class Engine:
         self._writes: set[asyncio.Task[Any]] = set()
         self._due: dict[str, float] = {}  # periodic jobs: name -> next monotonic instant
         self._late: set[str] = set()  # calls whose flow asks for its agent late (agent_lead)
+        self._teams: dict[str, frozenset[str]] = {}  # campaign -> its team (paused ones too)
 
     # --- clocks ----------------------------------------------------------------------------
     def now(self) -> float:
@@ -274,6 +276,7 @@ class Engine:
                 )
             self.runs[run.campaign.name] = run
             self.policies[run.campaign.name] = run.campaign
+            self._set_team(run.campaign.name, frozenset(run.settings.agents))
             self.scheduler.campaign(
                 CampaignSpec(
                     run.campaign.name, weight=run.settings.weight, paused=run.settings.paused
@@ -288,10 +291,35 @@ class Engine:
                 ratio=run.settings.ratio,
                 abandon_target=run.settings.abandon_target,
                 weight=run.settings.weight,
+                team=self._teams.get(run.campaign.name, frozenset()),
             )
             for run in self.runs.values()
             if not run.settings.paused
         }
+
+    def _set_team(self, campaign: str, team: frozenset[str]) -> None:
+        """The campaign's team as stored; a change is logged, with agents the team names that
+        are not among ``[dialer] agents`` (they never take a call)."""
+        if self._teams.get(campaign, frozenset()) == team:
+            self._teams.setdefault(campaign, team)
+            return
+        self._teams[campaign] = team
+        unknown = sorted(team - set(self.cfg.agent_list))
+        logger.info("campaign %s: agents %s", campaign, ",".join(sorted(team)) or "all")
+        if unknown:
+            logger.warning(
+                "campaign %s: team agents %s are not in [dialer] agents",
+                campaign,
+                ",".join(unknown),
+            )
+
+    def _team(self, campaign: str | None) -> frozenset[str] | None:
+        """The agents who may take ``campaign``'s people; None: every agent."""
+        return self._teams.get(campaign or "") or None
+
+    def _team_of(self, call: str) -> frozenset[str] | None:
+        live = self.live.get(call)
+        return self._team(live.claim.campaign if live is not None else None)
 
     async def _restore_pacing(self) -> None:
         """The last 24 hours' calls into the pacer: a restart keeps the abandons it counts
@@ -417,14 +445,17 @@ class Engine:
             return None
 
     def _assign_waiters(self, now: float) -> None:
-        """Free agents to the people waiting for one, first come first served."""
+        """Free agents to the people waiting for one, first come first served among the people
+        each agent may take (its campaigns' teams)."""
         for call, future in list(self.waiters.items()):
             if future.done():
                 del self.waiters[call]
                 continue
-            agent = self.pool.reserve(call, now)
-            if agent is None:
+            if not self.pool.free_count():
                 return
+            agent = self.pool.reserve(call, now, self._team_of(call), self.pacer.spread)
+            if agent is None:
+                continue  # nobody of the person's team is free: the next person's may be
             del self.waiters[call]
             future.set_result(agent)
 
@@ -441,11 +472,14 @@ class Engine:
 
     # The calls' AgentSource.
     async def acquire(self, call: str) -> str | None:
-        """The agent reserved for ``call``, else the next one free (waits for it)."""
+        """The agent reserved for ``call``, else the next one free of its campaign's team
+        (waits for it)."""
         if call in self._late:
             self._late.discard(call)  # the first request measures the question, not a re-ring
             self.pacer.agent_requested(self.now(), call)
-        agent = self.pool.reserved_for(call) or self.pool.reserve(call, self.now())
+        agent = self.pool.reserved_for(call) or self.pool.reserve(
+            call, self.now(), self._team_of(call), self.pacer.spread
+        )
         if agent is not None:
             return agent
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
@@ -530,7 +564,10 @@ class Engine:
 
     def _dial_one(self, now: float, campaign: str, *, reserve: bool) -> bool:
         call = new_call_id()
-        if reserve and self.pool.reserve(call, now) is None:
+        if (
+            reserve
+            and self.pool.reserve(call, now, self._team(campaign), self.pacer.spread) is None
+        ):
             return False
         claim = self.scheduler.pick(
             now, self.owner, 86400.0, reserved_agent=reserve, campaign=campaign

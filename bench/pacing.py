@@ -92,10 +92,18 @@ class OraclePacer(Pacer):
         self.ends: dict[str, float] = {}  # agent -> instant its talk ends
 
     def _lines_and_agents(
-        self, now: float, exclude: frozenset[str] = frozenset()
+        self,
+        now: float,
+        exclude: frozenset[str] = frozenset(),
+        team: frozenset[str] | None = None,
+        apart: frozenset[str] = frozenset(),
     ) -> tuple[int, list[float], list[float], list[float], list[float]]:
-        free, waiting, wraps, _, ringing = super()._lines_and_agents(now, exclude)
-        remaining = [self.ends[a.name] - now for a in self.agents if a.state is AgentState.IN_CALL]
+        free, waiting, wraps, _, ringing = super()._lines_and_agents(now, exclude, team, apart)
+        remaining = [
+            self.ends[a.name] - now
+            for a in self.agents
+            if a.state is AgentState.IN_CALL and (team is None or a.name in team)
+        ]
         return free, waiting, wraps, remaining, ringing
 
     def _supply(

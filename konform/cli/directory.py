@@ -1,5 +1,6 @@
-"""``konform callerid …`` and ``konform campaign …``: owned numbers, campaigns, their pacing
-and what the console shows of them (client, script, the callee's rating question)."""
+"""``konform callerid …`` and ``konform campaign …``: owned numbers, campaigns, their pacing,
+their team of agents and what the console shows of them (client, script, the callee's rating
+question)."""
 
 from __future__ import annotations
 
@@ -62,6 +63,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         + ")",
     )
     _pacing_arguments(p, defaults=True)
+    _team_argument(p, default="all")
     _console_arguments(p)
     p.set_defaults(handler=campaign_add)
 
@@ -75,6 +77,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--max-attempts", type=int, help="calls per number")
     p.add_argument("--retry", help="spacing after outcomes, e.g. 'busy=15m,no_answer=2h'")
     _pacing_arguments(p, defaults=False)
+    _team_argument(p, default=None)
     _console_arguments(p)
     p.set_defaults(handler=campaign_set)
     p = camp_cmd.add_parser("pause", help="stop new calls of a campaign (calls in progress go on)")
@@ -139,6 +142,40 @@ def _pacing_arguments(p: argparse.ArgumentParser, *, defaults: bool) -> None:
         " more than 0" + shown(d.weight),
         **default(d.weight),
     )
+
+
+def _team_argument(p: argparse.ArgumentParser, *, default: str | None) -> None:
+    p.add_argument(
+        "--agents",
+        metavar="E1,E2,...|all",
+        default=default,
+        help="the campaign's team: the agents' PJSIP endpoints (of [dialer] agents) who may take"
+        " its answered people; 'all' or '': every agent, shared with the other campaigns"
+        + (f" (default {default})" if default else ""),
+    )
+
+
+def _team(args: argparse.Namespace, ctx: Context) -> tuple[str, ...] | None:
+    """The team given with --agents, checked against ``[dialer] agents`` (UserError); None
+    when not given."""
+    if args.agents is None:
+        return None
+    try:
+        team = campaigns.parse_agents(args.agents)
+    except ValueError as exc:
+        raise UserError(f"--{exc}") from None
+    known = ctx.config.dialer.agent_list
+    unknown = [name for name in team if name not in known]
+    if unknown:
+        listed = ", ".join(known) if known else "none"
+        raise UserError(
+            f"--agents: {', '.join(unknown)} not among the agents of [dialer] agents ({listed})"
+        )
+    return team
+
+
+def _team_text(team: tuple[str, ...]) -> str:
+    return ",".join(team) if team else "all"
 
 
 def _console_arguments(p: argparse.ArgumentParser) -> None:
@@ -248,7 +285,10 @@ def campaign_add(args: argparse.Namespace, ctx: Context) -> int:
         retry_after=retry_after,
         jurisdiction=law.code,
     )
-    pacing = campaigns.CampaignSettings(args.pacing, args.ratio, args.abandon_target, args.weight)
+    team = _team(args, ctx) or ()
+    pacing = campaigns.CampaignSettings(
+        args.pacing, args.ratio, args.abandon_target, args.weight, agents=team
+    )
     console = _console_changes(args)  # checked before anything is written
     try:
         campaigns.check_settings(pacing)
@@ -263,7 +303,8 @@ def campaign_add(args: argparse.Namespace, ctx: Context) -> int:
     ctx.out(
         f"campaign {args.name} added: caller ID {number}, purpose {campaign.purpose},"
         f" window {window}, {args.max_attempts} attempts, jurisdiction {law.code},"
-        f" {_pacing_text(pacing)}" + "".join(f", {t}" for t in _console_text(console))
+        f" {_pacing_text(pacing)}, agents {_team_text(team)}"
+        + "".join(f", {t}" for t in _console_text(console))
     )
     return 0
 
@@ -297,13 +338,23 @@ def _campaign_named(ctx: Context, name: str) -> Campaign:
 
 def campaign_set(args: argparse.Namespace, ctx: Context) -> int:
     campaign = _campaign_named(ctx, args.name)
-    given = ("window", "max_attempts", "retry", "pacing", "ratio", "abandon_target", "weight")
+    given = (
+        "window",
+        "max_attempts",
+        "retry",
+        "pacing",
+        "ratio",
+        "abandon_target",
+        "weight",
+        "agents",
+    )
     console = _console_changes(args)
     if all(getattr(args, k) is None for k in given) and not console:
         raise UserError(
             "nothing to change: give --window, --max-attempts, --retry, --pacing,"
-            " --ratio, --abandon-target, --weight, --csat, --client or --script"
+            " --ratio, --abandon-target, --weight, --agents, --csat, --client or --script"
         )
+    team = _team(args, ctx)
     window = None if args.window is None else _window(args.window, profile(campaign.jurisdiction))
     retry = None if args.retry is None else parse_retry(args.retry)
     try:
@@ -318,6 +369,7 @@ def campaign_set(args: argparse.Namespace, ctx: Context) -> int:
                 ratio=args.ratio,
                 abandon_target=args.abandon_target,
                 weight=args.weight,
+                agents=team,
             )
             if console:
                 changed.update(campaign_console.change(ctx.store, args.name, **console))
@@ -346,6 +398,8 @@ def _changes(changed: dict[str, tuple[object, object]]) -> list[str]:
             shown.append(f"script {points[0]} -> {points[1]} points")
         elif key == "csat":
             shown.append(f"rating question {_on(before)} -> {_on(after)}")
+        elif key == "agents":  # None: every agent
+            shown.append(f"agents {before or 'all'} -> {after or 'all'}")
         else:
             shown.append(f"{key} {before} -> {after}")
     return shown
@@ -430,6 +484,7 @@ def campaign_show(args: argparse.Namespace, ctx: Context) -> int:
         ("retry", retry),
         ("jurisdiction", c.jurisdiction),
         ("pacing", _pacing_text(p)),
+        ("agents", _team_text(p.agents)),
         ("state", "paused" if p.paused else "active"),
         ("client", console.client or "-"),
         ("rating question", _on(console.csat)),

@@ -4,11 +4,13 @@ States follow the issue: ``logged_out``, ``ready``, ``paused``, ``in_call``, ``w
 ``ready`` agent without a reservation is free. A reservation ties an agent to one call before the
 bridge (at dial time in progressive mode, when AMD says human in predictive mode); the shell
 bridges, hangs up and ticks the pool, and the pool moves agents through wrap-up on its own.
+A campaign with a team reserves only its team's agents (``eligible``); the counts the pacers
+read can be taken over such a team (``among``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from enum import Enum
 
@@ -34,6 +36,11 @@ class Agent:
     @property
     def free(self) -> bool:
         return self.state is AgentState.READY and self.call is None
+
+    @property
+    def working(self) -> bool:
+        """Logged in and not paused: ready, in a call or in wrap-up."""
+        return self.state not in (AgentState.LOGGED_OUT, AgentState.PAUSED)
 
 
 class AgentPool:
@@ -79,14 +86,24 @@ class AgentPool:
                 done.append(agent.name)
         return done
 
-    def reserve(self, call: str, now: float) -> str | None:
-        """Reserve the longest-idle free agent for ``call``; None when nobody is free."""
+    def reserve(
+        self,
+        call: str,
+        now: float,
+        eligible: Collection[str] | None = None,
+        spread: Callable[[str], int] | None = None,
+    ) -> str | None:
+        """Reserve the longest-idle free agent for ``call`` (of ``eligible`` when given: the
+        team of the call's campaign; with ``spread``, an agent serving fewer campaigns first, so
+        an agent shared with other teams stays free for them); None when nobody is free."""
         if call in self._by_call:
             return self._by_call[call]
-        free = [a for a in self._agents.values() if a.free]
+        free = [
+            a for a in self._agents.values() if a.free and (eligible is None or a.name in eligible)
+        ]
         if not free:
             return None
-        agent = min(free, key=lambda a: (a.since, a.name))
+        agent = min(free, key=lambda a: (spread(a.name) if spread else 0, a.since, a.name))
         agent.call = call
         self._by_call[call] = agent.name
         return agent.name
@@ -118,15 +135,18 @@ class AgentPool:
         if self.wrap_up <= 0:
             agent.state = AgentState.READY
 
-    # Counts the pacers read.
-    def free_count(self) -> int:
-        return sum(1 for a in self._agents.values() if a.free)
+    # Counts the pacers read (of the agents ``among`` when given, else of all).
+    def _of(self, among: Collection[str] | None) -> Iterator[Agent]:
+        agents = self._agents.values()
+        return iter(agents) if among is None else (a for a in agents if a.name in among)
 
-    def ready_count(self) -> int:
+    def free_count(self, among: Collection[str] | None = None) -> int:
+        return sum(1 for a in self._of(among) if a.free)
+
+    def ready_count(self, among: Collection[str] | None = None) -> int:
         """Ready agents, reserved or not (what a progressive ratio multiplies)."""
-        return sum(1 for a in self._agents.values() if a.state is AgentState.READY)
+        return sum(1 for a in self._of(among) if a.state is AgentState.READY)
 
-    def working_count(self) -> int:
+    def working_count(self, among: Collection[str] | None = None) -> int:
         """Agents logged in and not paused: ready, in a call or in wrap-up."""
-        off = (AgentState.LOGGED_OUT, AgentState.PAUSED)
-        return sum(1 for a in self._agents.values() if a.state not in off)
+        return sum(1 for a in self._of(among) if a.working)

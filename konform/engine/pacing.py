@@ -7,19 +7,22 @@ lines per campaign after each event and on a periodic tick (:meth:`Pacer.lines_t
 lines by one :class:`PacingConfig`; with one campaign both give the same lines).
 
 Per campaign (:meth:`Pacer.plan`): the working agents are apportioned to the campaigns with
-something due by weight. A progressive campaign dials for the agents of its share not busy with
-its own calls (and never more than ready agents x its ratio), reserving a free agent at dial:
-such an agent is never given to anybody else, so no answered person of a progressive campaign
-can lack one. Predictive campaigns dial into what is left: the model below runs over all lines
-in flight (every campaign's people and ringing lines, each line at its campaign's answer rate),
-without the free agents just taken, without the agents talking or wrapping up for a
-progressive campaign (they go back to it) and without the agents still owed to progressive
-campaigns below their share; each predictive campaign's limit comes from ITS target and ITS
-headroom (its own abandons over the hour and 24 h), so one campaign's abandons close only its
-own dialling. Within each group the lines go one by one by weight (stride scheduling, carried
-across plans by :meth:`Pacer.dialled`). Waiting people of any campaign get free agents first,
-first come first served (the shell), so an abandon can still fall on another predictive
-campaign's person: abandons are counted where they happen.
+something due by weight. A campaign may have a team (:attr:`CampaignPacing.team`): only its team's
+agents are its supply and take its people; an agent in several teams, or any agent for campaigns
+without a team, is apportioned among the campaigns it serves. A progressive campaign dials for the
+agents of its share not busy with its own calls (and never more than ready agents x its ratio),
+reserving a free agent of its team at dial: such an agent is never given to anybody else, so no
+answered person of a progressive campaign can lack one. Predictive campaigns dial into what is
+left: the model below runs over its team's agents and all lines in flight that they may take (every
+such campaign's people and ringing lines, each line at its campaign's answer rate), without the
+free agents just taken, without the agents talking or wrapping up for a progressive campaign (they
+go back to it) and without the agents still owed to progressive campaigns below their share; each
+predictive campaign's limit comes from ITS target and ITS headroom (its own abandons over the hour
+and 24 h), so one campaign's abandons close only its own dialling. Within each group the lines go
+one by one by weight (stride scheduling, carried across plans by :meth:`Pacer.dialled`). Waiting
+people get the free agents who may take them, first come first served (the shell), so where
+campaigns share agents an abandon can still fall on another predictive campaign's person (abandons
+are counted where they happen); campaigns with disjoint teams never take each other's agents.
 
 *progressive*: lines in flight <= ready agents x ``ratio``; at ``ratio`` <= 1 the shell reserves
 an agent when it dials, so no answered person can lack an agent.
@@ -118,6 +121,8 @@ class CampaignPacing:
     ratio: float = 1.0
     abandon_target: float = 0.03
     weight: float = 1.0
+    team: frozenset[str] = frozenset()
+    """The agents who may take the campaign's people; empty: every agent of the pool."""
 
     def __post_init__(self) -> None:
         PacingConfig(mode=self.mode, ratio=self.ratio, abandon_target=self.abandon_target)
@@ -130,11 +135,30 @@ class _Shared:
     """What the progressive campaigns beside a predictive one take of the pool in a plan:
     ``taken`` free agents reserved by its new lines, ``owed`` agents still owed to them (the
     next to become free go to them), the campaigns whose agents in a call or wrap-up go back
-    to them (``exclude``)."""
+    to them (``exclude``); the predictive campaign's ``team`` (None: every agent) and the
+    campaigns ``apart`` from it (no agent of its team may take their people)."""
 
     taken: int = 0
     owed: int = 0
     exclude: frozenset[str] = frozenset()
+    team: frozenset[str] | None = None
+    apart: frozenset[str] = frozenset()
+
+
+@dataclass(slots=True)
+class _Round:
+    """One :meth:`Pacer.plan`: the lines given so far (``out``), the lines in flight per
+    campaign, the campaigns each campaign's agents may also serve (``near``, itself included),
+    the progressive campaigns' own limits and the free agents their new lines reserve."""
+
+    out: dict[str, int]
+    counts: Counter[str]
+    near: dict[str, frozenset[str]]
+    progressive: list[str]
+    predictive: list[str]
+    own: dict[str, int] = field(default_factory=dict)
+    reserving: set[str] = field(default_factory=set)
+    taken: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -269,12 +293,14 @@ class Pacer:
         the last 24 hours (of ``campaign``, else of all), talks measured, working agents."""
         if campaign is None:
             humans = sum(s.day.count(stats.HUMAN, now) for s in self.stats.values())
+            team = None
         else:
             humans = self._humans(now, campaign)
+            team = self.team(campaign)
         return (
             humans < self.config.min_answers
             or len(self.talk) < self.config.min_talks
-            or self.agents.working_count() < self.config.min_agents
+            or self.agents.working_count(team) < self.config.min_agents
         )
 
     def mode_now(self, now: float) -> PacingMode:
@@ -318,19 +344,22 @@ class Pacer:
         """Lines to dial now per campaign of :attr:`campaigns` (those in ``due`` only, when
         given: the campaigns with a contact to call), each paced by its own settings.
 
-        The working agents are apportioned to these campaigns by weight (:meth:`_shares`).
+        The working agents are apportioned to these campaigns by weight (:meth:`_shares`),
+        each agent among the campaigns it serves (a campaign with a team: only its team's
+        agents; without: every agent); a campaign none of whose agents works dials nothing.
         Progressive campaigns first: a campaign dials for the agents of its share not busy
-        with its calls (times its ratio), the progressive lines together never more than ready
-        agents x ratio, and a line that reserves an agent at dial takes a free one (an agent
-        reserved at dial is never given to anybody else). Predictive campaigns then dial into
-        the agents left: each campaign's limit is the pool's line count at which the expected
-        shortfall (all lines in flight, every campaign's people) stays within ITS target x
+        with its calls (times its ratio), the progressive lines of the campaigns its agents
+        serve together never more than their ready agents x ratio, and a line that reserves an
+        agent at dial takes a free one of its team (an agent reserved at dial is never given to
+        anybody else). Predictive campaigns then dial into the agents left: each campaign's
+        limit is the line count at which the expected shortfall (the lines in flight of every
+        campaign whose people its agents may take, its agents) stays within ITS target x
         safety x ITS headroom (its own abandons over the hour and 24 h), the agents the
         progressive campaigns took, hold or are owed left out (:class:`_Shared`); never below
         its progressive floor. Within each group the lines go one by one to the campaign whose
         turn it is by weight (stride scheduling, carried across plans through
-        :meth:`dialled`); a campaign stops taking lines when the group's new lines reach its
-        own limit.
+        :meth:`dialled`); a campaign stops taking lines when the new lines of the campaigns
+        its agents serve reach its own limit. Without teams every agent serves every campaign.
         """
         wanted = None if due is None else set(due)
         names = [n for n in sorted(self.campaigns) if wanted is None or n in wanted]
@@ -338,58 +367,122 @@ class Pacer:
         room = self.config.max_lines - len(self.lines)
         if room <= 0 or not names or self.agents.working_count() == 0:
             return out
+        names = [n for n in names if self.agents.working_count(self.team(n))]
         modes = {n: self.campaign_mode(now, n) for n in names}
-        counts = Counter(line.campaign for line in self.lines.values())
-        ready, free = self.agents.ready_count(), self.agents.free_count()
-        progressive = [n for n in names if modes[n] == "progressive"]
-        in_progressive = sum(counts[n] for n in self.campaigns if n in progressive) + sum(
-            counts[n] for n in counts if n not in self.campaigns
+        plan = _Round(
+            out,
+            Counter(line.campaign for line in self.lines.values()),
+            {n: frozenset(m for m in self.campaigns if self._overlap(n, m)) for n in names},
+            [n for n in names if modes[n] == "progressive"],
+            [n for n in names if modes[n] == "predictive"],
         )
         # A progressive campaign keeps to its share of the working agents (by weight among
         # the campaigns with something due): it dials for the agents of its share not busy
         # with its calls, so the agents a predictive campaign counts on are not taken from it.
         shares = self._shares(names, lambda n: modes[n] == "predictive")
+        self._plan_progressive(plan, shares, room)
+        room -= sum(out.values())
+        if plan.predictive and room > 0:
+            self._plan_predictive(now, plan, room)
+        return out
+
+    def _plan_progressive(self, plan: _Round, shares: Mapping[str, int], room: int) -> None:
+        counts, progressive = plan.counts, plan.progressive
+        # Lines of campaigns not paced here (paused) may take any agent.
+        unpaced = sum(counts[n] for n in counts if n not in self.campaigns)
         busy = self._busy()
-        group, own = {}, {}  # new lines: of all progressive campaigns, of this one
+        group = {}  # new lines of the progressive campaigns this one's agents serve
         for n in progressive:
             ratio = self._own(n).ratio
+            near = [m for m in progressive if m in plan.near[n]]
+            in_progressive = sum(counts[m] for m in near) + unpaced
+            ready = self.agents.ready_count(self._union(near))
             group[n] = math.floor(ready * ratio + 1e-9) - in_progressive
-            own[n] = math.floor((shares[n] - busy[n]) * ratio + 1e-9) - counts[n]
-        reserving = {n for n in progressive if self._own(n).ratio <= 1}
-        taken = 0  # free agents the new reserving lines take
+            plan.own[n] = math.floor((shares[n] - busy[n]) * ratio + 1e-9) - counts[n]
+        plan.reserving = {n for n in progressive if self._own(n).ratio <= 1}
+        # The free agents in the order the pool reserves them (:meth:`spread`, longest idle).
+        spare = sorted(
+            (a for a in self.agents if a.free), key=lambda a: (self.spread(a.name), a.since, a.name)
+        )
+        new: Counter[str] = Counter()
 
         def progressive_can(name: str, total: int, mine: int) -> bool:
-            nonlocal taken
-            if total >= group[name] or mine >= own[name]:
+            if sum(new[m] for m in plan.near[name]) >= group[name] or mine >= plan.own[name]:
                 return False
-            if name in reserving and taken >= free:
-                return False
-            taken += name in reserving
+            if name in plan.reserving:
+                agent = next((a for a in spare if self.serves(a.name, name)), None)
+                if agent is None:
+                    return False
+                spare.remove(agent)
+                plan.taken.append(agent.name)
+            new[name] += 1
             return True
 
-        out.update(self._stride(progressive, progressive_can, room))
-        room -= sum(out.values())
-        predictive = [n for n in names if modes[n] == "predictive"]
-        if predictive and room > 0:
+        plan.out.update(self._stride(progressive, progressive_can, room))
+
+    def _plan_predictive(self, now: float, plan: _Round, room: int) -> None:
+        predictive, out = plan.predictive, plan.out
+        rates = self._line_rates(now)
+        caps = {}
+        for n in predictive:
+            team, near = self.team(n), plan.near[n]
+            taken = sum(1 for agent in plan.taken if self.serves(agent, n))
             # Agents already spoken for: reserved at dial for other lines, and this plan's.
             held = taken + sum(
                 1
                 for call, line in self.lines.items()
-                if line.campaign not in predictive and self.agents.reserved_for(call) is not None
+                if line.campaign not in predictive and self._holds(call, n)
             )
             # The progressive campaigns' agents still owed (below their share): they take the
             # next agents that become free (the shell dials at once), before people to come.
-            owed = sum(max(0, own[n] - out[n]) for n in reserving)
-            shared = _Shared(taken, owed, frozenset(progressive))
-            in_predictive = sum(counts[n] for n in predictive)
-            rates = self._line_rates(now)
-            caps = {}
-            for n in predictive:
-                ratio = self._own(n).ratio
-                floor = math.floor((ready - held - owed) * ratio + 1e-9) - in_predictive
-                caps[n] = max(floor, self._campaign_predictive(now, n, rates, shared))
-            out.update(self._stride(predictive, lambda n, total, mine: total < caps[n], room))
-        return out
+            owed = sum(max(0, plan.own[m] - out[m]) for m in plan.reserving if m in near)
+            apart = frozenset(m for m in self.campaigns if m not in near)
+            shared = _Shared(taken, owed, frozenset(plan.progressive), team, apart)
+            in_predictive = sum(plan.counts[m] for m in predictive if m in near)
+            ratio = self._own(n).ratio
+            ready = self.agents.ready_count(team)
+            floor = math.floor((ready - held - owed) * ratio + 1e-9) - in_predictive
+            caps[n] = max(floor, self._campaign_predictive(now, n, rates, shared))
+        new: Counter[str] = Counter()
+
+        def predictive_can(name: str, total: int, mine: int) -> bool:
+            if sum(new[m] for m in plan.near[name]) >= caps[name]:
+                return False
+            new[name] += 1
+            return True
+
+        out.update(self._stride(predictive, predictive_can, room))
+
+    def team(self, campaign: str) -> frozenset[str] | None:
+        """The agents who may take ``campaign``'s people; None: every agent of the pool."""
+        return self._own(campaign).team or None
+
+    def serves(self, agent: str, campaign: str) -> bool:
+        """Whether ``agent`` may take ``campaign``'s people (its team's, or any without one)."""
+        team = self._own(campaign).team
+        return not team or agent in team
+
+    def spread(self, agent: str) -> int:
+        """How many of the paced campaigns ``agent`` serves: the shell reserves the agents
+        serving fewer first (``AgentPool.reserve``), keeping shared ones for the other teams."""
+        return sum(1 for n in self.campaigns if self.serves(agent, n))
+
+    def _union(self, campaigns: Iterable[str]) -> frozenset[str] | None:
+        """The agents who may serve any of ``campaigns`` (None: every agent)."""
+        teams = [self.team(n) for n in campaigns]
+        if any(team is None for team in teams):
+            return None
+        return frozenset().union(*(team for team in teams if team is not None))
+
+    def _overlap(self, a: str, b: str) -> bool:
+        """Whether one agent may serve both campaigns (a campaign without a team: any agent)."""
+        team_a, team_b = self._own(a).team, self._own(b).team
+        return not team_a or not team_b or not team_a.isdisjoint(team_b)
+
+    def _holds(self, call: str, campaign: str) -> bool:
+        """``call`` holds an agent reserved for it who may serve ``campaign``."""
+        agent = self.agents.reserved_for(call)
+        return agent is not None and self.serves(agent, campaign)
 
     def campaign_headroom(self, now: float, campaign: str, committed: float = 0.0) -> float:
         """:meth:`headroom` over ``campaign``'s own abandons against its own target."""
@@ -428,12 +521,29 @@ class Pacer:
         return given
 
     def _shares(self, names: list[str], predictive: Callable[[str], bool]) -> dict[str, int]:
-        """The working agents apportioned to ``names`` by weight (largest remainder). Ties go
+        """The working agents apportioned to ``names``: each agent among the campaigns it
+        serves, by weight, apportioned per set of campaigns served (without teams: one set,
+        all agents)."""
+        groups: Counter[tuple[str, ...]] = Counter()
+        for agent in self.agents:
+            if agent.working:
+                served = tuple(n for n in names if self.serves(agent.name, n))
+                if served:
+                    groups[served] += 1
+        shares = dict.fromkeys(names, 0)
+        for served, working in groups.items():
+            for n, share in self._apportion(list(served), working, predictive).items():
+                shares[n] += share
+        return shares
+
+    def _apportion(
+        self, names: list[str], working: int, predictive: Callable[[str], bool]
+    ) -> dict[str, int]:
+        """``working`` agents apportioned to ``names`` by weight (largest remainder). Ties go
         to predictive campaigns first, by name, so that their shares do not flip between plans
         (a progressive campaign whose share grows takes the next free agent, which a
         predictive campaign may have counted on); among progressive campaigns to the one whose
         turn it is (their lines hold their agents: a flip risks nobody)."""
-        working = self.agents.working_count()
         total = sum(self._own(n).weight for n in names)
         exact = {n: working * self._own(n).weight / total for n in names}
         shares = {n: math.floor(exact[n] + 1e-9) for n in names}
@@ -527,14 +637,16 @@ class Pacer:
         ``shared``: what progressive campaigns beside it take (:class:`_Shared`)."""
         cfg = self.config
         shared = shared or _Shared()
-        free, waiting, wraps, talking, ringing = self._lines_and_agents(now, shared.exclude)
+        free, waiting, wraps, talking, ringing = self._lines_and_agents(
+            now, shared.exclude, shared.team, shared.apart
+        )
         free = max(0, free - shared.taken)
         floor = max(0, free - len(waiting) - len(ringing))  # every possible person has an agent
         if p <= 0:
             return floor
         odds = None
         if rates is not None:
-            odds = [rates.get(c, p) for c in self._ringing_campaigns()]
+            odds = [rates.get(c, p) for c in self._ringing_campaigns(shared.apart)]
         points = self._checkpoints(p, free, waiting, wraps, talking, ringing, odds, shared.owed)
         tau = target * cfg.safety * headroom(now, self._excess(points, 0))
         if tau <= 0:
@@ -558,17 +670,24 @@ class Pacer:
         return excess
 
     def _lines_and_agents(
-        self, now: float, exclude: frozenset[str] = frozenset()
+        self,
+        now: float,
+        exclude: frozenset[str] = frozenset(),
+        team: frozenset[str] | None = None,
+        apart: frozenset[str] = frozenset(),
     ) -> tuple[int, list[float], list[float], list[float], list[float]]:
         """Free agents, seconds until each person waiting for one must have it, seconds until
         each wrap-up ends, seconds each talk has lasted (not of agents last working for a
         campaign in ``exclude``: they go back to it), seconds each unanswered line without a
-        reserved agent has rung (a line reserved at dial has its agent already)."""
+        reserved agent has rung (a line reserved at dial has its agent already). Only the
+        agents of ``team`` (None: all), only the lines of campaigns not ``apart``."""
         agents = self.agents
         free = 0
         wraps: list[float] = []
         talking: list[float] = []
         for agent in agents:
+            if team is not None and agent.name not in team:
+                continue
             if agent.free:
                 free += 1
             elif exclude and self._worked_for.get(agent.name) in exclude:
@@ -581,6 +700,8 @@ class Pacer:
         waiting: list[float] = []
         ringing: list[float] = []
         for call, line in self.lines.items():
+            if line.campaign in apart:
+                continue
             if line.state == PERSON:
                 if agents.reserved_for(call) is None:
                     waiting.append(line.decided_at + due - now)
@@ -588,13 +709,15 @@ class Pacer:
                 ringing.append(now - line.dialled_at)
         return free, sorted(waiting), wraps, talking, ringing
 
-    def _ringing_campaigns(self) -> list[str]:
+    def _ringing_campaigns(self, apart: frozenset[str] = frozenset()) -> list[str]:
         """The campaigns of the ringing lines :meth:`_lines_and_agents` lists, in its order."""
         agents = self.agents
         return [
             line.campaign
             for call, line in self.lines.items()
-            if line.state != PERSON and agents.reserved_for(call) is None
+            if line.state != PERSON
+            and agents.reserved_for(call) is None
+            and line.campaign not in apart
         ]
 
     def _supply(

@@ -1,5 +1,5 @@
 """Campaigns: name, the caller ID they present, purpose, jurisdiction, window and attempt rules;
-their pacing settings and pause; the call list with each number's priority.
+their pacing settings, team of agents and pause; the call list with each number's priority.
 
 The policy judges a :class:`konform.policy.Campaign`; the engine paces by
 :class:`CampaignSettings` (:func:`settings`, :func:`is_paused`).
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal, get_args
@@ -29,6 +30,7 @@ __all__ = [
     "CampaignSettings",
     "Pacing",
     "add",
+    "agents_text",
     "all_settings",
     "assign",
     "change",
@@ -37,6 +39,7 @@ __all__ = [
     "get",
     "is_paused",
     "list_all",
+    "parse_agents",
     "pause",
     "paused_since",
     "priorities_of",
@@ -71,6 +74,28 @@ class CampaignSettings:
     """Share of picks against other campaigns of the same priority level that share agents."""
     paused: bool = False
     """No new calls while paused; calls in progress go on."""
+    agents: tuple[str, ...] = ()
+    """The campaign's team: the agents (PJSIP endpoints of ``[dialer] agents``) who may take its
+    answered people, sorted; empty: every agent (the shared pool)."""
+
+
+_AGENT = re.compile(r"[^\s,]+")
+
+
+def parse_agents(text: str) -> tuple[str, ...]:
+    """``e1,e2`` -> the team, sorted and without repeats; ``all`` or empty -> () (every agent)."""
+    names = {part.strip() for part in text.split(",")} - {""}
+    if names == {"all"}:
+        return ()
+    if "all" in names:
+        raise ValueError("agents: 'all' (every agent) cannot be combined with endpoint names")
+    return tuple(sorted(names))
+
+
+def agents_text(agents: Iterable[str]) -> str | None:
+    """The team as stored: comma-separated, sorted; None for every agent (the shared pool)."""
+    team = sorted(set(agents))
+    return ",".join(team) if team else None
 
 
 def check_settings(settings: CampaignSettings) -> None:
@@ -92,6 +117,9 @@ def check_settings(settings: CampaignSettings) -> None:
         raise ValueError(f"abandon target {target:g} must be more than 0 and at most 0.03")
     if not (settings.weight > 0 and math.isfinite(settings.weight)):
         raise ValueError(f"weight {settings.weight:g} must be a number more than 0")
+    for name in settings.agents:
+        if not _AGENT.fullmatch(name):
+            raise ValueError(f"agent {name!r} is not an endpoint name (no spaces or commas)")
 
 
 def _retry_text(retry_after: Mapping[str, timedelta]) -> str:
@@ -109,7 +137,7 @@ def add(store: Store, campaign: Campaign, pacing: CampaignSettings | None = None
         conn.execute(
             "INSERT INTO campaigns (name, caller_id, purpose, calling_window, max_attempts,"
             " retry_after, created_at, jurisdiction, pacing, ratio, abandon_target, weight,"
-            " paused_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " paused_at, agents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 campaign.name,
                 campaign.caller_id,
@@ -124,6 +152,7 @@ def add(store: Store, campaign: Campaign, pacing: CampaignSettings | None = None
                 pacing.abandon_target,
                 pacing.weight,
                 utc_text(now) if pacing.paused else None,
+                agents_text(pacing.agents),
             ),
         )
         audit.record(
@@ -140,6 +169,7 @@ def add(store: Store, campaign: Campaign, pacing: CampaignSettings | None = None
             abandon_target=pacing.abandon_target,
             weight=pacing.weight,
             paused=pacing.paused,
+            agents=agents_text(pacing.agents),
         )
 
 
@@ -223,12 +253,19 @@ def mark_done(store: Store, name: str, number: str) -> None:
 
 # --- pacing settings and pause ---------------------------------------------------------------
 
-_SETTINGS = "pacing, ratio, abandon_target, weight, paused_at IS NOT NULL"
+_SETTINGS = "pacing, ratio, abandon_target, weight, paused_at IS NOT NULL, agents"
 
 
-def _settings_of(row: tuple[Pacing, float, float, float, int]) -> CampaignSettings:
-    pacing, ratio, target, weight, paused = row
-    return CampaignSettings(pacing, float(ratio), float(target), float(weight), bool(paused))
+def _settings_of(row: tuple[Pacing, float, float, float, int, str | None]) -> CampaignSettings:
+    pacing, ratio, target, weight, paused, agents = row
+    return CampaignSettings(
+        pacing,
+        float(ratio),
+        float(target),
+        float(weight),
+        bool(paused),
+        parse_agents(agents or ""),
+    )
 
 
 def settings(store: Store, name: str) -> CampaignSettings:
@@ -298,10 +335,12 @@ def change(
     ratio: float | None = None,
     abandon_target: float | None = None,
     weight: float | None = None,
+    agents: Iterable[str] | None = None,
 ) -> dict[str, tuple[object, object]]:
     """Change what is given (None: unchanged); ``retry_after`` replaces the spacing of the
-    outcomes it names. Audited as one event; returns ``{field: (before, after)}`` of what
-    changed. KeyError for an unknown campaign, ValueError (nothing written) for bad values."""
+    outcomes it names; ``agents`` is the new team (empty: every agent). Audited as one event;
+    returns ``{field: (before, after)}`` of what changed. KeyError for an unknown campaign,
+    ValueError (nothing written) for bad values."""
     with store.transaction():
         campaign = get(store, name)
         if campaign is None:
@@ -313,6 +352,7 @@ def change(
             old.abandon_target if abandon_target is None else abandon_target,
             old.weight if weight is None else weight,
             old.paused,
+            old.agents if agents is None else tuple(sorted(set(agents))),
         )
         check_settings(new)
         if max_attempts is not None and max_attempts < 1:
@@ -327,6 +367,7 @@ def change(
             "ratio": (old.ratio, new.ratio),
             "abandon_target": (old.abandon_target, new.abandon_target),
             "weight": (old.weight, new.weight),
+            "agents": (agents_text(old.agents), agents_text(new.agents)),
         }
         return write_changes(store, name, columns)
 

@@ -254,6 +254,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (campaign, day, metric, key)) WITHOUT ROWID""",
     ),
     (
+        # A campaign's team: the agents ([dialer] agents, PJSIP endpoints) who may take its
+        # answered people, comma-separated; NULL: every agent (the shared pool).
+        "ALTER TABLE campaigns ADD COLUMN agents TEXT",
+    ),
+    (
         # An agent who hears a mailbox on a bridged call (the detector missed it) ends the call
         # from the desk: ``mailbox`` joins the console's commands (SQLite cannot change a
         # CHECK: the table is rebuilt with its rows).
