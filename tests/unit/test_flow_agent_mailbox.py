@@ -6,6 +6,8 @@ agent has not heard the callee)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from ari_app.flow import (
@@ -22,7 +24,7 @@ from tests.unit.test_flow import SETTINGS, answered_human, kinds, to_consent_que
 from tests.unit.test_flow_csat import RATED, asked, talking
 
 
-def finished(commands: list[object]) -> Finished:
+def finished(commands: Sequence[object]) -> Finished:
     last = commands[-1]
     assert isinstance(last, Finished)
     return last

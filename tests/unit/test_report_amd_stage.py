@@ -38,7 +38,9 @@ def test_the_report_counts_mailboxes_by_stage(store: Store) -> None:
     assert "mailboxes caught by\tfirst 3, guard 1, agent 1\t(agent: the detector's misses)" in (
         table(r)
     )
-    since = report.campaign_report(store, "spring", AT + timedelta(hours=1), AT + timedelta(hours=2))
+    since = report.campaign_report(
+        store, "spring", AT + timedelta(hours=1), AT + timedelta(hours=2)
+    )
     assert since.machines_by_stage == {"first": 0, "guard": 0, "agent": 0}
     board = report.campaign_wallboard(store, "spring", until=AT + timedelta(hours=1))
     assert board["mailboxes_missed"] == 1

@@ -158,7 +158,9 @@ async def test_mailbox_is_a_request_for_the_engine(console: Console, db: Path) -
     )
     assert response.status == 202
     with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT attempt_id, command, requested_by FROM call_commands").fetchall()
+        rows = conn.execute(
+            "SELECT attempt_id, command, requested_by FROM call_commands"
+        ).fetchall()
         conn.execute("UPDATE call_attempts SET outcome = 'machine' WHERE id = ?", (attempt,))
     assert rows == [(attempt, "mailbox", "alice")]
     (requested,) = audit_events(db, "call_command_requested")
