@@ -17,14 +17,12 @@ import json
 import secrets
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from konform_sandbox.demo import CAMPAIGN, DEMO_CLOCK, demo_db_calling_only
+from konform_sandbox.demo import CAMPAIGN, demo_db_calling_only
 from konform_sandbox.farend import far_end_calls
 from konform_sandbox.sandbox import Sandbox
 from tests.integration.test_restart import attempts_of
@@ -34,6 +32,7 @@ from tests.integration.test_serve_web import (
     deployment,
     engine_sees,
     konform,
+    serve_deployed,
     wait_for,
 )
 from tests.integration.web_browser import free_port
@@ -66,13 +65,7 @@ def test_the_agent_ends_a_missed_mailbox_from_the_desk(sandbox: Sandbox, tmp_pat
                         "agent1", "--password-stdin", stdin=password + "\n")  # fmt: skip
     assert code == 0, out
     sandbox.set_agent_talk(60)  # the agent stays on the line: the desk ends the call
-    with (folder / "serve.log").open("wb") as err, (folder / "serve.out").open("wb") as out_file:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "konform.cli.main", "--log-format", "json", "--log-level",
-             "info", "serve", "--campaign", CAMPAIGN.name, "--simulated-now",
-             DEMO_CLOCK.isoformat()],
-            cwd=folder, env=env, stdout=out_file, stderr=err,
-        )  # fmt: skip
+    proc = serve_deployed(env, folder)
     try:
         wait_for("answer from the console", lambda: answers(base), proc, 30)
         desk = Console(base)

@@ -93,6 +93,18 @@ def deployment(sandbox: Sandbox, folder: Path, port: int) -> dict[str, str]:
     }
 
 
+def serve_deployed(env: dict[str, str], folder: Path) -> subprocess.Popen[bytes]:
+    """``konform serve`` of the demo campaign as the systemd unit runs it (JSON logs to
+    ``serve.log``, the summary to ``serve.out`` in ``folder``), with the demo's policy clock."""
+    with (folder / "serve.log").open("wb") as err, (folder / "serve.out").open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "konform.cli.main", "--log-format", "json", "--log-level",
+             "info", "serve", "--campaign", CAMPAIGN.name, "--simulated-now",
+             DEMO_CLOCK.isoformat()],
+            cwd=folder, env=env, stdout=out, stderr=err,
+        )  # fmt: skip
+
+
 def konform(env: dict[str, str], cwd: Path, *args: str, stdin: str = "") -> tuple[int, str]:
     done = subprocess.run(
         [sys.executable, "-m", "konform.cli.main", *args],
@@ -242,13 +254,7 @@ def test_serve_with_the_web_console_as_deployed(sandbox: Sandbox, tmp_path: Path
 
     sandbox.set_agent_talk(AGENT_TALK_S)
     log = folder / "serve.log"
-    with log.open("wb") as err, (folder / "serve.out").open("wb") as out_file:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "konform.cli.main", "--log-format", "json", "--log-level",
-             "info", "serve", "--campaign", CAMPAIGN.name, "--simulated-now",
-             DEMO_CLOCK.isoformat()],
-            cwd=folder, env=env, stdout=out_file, stderr=err,
-        )  # fmt: skip
+    proc = serve_deployed(env, folder)
     try:
         run_console(proc, db, base, port, password)
     finally:
