@@ -89,10 +89,10 @@ class Trace:
         turn_ms = config.guard_turn_ms
         if not self.turn_open_at_start:
             why = "turn closed before our prompt"
-        elif self.turn_closed_ms is None or self.turn_closed_ms >= turn_ms:
+        elif self.turn_closed_ms is None or self.turn_closed_ms >= self.greeting_end_ms:
             why = (
                 f"turn open, last frame at the turn level at {self.last_loud_ms} ms"
-                f" (< {turn_ms}): the greeting fades below it before the turn rule's time"
+                f" (< {turn_ms}): the greeting ends or fades below it before the turn rule's time"
             )
         elif self.pause_in_quiet_ms:
             why = (
