@@ -1,0 +1,6 @@
+"""stub"""
+from datetime import datetime
+from konform.store.database import Store
+
+def summarise(store: Store, now: datetime) -> None:
+    pass
