@@ -37,7 +37,9 @@ NUMBERS = 20_000
 BATCH = 20_000
 
 
-def _rows(store: Store, attempts: int, days: int, rng: random.Random) -> Iterator[tuple[object, ...]]:
+def _rows(
+    store: Store, attempts: int, days: int, rng: random.Random
+) -> Iterator[tuple[object, ...]]:
     """The attempts' columns, oldest first."""
     ids = [campaigns.campaign_id(store, name) for name in CAMPAIGNS]
     keys = [store.keyer.number_key(f"+4930{i:08d}") for i in range(NUMBERS)]
@@ -135,21 +137,29 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    print(f"{'attempts':>9} {'days':>5} {'stage':<10} {'counters s':>10} {'report s':>9}"
-          f" {'wallboard s':>11}")
+    print(
+        f"{'attempts':>9} {'days':>5} {'stage':<10} {'counters s':>10} {'report s':>9}"
+        f" {'wallboard s':>11}"
+    )
     for n in args.attempts:
         with tempfile.TemporaryDirectory() as folder, open_store(Path(folder) / "k.db") as store:
             build(store, n, args.days)
             figures = measure(store, args.repeat)
-            print(f"{n:>9} {args.days:>5} {'live rows':<10} {figures['counters']:>10.3f}"
-                  f" {figures['report']:>9.3f} {figures['wallboard']:>11.3f}", flush=True)
+            print(
+                f"{n:>9} {args.days:>5} {'live rows':<10} {figures['counters']:>10.3f}"
+                f" {figures['report']:>9.3f} {figures['wallboard']:>11.3f}",
+                flush=True,
+            )
             began = time.perf_counter()
             summaries.summarise(store, datetime.now(UTC))
             made = time.perf_counter() - began
             figures = measure(store, args.repeat)
-            print(f"{n:>9} {args.days:>5} {'summaries':<10} {figures['counters']:>10.3f}"
-                  f" {figures['report']:>9.3f} {figures['wallboard']:>11.3f}"
-                  f"   (summarising took {made:.1f} s)", flush=True)
+            print(
+                f"{n:>9} {args.days:>5} {'summaries':<10} {figures['counters']:>10.3f}"
+                f" {figures['report']:>9.3f} {figures['wallboard']:>11.3f}"
+                f"   (summarising took {made:.1f} s)",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -200,13 +200,16 @@ def _histogram(figures: tallies.Tallies, metric: str, buckets: tuple[float, ...]
 
 
 def counters(store: Store) -> dict[str, Any]:
-    """Everything ``/metrics`` exports: the attempts and opt-outs the store holds plus the
+    """Everything ``/metrics`` exports: the day summaries of closed days
+    (:mod:`konform.store.summaries`) plus the attempts and opt-outs not summarised yet plus the
     tallies of those retention and erasure took (:mod:`konform.store.tallies`), so every counter
-    only goes up. Lines in flight are a gauge of the attempts held now."""
+    only goes up and a scrape reads about two days of rows. Lines in flight are a gauge of the
+    attempts held now."""
     conn = store.conn
-    figures = tallies.attempt_tallies(conn)
-    tallies.add(figures, tallies.optout_tallies(conn))
+    figures = tallies.attempt_tallies(conn, "a.summarised = 0")
+    tallies.add(figures, tallies.optout_tallies(conn, "id > ?", (tallies.optouts_through(conn),)))
     tallies.add(figures, tallies.stored(conn))
+    tallies.add(figures, tallies.stored(conn, table=tallies.SUMMARIES))
     calls: dict[tuple[str, str], int] = {}
     abandoned: dict[str, int] = {}
     blocks: dict[tuple[str, str], int] = {}

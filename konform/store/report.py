@@ -5,11 +5,14 @@ report`` prints them; the web console's wallboard (:func:`wallboard`) reads the 
 
 Attempts count in the period in which they started (the index on ``(campaign_id, started_at)``
 serves every query); each figure comes from one statement over that range. A report from the
-first attempt on (no ``since``) adds what retention and erasure took from the rows (the retired
-tallies of :mod:`konform.store.tallies`, by the UTC day the attempts started: the days up to and
-including that of ``until``), so its totals, rates, time to answer, talk time and ratings do not
-change when old rows go. A report of a period, the rolling windows, trends, missed calls and
-per-agent figures count the attempts the store still holds.
+first attempt on (no ``since``) reads the day summaries of closed days
+(:mod:`konform.store.summaries`) and the attempts not summarised yet (through the partial index
+``call_attempts_live``), and adds what retention and erasure took from the rows (the retired
+tallies of :mod:`konform.store.tallies`); summaries and tallies count by the UTC day the attempts
+started: the days up to and including that of ``until``. So its totals, rates, time to answer,
+talk time and ratings do not change when old rows go, and it costs about the same on any day.
+A report of a period, the rolling windows, trends, missed calls and per-agent figures count the
+attempts the store still holds.
 """
 
 from __future__ import annotations
@@ -60,6 +63,22 @@ _PERIOD_SQL = (
     " FROM call_attempts"
     " WHERE campaign_id = :campaign AND started_at >= :since AND started_at < :until"
 )
+
+
+def _live(sql: str) -> str:
+    """``sql`` over the attempts not in a day summary (the all-time figures add the
+    summaries), read through their partial index."""
+    sql = sql.replace(
+        " FROM call_attempts WHERE",
+        " FROM call_attempts INDEXED BY call_attempts_live WHERE summarised = 0 AND",
+    )
+    assert "summarised" in sql
+    return sql
+
+
+# A period counts every attempt it holds; the all-time figures those not summarised.
+_PERIOD = {False: _PERIOD_SQL, True: _live(_PERIOD_SQL)}
+_MACHINES = {False: _MACHINES_SQL, True: _live(_MACHINES_SQL)}
 
 # People answered and abandoned over the 24 h before :until, and over its last hour.
 _ROLLING_SQL = (
@@ -145,13 +164,15 @@ def campaign_report(
         "day": utc_text(end - DAY),
     }
     conn = store.conn
-    row = conn.execute(_PERIOD_SQL, params).fetchone()
+    row = conn.execute(_PERIOD[since is None], params).fetchone()
     attempts, in_progress = row[0], row[1]
     outcomes = dict(zip(OUTCOMES, row[2 : 2 + len(OUTCOMES)], strict=True))
     abandoned, avg_answer, talk, csat_avg, csat_count, answers = row[2 + len(OUTCOMES) :]
     if since is None:
-        # The all-time figures keep what retention and erasure took (konform.store.tallies).
-        old = _Retired(tallies.stored(conn, "campaign = ? AND day <= ?", (name, stop[:10])))
+        # The all-time figures: the day summaries and what retention and erasure took.
+        days = ("campaign = ? AND day <= ?", (name, stop[:10]))
+        old = _Retired(tallies.stored(conn, *days))
+        tallies.add(old.figures, tallies.stored(conn, *days, table=tallies.SUMMARIES))
         attempts += old.count(tallies.CALLS)
         for outcome in outcomes:
             outcomes[outcome] += old.count(tallies.CALLS, outcome)
@@ -161,7 +182,7 @@ def campaign_report(
         csat_avg = _mean(csat_avg, csat_count, *old.sum(tallies.CSAT, "", 1))
         csat_count += old.count(tallies.CSAT)
     machines = dict.fromkeys(AMD_STAGES, 0)
-    for stage, n in conn.execute(_MACHINES_SQL, params):
+    for stage, n in conn.execute(_MACHINES[since is None], params):
         machines[stage] = machines.get(stage, 0) + n
     if since is None:
         for stage in machines:
@@ -196,7 +217,7 @@ def campaign_report(
 
 
 class _Retired:
-    """A campaign's retired tallies (summed over their days)."""
+    """A campaign's retired tallies and day summaries (summed over their days)."""
 
     def __init__(self, figures: tallies.Tallies) -> None:
         self.figures = figures

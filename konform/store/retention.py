@@ -18,6 +18,9 @@ Each kind of deletion is audited with its counts, after the deletion in the same
 Before attempt rows or opt-out audit rows go, or attempts' details are cleared, what they counted
 is added to the retired tallies in the same transaction (:mod:`konform.store.tallies`): the
 counters of ``/metrics`` and a campaign's all-time report do not go down.
+
+The daily run also makes the day summaries of the days that closed (:mod:`konform.store.summaries`),
+after retention, in transactions of their own.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from konform.config import RetentionConfig
-from konform.store import audit, gdpr, proofs, tallies
+from konform.store import audit, gdpr, proofs, summaries, tallies
 from konform.store.database import Store, utc_text
 from konform.store.worker import StoreWorker
 
@@ -182,7 +185,8 @@ def _audit(store: Store, as_of: str, settings: RetentionConfig, **counts: int) -
 async def run_daily(
     worker: StoreWorker, settings: RetentionConfig, every: timedelta = timedelta(days=1)
 ) -> None:
-    """Run retention now and then every ``every`` on the store's worker, until cancelled.
+    """Run retention now and then every ``every`` on the store's worker, until cancelled, each
+    time followed by the day summaries of the days closed by then.
 
     For a long-running service (``konform serve``); a failed run is logged and tried again at
     the next interval.
@@ -196,4 +200,11 @@ async def run_daily(
             done = {k: v for k, v in report.as_dict().items() if k != "as_of" and v}
             if done:
                 logger.info("retention: %s", ", ".join(f"{k} {v}" for k, v in done.items()))
+        try:
+            summarised = await worker.run(summaries.summarise, worker.store, datetime.now(UTC))
+        except Exception:
+            logger.exception("day summaries failed; trying again in %s", every)
+        else:
+            if summarised:
+                logger.info("day summaries: %d attempts summarised", summarised)
         await asyncio.sleep(every.total_seconds())

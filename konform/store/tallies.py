@@ -12,6 +12,11 @@ no number, no key of a number, no agent.
 
 Durations are summed in whole milliseconds (each attempt's rounded), so a sum split between
 live rows and tallies adds up to exactly what it was.
+
+The day summaries (:mod:`konform.store.summaries`, table ``day_summaries``) hold the same
+aggregates of closed attempts and of opt-outs up to an audit id; what a summary counts is
+counted there for good, so the retiring skips summarised rows: each row counts exactly once,
+live, in a summary or in a retired tally.
 """
 
 from __future__ import annotations
@@ -30,16 +35,21 @@ __all__ = [
     "INF",
     "MACHINES",
     "OPTOUTS",
+    "OPTOUTS_THROUGH",
+    "RETIRED",
     "SETUP",
     "SETUP_BUCKETS",
+    "SUMMARIES",
     "TALK",
     "Tallies",
     "add",
     "attempt_tallies",
     "optout_tallies",
+    "optouts_through",
     "retire_attempts",
     "retire_optouts",
     "stored",
+    "write",
 ]
 
 CALLS = "calls"
@@ -68,6 +78,13 @@ AMD_BUCKETS = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0)
 """Seconds from the answer to the AMD verdict. Changing a bound leaves its tallies behind."""
 SETUP_BUCKETS = (1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 45.0)
 """Seconds from dialling to the answer."""
+
+RETIRED = "retired_tallies"
+"""What retention and erasure took."""
+SUMMARIES = "day_summaries"
+"""What closed days counted (:mod:`konform.store.summaries`)."""
+OPTOUTS_THROUGH = "optouts_summarised_through"
+"""Meta key: the last audit id whose opt-out the day summaries count."""
 
 Tallies = dict[tuple[str, str, str, str], list[int]]
 """(campaign, day, metric, key) -> [count, total]."""
@@ -203,11 +220,20 @@ def optout_tallies(
     return tallies
 
 
-def stored(conn: sqlite3.Connection, where: str = "1", params: tuple[object, ...] = ()) -> Tallies:
-    """The retired tallies ``where`` selects, summed over their days (day '')."""
+def stored(
+    conn: sqlite3.Connection,
+    where: str = "1",
+    params: tuple[object, ...] = (),
+    *,
+    table: str = RETIRED,
+) -> Tallies:
+    """The retired tallies (or, with ``table`` :data:`SUMMARIES`, the day summaries) ``where``
+    selects, summed over their days (day '')."""
+    if table not in (RETIRED, SUMMARIES):
+        raise ValueError(f"no tallies in {table!r}")
     tallies: Tallies = {}
     for campaign, metric, key, n, total in conn.execute(
-        "SELECT campaign, metric, key, sum(count), sum(total) FROM retired_tallies"
+        f"SELECT campaign, metric, key, sum(count), sum(total) FROM {table}"
         f" WHERE {where} GROUP BY 1, 2, 3",
         params,
     ):
@@ -215,29 +241,46 @@ def stored(conn: sqlite3.Connection, where: str = "1", params: tuple[object, ...
     return tallies
 
 
-def _retire(store: Store, tallies: Tallies) -> None:
-    if not store.conn.in_transaction:
-        # Alone, the tally would commit without the deletion it stands for.
-        raise RuntimeError("retired tallies are written in the transaction that deletes the rows")
-    store.conn.executemany(
-        "INSERT INTO retired_tallies (campaign, day, metric, key, count, total)"
+def optouts_through(conn: sqlite3.Connection) -> int:
+    """The last audit id whose opt-out the day summaries count (0: none)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (OPTOUTS_THROUGH,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def write(conn: sqlite3.Connection, tallies: Tallies, table: str = RETIRED) -> None:
+    """Add ``tallies`` (by day) to ``table``: the retired tallies or the day summaries."""
+    if table not in (RETIRED, SUMMARIES):
+        raise ValueError(f"no tallies in {table!r}")
+    conn.executemany(
+        f"INSERT INTO {table} (campaign, day, metric, key, count, total)"
         " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (campaign, day, metric, key)"
         " DO UPDATE SET count = count + excluded.count, total = total + excluded.total",
         ((*k, n, total) for k, (n, total) in tallies.items()),
     )
 
 
+def _retire(store: Store, tallies: Tallies) -> None:
+    if not store.conn.in_transaction:
+        # Alone, the tally would commit without the deletion it stands for.
+        raise RuntimeError("retired tallies are written in the transaction that deletes the rows")
+    write(store.conn, tallies)
+
+
 def retire_attempts(
     store: Store, where: str, params: tuple[object, ...] = (), *, details_only: bool = False
 ) -> None:
     """Tally the call attempts ``where`` selects before the caller deletes them (or, with
-    ``details_only``, clears their ``detail``), inside the caller's transaction."""
+    ``details_only``, clears their ``detail``), inside the caller's transaction. Summarised
+    attempts are left out: their day summary counts them already, whatever becomes of them."""
+    unsummarised = f"a.summarised = 0 AND ({where})"
     _retire(
-        store, attempt_tallies(store.conn, where, params, by_day=True, details_only=details_only)
+        store,
+        attempt_tallies(store.conn, unsummarised, params, by_day=True, details_only=details_only),
     )
 
 
 def retire_optouts(store: Store, where: str, params: tuple[object, ...] = ()) -> None:
     """Tally the opt-out audit rows ``where`` selects before the caller deletes them, inside the
-    caller's transaction."""
-    _retire(store, optout_tallies(store.conn, where, params, by_day=True))
+    caller's transaction. Opt-outs the day summaries count already are left out."""
+    after = f"id > {optouts_through(store.conn)} AND ({where})"
+    _retire(store, optout_tallies(store.conn, after, params, by_day=True))
