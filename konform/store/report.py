@@ -172,7 +172,7 @@ def campaign_report(
         # The all-time figures: the day summaries and what retention and erasure took.
         days = ("campaign = ? AND day <= ?", (name, stop[:10]))
         old = _Retired(tallies.stored(conn, *days))
-        tallies.add(old.figures, tallies.stored(conn, *days, table=tallies.SUMMARIES))
+        tallies.add(old.figures, _summaries(store, name, stop[:10]))
         attempts += old.count(tallies.CALLS)
         for outcome in outcomes:
             outcomes[outcome] += old.count(tallies.CALLS, outcome)
@@ -214,6 +214,18 @@ def campaign_report(
         occupancy=_ratio(talk, logged_in) if logs else None,
         csat=csat_figures(csat_avg, csat_count),
     )
+
+
+def _summaries(store: Store, name: str, day: str) -> tallies.Tallies:
+    """Campaign ``name``'s day summaries of the days up to and including ``day``: their totals
+    when no later day is summarised (the usual ``until``: now), else the days'."""
+    (last,) = store.conn.execute(
+        "SELECT max(day) FROM day_summaries WHERE campaign = ?", (name,)
+    ).fetchone()
+    if last is None or last <= day:
+        return tallies.stored(store.conn, "campaign = ?", (name,), table=tallies.TOTALS)
+    where = "campaign = ? AND day <= ?"
+    return tallies.stored(store.conn, where, (name, day), table=tallies.SUMMARIES)
 
 
 class _Retired:

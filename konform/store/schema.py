@@ -293,6 +293,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             count INTEGER NOT NULL,
             total INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (campaign, day, metric, key)) WITHOUT ROWID""",
+        # The summaries summed over their days (day ''): what a scrape reads.
+        """CREATE TABLE summary_totals (
+            campaign TEXT NOT NULL,
+            day TEXT NOT NULL,
+            metric TEXT NOT NULL,
+            key TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            total INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (campaign, day, metric, key)) WITHOUT ROWID""",
         "INSERT INTO meta (key, value) VALUES ('optouts_summarised_through', '0')"
         " ON CONFLICT (key) DO NOTHING",
     ),

@@ -41,6 +41,7 @@ __all__ = [
     "SETUP_BUCKETS",
     "SUMMARIES",
     "TALK",
+    "TOTALS",
     "Tallies",
     "add",
     "attempt_tallies",
@@ -83,6 +84,9 @@ RETIRED = "retired_tallies"
 """What retention and erasure took."""
 SUMMARIES = "day_summaries"
 """What closed days counted (:mod:`konform.store.summaries`)."""
+TOTALS = "summary_totals"
+"""The day summaries summed over their days (day '')."""
+_TABLES = (RETIRED, SUMMARIES, TOTALS)
 OPTOUTS_THROUGH = "optouts_summarised_through"
 """Meta key: the last audit id whose opt-out the day summaries count."""
 
@@ -229,7 +233,7 @@ def stored(
 ) -> Tallies:
     """The retired tallies (or, with ``table`` :data:`SUMMARIES`, the day summaries) ``where``
     selects, summed over their days (day '')."""
-    if table not in (RETIRED, SUMMARIES):
+    if table not in _TABLES:
         raise ValueError(f"no tallies in {table!r}")
     tallies: Tallies = {}
     for campaign, metric, key, n, total in conn.execute(
@@ -248,8 +252,14 @@ def optouts_through(conn: sqlite3.Connection) -> int:
 
 
 def write(conn: sqlite3.Connection, tallies: Tallies, table: str = RETIRED) -> None:
-    """Add ``tallies`` (by day) to ``table``: the retired tallies or the day summaries."""
-    if table not in (RETIRED, SUMMARIES):
+    """Add ``tallies`` (by day) to ``table``: the retired tallies or the day summaries (whose
+    totals over the days are kept beside them)."""
+    if table == SUMMARIES:
+        totals: Tallies = {}
+        for (campaign, _, metric, key), (n, total) in tallies.items():
+            _put(totals, campaign, "", metric, key, n, total)
+        write(conn, totals, TOTALS)
+    if table not in _TABLES:
         raise ValueError(f"no tallies in {table!r}")
     conn.executemany(
         f"INSERT INTO {table} (campaign, day, metric, key, count, total)"

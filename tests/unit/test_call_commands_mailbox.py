@@ -39,6 +39,7 @@ def _store_before_mailbox(path: Path) -> int:
         "DROP INDEX call_attempts_live",
         "ALTER TABLE call_attempts DROP COLUMN summarised",
         "DROP TABLE day_summaries",
+        "DROP TABLE summary_totals",
         "DELETE FROM meta WHERE key = 'optouts_summarised_through'",
     ):
         conn.execute(undo)

@@ -219,6 +219,7 @@ def test_migration_9_upgrades_a_version_8_store(tmp_path: Path) -> None:
         "DROP INDEX call_attempts_live",
         "ALTER TABLE call_attempts DROP COLUMN summarised",
         "DROP TABLE day_summaries",
+        "DROP TABLE summary_totals",
         "DELETE FROM meta WHERE key = 'optouts_summarised_through'",
         "PRAGMA user_version = 8",
     ):

@@ -295,6 +295,7 @@ def test_migration_6_upgrades_a_version_5_store_with_data(tmp_path: Path) -> Non
         "DROP INDEX call_attempts_live",
         "ALTER TABLE call_attempts DROP COLUMN summarised",
         "DROP TABLE day_summaries",
+        "DROP TABLE summary_totals",
         "DELETE FROM meta WHERE key = 'optouts_summarised_through'",
     ):
         conn.execute(undo)
