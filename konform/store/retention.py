@@ -182,6 +182,19 @@ def _audit(store: Store, as_of: str, settings: RetentionConfig, **counts: int) -
             audit.record(store, "retention", kind=kind, limit_days=days, as_of=as_of, **found)
 
 
+async def _summarise(worker: StoreWorker, every: timedelta) -> None:
+    """The day summaries of the days closed now, one day per job of the worker (the first run
+    on a large store has many)."""
+    now, summarised = datetime.now(UTC), 0
+    try:
+        while done := await worker.run(summaries.summarise, worker.store, now, 1):
+            summarised += done
+    except Exception:
+        logger.exception("day summaries failed; trying again in %s", every)
+    if summarised:
+        logger.info("day summaries: %d attempts summarised", summarised)
+
+
 async def run_daily(
     worker: StoreWorker, settings: RetentionConfig, every: timedelta = timedelta(days=1)
 ) -> None:
@@ -200,11 +213,5 @@ async def run_daily(
             done = {k: v for k, v in report.as_dict().items() if k != "as_of" and v}
             if done:
                 logger.info("retention: %s", ", ".join(f"{k} {v}" for k, v in done.items()))
-        try:
-            summarised = await worker.run(summaries.summarise, worker.store, datetime.now(UTC))
-        except Exception:
-            logger.exception("day summaries failed; trying again in %s", every)
-        else:
-            if summarised:
-                logger.info("day summaries: %d attempts summarised", summarised)
+        await _summarise(worker, every)
         await asyncio.sleep(every.total_seconds())

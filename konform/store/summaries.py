@@ -22,7 +22,8 @@ Which rows, and why each counts exactly once:
   kept in meta ``optouts_summarised_through``; retention retires only those after it.
 
 :func:`summarise` runs with retention (at ``konform serve``'s start and daily), one transaction
-per batch of days: a failure leaves the batch as it was.
+per UTC day of attempts (a failure leaves that day as it was), one day per job of the store's
+worker so that the calls' writes go on between them (:func:`konform.store.retention.run_daily`).
 """
 
 from __future__ import annotations
@@ -32,10 +33,7 @@ from datetime import UTC, datetime, timedelta
 from konform.store import tallies
 from konform.store.database import Store, utc_text
 
-__all__ = ["BATCH_DAYS", "summarise"]
-
-BATCH_DAYS = 31
-"""Days of attempts summarised per transaction (the first run on a large store has many)."""
+__all__ = ["summarise"]
 
 _CLOSED = (
     "a.summarised = 0 AND a.outcome IS NOT NULL AND a.started_at >= ? AND a.started_at < ?"
@@ -87,14 +85,16 @@ def _summarise_optouts(store: Store) -> None:
         )
 
 
-def summarise(store: Store, now: datetime) -> int:
-    """Add the attempts closed at ``now`` and the opt-outs audited so far to the day summaries;
-    returns how many attempts were summarised."""
+def summarise(store: Store, now: datetime, days: int | None = None) -> int:
+    """Add the attempts closed at ``now`` (of the first ``days`` UTC days that have any; None:
+    all) and the opt-outs audited so far to the day summaries; returns how many attempts were
+    summarised (0: nothing is left to summarise at ``now``)."""
     horizon = _horizon(now)
     until = utc_text(horizon)
     done = 0
-    while (first := _first_open_day(store, until)) is not None:
-        stop = min(first + timedelta(days=BATCH_DAYS), horizon)
+    while (days is None or days > 0) and (first := _first_open_day(store, until)) is not None:
+        stop = min(first + timedelta(days=1), horizon)
         done += _summarise_batch(store, utc_text(first), utc_text(stop), until)
+        days = None if days is None else days - 1
     _summarise_optouts(store)
     return done

@@ -5,6 +5,8 @@ retention (GDPR Art. 5 (1) e) and erasure (Art. 17) do before and after."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,6 +18,7 @@ from konform.policy import Campaign
 from konform.store import attempts, campaigns, console, gdpr, report, retention, summaries
 from konform.store.database import Store, open_store, utc_text
 from konform.store.schema import SCHEMA_VERSION
+from konform.store.worker import StoreWorker
 from tests.unit.privacy_seed import NAME, NUMBER, seed
 from tests.unit.test_retired_tallies import (
     AT,
@@ -249,3 +252,31 @@ def test_counters_after_summaries_keep_their_shapes(pair: tuple[Store, Store]) -
     b = report.campaign_wallboard(plain, "spring", None, until)
     assert a == b
     assert utc_text(until)[:10] == report.campaign_report(store, "spring").until[:10]
+
+
+async def test_the_daily_run_makes_the_summaries_day_by_day(pair: tuple[Store, Store]) -> None:
+    """``konform serve``'s retention task summarises after each run, one day per job of the
+    store's worker (the calls' writes go on between them)."""
+    store, plain = pair
+    worker = StoreWorker(store)
+    days: list[int] = []
+    summarise = summaries.summarise
+
+    def counted(store: Store, now: datetime, limit: int | None = None) -> int:
+        days.append(summarise(store, now, limit))
+        return days[-1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(summaries, "summarise", counted)
+        task = asyncio.create_task(retention.run_daily(worker, LIMITS))
+        for _ in range(1000):
+            if days and days[-1] == 0:
+                break
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    worker.close()
+    # Days 0, 1 and 200 are before the real today; each a job of its own, then nothing left.
+    assert days == [16, 16, 16, 0]
+    assert _scrape(store) == _scrape(plain)
