@@ -11,8 +11,8 @@ first attempt on (no ``since``) reads the day summaries of closed days
 tallies of :mod:`konform.store.tallies`); summaries and tallies count by the UTC day the attempts
 started: the days up to and including that of ``until``. So its totals, rates, time to answer,
 talk time and ratings do not change when old rows go, and it costs about the same on any day.
-A report of a period, the rolling windows, trends, missed calls and per-agent figures count the
-attempts the store still holds.
+The wallboard's all-time missed calls add them the same way. A report of a period, the rolling
+windows, trends and per-agent figures count the attempts the store still holds.
 """
 
 from __future__ import annotations
@@ -285,6 +285,7 @@ _HUNG_UP_SQL = (
     " AND answered_at IS NOT NULL AND bridged_at IS NULL AND abandoned = 0"
     " AND coalesce(json_extract(detail, '$.opted_out'), 0) = 0"
 )
+_HUNG_UP = {False: _HUNG_UP_SQL, True: _live(_HUNG_UP_SQL)}
 
 # Calls placed (blocked ones were never placed) per 15 minutes, and people answered and
 # abandoned per hour, over the trend's 24 h. Instants are stored as 'YYYY-MM-DDTHH:MM:SS+00:00'.
@@ -389,7 +390,13 @@ def campaign_wallboard(
     settings = campaigns.settings(store, name)
     params = {"campaign": cid, "since": report.since or "", "until": report.until}
     in_flight, waiting = store.conn.execute(_OPEN_SQL, params).fetchone()
-    (hung_up,) = store.conn.execute(_HUNG_UP_SQL, params).fetchone()
+    (hung_up,) = store.conn.execute(_HUNG_UP[since is None], params).fetchone()
+    if since is None:
+        # All-time: the day summaries and what retention and erasure took, like the report.
+        days = report.until[:10]
+        old = tallies.stored(store.conn, "campaign = ? AND day <= ?", (name, days))
+        tallies.add(old, _summaries(store, name, days))
+        hung_up += _Retired(old).count(tallies.HUNG_UP)
     assert cid is not None
     quarters, hours = _trend(store, cid, end)
     return {

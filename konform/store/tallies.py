@@ -32,6 +32,7 @@ __all__ = [
     "BLOCKS",
     "CALLS",
     "CSAT",
+    "HUNG_UP",
     "INF",
     "MACHINES",
     "OPTOUTS",
@@ -59,6 +60,9 @@ ABANDONED = "abandoned"
 """Abandoned attempts (a person answered, no agent in time) by outcome."""
 BLOCKS = "blocks"
 """Blocked attempts by the policy's reason code (one attempt counts under each reason)."""
+HUNG_UP = "hung_up"
+"""People reached who hung up before an agent came (outcome human, answered, never bridged, not
+abandoned by konform, not opted out): the wallboard's missed calls."""
 MACHINES = "machines"
 """Attempts with the outcome ``machine`` by the AMD stage that caught the mailbox: ``first``,
 ``guard`` (over our prompt) or ``agent`` (after the bridge: the detector's misses)."""
@@ -100,6 +104,9 @@ _ATTEMPTS = "FROM call_attempts a JOIN campaigns c ON c.id = a.campaign_id"
 _ROW_VALUES = (
     "SELECT c.name AS name, {day} AS day, coalesce(a.outcome, '') AS outcome,"
     " a.abandoned AS abandoned, a.csat AS csat,"
+    " CASE WHEN a.outcome = 'human' AND a.answered_at IS NOT NULL AND a.bridged_at IS NULL"
+    " AND a.abandoned = 0 AND coalesce(json_extract(a.detail, '$.opted_out'), 0) = 0"
+    " THEN 1 END AS hung_up,"
     # Bridged to an agent: the talk in whole ms.
     " CASE WHEN a.agent IS NOT NULL AND a.bridged_at IS NOT NULL THEN CAST(round(max(0,"
     " julianday(coalesce(a.ended_at, a.bridged_at)) - julianday(a.bridged_at)) * 86400000.0)"
@@ -170,15 +177,17 @@ def attempt_tallies(
     tallies: Tallies = {}
     if not details_only:
         values = _ROW_VALUES.format(day=day, attempts=_ATTEMPTS, where=where)
-        for campaign, d, outcome, n, abandoned, rated, points, *rest in conn.execute(
+        for campaign, d, outcome, n, abandoned, rated, points, hung_up, *rest in conn.execute(
             "SELECT name, day, outcome, count(*), count(CASE WHEN abandoned <> 0 THEN 1 END),"
-            " count(csat), coalesce(sum(csat), 0), count(talk), coalesce(sum(talk), 0),"
+            " count(csat), coalesce(sum(csat), 0), count(hung_up), count(talk),"
+            " coalesce(sum(talk), 0),"
             f" {_bucket_columns(SETUP_BUCKETS)} FROM ({values}) GROUP BY 1, 2, 3",
             params,
         ):
             _put(tallies, campaign, d, CALLS, outcome, n)
             _put(tallies, campaign, d, ABANDONED, outcome, abandoned)
             _put(tallies, campaign, d, CSAT, "", rated, points)
+            _put(tallies, campaign, d, HUNG_UP, "", hung_up)
             _put(tallies, campaign, d, TALK, "", rest[0], rest[1])
             _put_histogram(tallies, campaign, d, SETUP, SETUP_BUCKETS, tuple(rest[2:]))
     for campaign, d, reason, n in conn.execute(
