@@ -5,9 +5,11 @@ UTC days before today, across two campaigns (every outcome, blocks with their re
 verdicts and stages, bridged talks, ratings, abandoned calls) plus one opt-out audit row per 50
 attempts, written with bulk INSERTs. Then times (median of ``--repeat`` runs) what a scrape
 computes (:func:`konform.store.console.counters`), the all-time report
-(:func:`konform.store.report.campaign_report` without ``since``) and one campaign's wallboard
-figures (:func:`konform.store.report.campaign_wallboard`), first on the rows as inserted, then
-after the day summaries were made (:func:`konform.store.summaries.summarise`, timed once).
+(:func:`konform.store.report.campaign_report` without ``since``), one campaign's wallboard
+figures (:func:`konform.store.report.campaign_wallboard`) and the whole wallboard with its
+per-agent figures (:func:`konform.store.report.wallboard`), all-time, first on the rows as
+inserted, then after the day summaries were made (:func:`konform.store.summaries.summarise`,
+timed once).
 Prints figures only.
 
     python -m bench.metrics_scrape --attempts 100000 1000000 --days 500
@@ -128,7 +130,15 @@ def measure(store: Store, repeat: int) -> dict[str, float]:
         "counters": median_s(lambda: console.counters(store), repeat),
         "report": median_s(lambda: report.campaign_report(store, name), repeat),
         "wallboard": median_s(lambda: report.campaign_wallboard(store, name), repeat),
+        "whole": median_s(lambda: report.wallboard(store), repeat),
     }
+
+
+def line(n: int, days: int, stage: str, figures: dict[str, float]) -> str:
+    return (
+        f"{n:>9} {days:>5} {stage:<10} {figures['counters']:>10.3f} {figures['report']:>9.3f}"
+        f" {figures['wallboard']:>11.3f} {figures['whole']:>9.3f}"
+    )
 
 
 def main() -> None:
@@ -139,27 +149,17 @@ def main() -> None:
     args = parser.parse_args()
     print(
         f"{'attempts':>9} {'days':>5} {'stage':<10} {'counters s':>10} {'report s':>9}"
-        f" {'wallboard s':>11}"
+        f" {'wallboard s':>11} {'whole s':>9}"
     )
     for n in args.attempts:
         with tempfile.TemporaryDirectory() as folder, open_store(Path(folder) / "k.db") as store:
             build(store, n, args.days)
-            figures = measure(store, args.repeat)
-            print(
-                f"{n:>9} {args.days:>5} {'live rows':<10} {figures['counters']:>10.3f}"
-                f" {figures['report']:>9.3f} {figures['wallboard']:>11.3f}",
-                flush=True,
-            )
+            print(line(n, args.days, "live rows", measure(store, args.repeat)), flush=True)
             began = time.perf_counter()
             summaries.summarise(store, datetime.now(UTC))
             made = time.perf_counter() - began
             figures = measure(store, args.repeat)
-            print(
-                f"{n:>9} {args.days:>5} {'summaries':<10} {figures['counters']:>10.3f}"
-                f" {figures['report']:>9.3f} {figures['wallboard']:>11.3f}"
-                f"   (summarising took {made:.1f} s)",
-                flush=True,
-            )
+            print(line(n, args.days, "summaries", figures), f"  (summarising: {made:.1f} s)")
 
 
 if __name__ == "__main__":

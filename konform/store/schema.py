@@ -283,8 +283,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # opt-outs (audit rows, append-only) are summarised up to the audit id in meta
         # ``optouts_summarised_through``.
         "ALTER TABLE call_attempts ADD COLUMN summarised INTEGER NOT NULL DEFAULT 0",
-        "CREATE INDEX call_attempts_live ON call_attempts (campaign_id, started_at)"
-        " WHERE summarised = 0",
+        "CREATE INDEX call_attempts_live ON call_attempts (started_at) WHERE summarised = 0",
         """CREATE TABLE day_summaries (
             campaign TEXT NOT NULL,
             day TEXT NOT NULL,

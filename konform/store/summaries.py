@@ -48,12 +48,15 @@ def _horizon(now: datetime) -> datetime:
 
 
 def _first_open_day(store: Store, horizon: str) -> datetime | None:
+    """The UTC day of the first closed attempt not summarised: the first in the partial index's
+    order (past the few open ones), never a scan of the index."""
     row = store.conn.execute(
-        "SELECT min(started_at) FROM call_attempts INDEXED BY call_attempts_live"
-        " WHERE summarised = 0 AND started_at < ? AND outcome IS NOT NULL AND ended_at < ?",
-        (horizon, horizon),
+        "SELECT started_at FROM call_attempts INDEXED BY call_attempts_live"
+        " WHERE summarised = 0 AND started_at < :horizon AND outcome IS NOT NULL"
+        " AND ended_at < :horizon ORDER BY started_at LIMIT 1",
+        {"horizon": horizon},
     ).fetchone()
-    if row[0] is None:
+    if row is None:
         return None
     return datetime.fromisoformat(row[0][:10]).replace(tzinfo=UTC)
 
