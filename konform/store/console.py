@@ -206,7 +206,7 @@ def counters(store: Store) -> dict[str, Any]:
     only goes up and a scrape reads about two days of rows. Lines in flight are a gauge of the
     attempts held now."""
     conn = store.conn
-    figures = tallies.attempt_tallies(conn, "a.summarised = 0")
+    figures = tallies.attempt_tallies(conn, live=True)
     tallies.add(figures, tallies.optout_tallies(conn, "id > ?", (tallies.optouts_through(conn),)))
     tallies.add(figures, tallies.stored(conn))
     tallies.add(figures, tallies.stored(conn, table=tallies.TOTALS))

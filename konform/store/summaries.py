@@ -66,7 +66,9 @@ def _summarise_batch(store: Store, start: str, stop: str, horizon: str) -> int:
     params = (start, stop, horizon)
     with store.transaction() as conn:
         tallies.write(
-            conn, tallies.attempt_tallies(conn, _CLOSED, params, by_day=True), tallies.SUMMARIES
+            conn,
+            tallies.attempt_tallies(conn, _CLOSED, params, by_day=True, live=True),
+            tallies.SUMMARIES,
         )
         return conn.execute(
             f"UPDATE call_attempts AS a SET summarised = 1 WHERE {_CLOSED}", params

@@ -98,6 +98,10 @@ Tallies = dict[tuple[str, str, str, str], list[int]]
 """(campaign, day, metric, key) -> [count, total]."""
 
 _ATTEMPTS = "FROM call_attempts a JOIN campaigns c ON c.id = a.campaign_id"
+# The attempts not in a day summary, through their partial index (a few days of rows).
+_LIVE_ATTEMPTS = (
+    "FROM call_attempts a INDEXED BY call_attempts_live JOIN campaigns c ON c.id = a.campaign_id"
+)
 
 # Each attempt's values, computed once per row in a subquery that LIMIT -1 keeps from being
 # flattened into the aggregate (which would compute them again for every bucket).
@@ -168,15 +172,20 @@ def attempt_tallies(
     *,
     by_day: bool = False,
     details_only: bool = False,
+    live: bool = False,
 ) -> Tallies:
     """What the call attempts ``where`` selects (``a``: the attempt, ``c``: its campaign)
     count, per campaign (and UTC day the attempt started if ``by_day``). ``details_only``: only
     what is counted from the attempts' ``detail`` (reasons of blocks, AMD verdicts), which
-    clearing the details takes away while the rows stay."""
+    clearing the details takes away while the rows stay. ``live``: only attempts not in a day
+    summary, read through their partial index."""
     day = _day(by_day, "a.started_at")
+    attempts = _LIVE_ATTEMPTS if live else _ATTEMPTS
+    if live:
+        where = f"a.summarised = 0 AND ({where})"
     tallies: Tallies = {}
     if not details_only:
-        values = _ROW_VALUES.format(day=day, attempts=_ATTEMPTS, where=where)
+        values = _ROW_VALUES.format(day=day, attempts=attempts, where=where)
         for campaign, d, outcome, n, abandoned, rated, points, hung_up, *rest in conn.execute(
             "SELECT name, day, outcome, count(*), count(CASE WHEN abandoned <> 0 THEN 1 END),"
             " count(csat), coalesce(sum(csat), 0), count(hung_up), count(talk),"
@@ -191,19 +200,19 @@ def attempt_tallies(
             _put(tallies, campaign, d, TALK, "", rest[0], rest[1])
             _put_histogram(tallies, campaign, d, SETUP, SETUP_BUCKETS, tuple(rest[2:]))
     for campaign, d, reason, n in conn.execute(
-        f"SELECT c.name, {day}, r.value, count(*) {_ATTEMPTS}, json_each(a.detail, '$.reasons') r"
+        f"SELECT c.name, {day}, r.value, count(*) {attempts}, json_each(a.detail, '$.reasons') r"
         f" WHERE a.outcome = 'blocked' AND ({where}) GROUP BY 1, 2, 3",
         params,
     ):
         _put(tallies, campaign, d, BLOCKS, str(reason), n)
     if not details_only:
         for campaign, d, stage, n in conn.execute(
-            f"SELECT c.name, {day}, coalesce(a.amd_stage, 'first'), count(*) {_ATTEMPTS}"
+            f"SELECT c.name, {day}, coalesce(a.amd_stage, 'first'), count(*) {attempts}"
             f" WHERE a.outcome = 'machine' AND ({where}) GROUP BY 1, 2, 3",
             params,
         ):
             _put(tallies, campaign, d, MACHINES, str(stage), n)
-    values = _AMD_VALUES.format(day=day, attempts=_ATTEMPTS, where=where)
+    values = _AMD_VALUES.format(day=day, attempts=attempts, where=where)
     for campaign, d, *row in conn.execute(
         f"SELECT name, day, {_bucket_columns(AMD_BUCKETS)} FROM ({values})"
         " WHERE v IS NOT NULL GROUP BY 1, 2",
