@@ -7,9 +7,10 @@ Attempts count in the period in which they started (the index on ``(campaign_id,
 serves every query); each figure comes from one statement over that range. A report from the
 first attempt on (no ``since``) reads the day summaries of closed days
 (:mod:`konform.store.summaries`) and the attempts not summarised yet (through the partial index
-``call_attempts_live``), and adds what retention and erasure took from the rows (the retired
-tallies of :mod:`konform.store.tallies`); summaries and tallies count by the UTC day the attempts
-started: the days up to and including that of ``until``. So its totals, rates, time to answer,
+``call_attempts_live``; to an ``until`` inside a summarised day: the summaries of the days
+before and that day's attempts up to ``until``), and adds what retention and erasure took from
+the rows (the retired tallies of :mod:`konform.store.tallies`, by the UTC day the attempts
+started: the days up to and including that of ``until``). So its totals, rates, time to answer,
 talk time and ratings do not change when old rows go, and it costs about the same on any day.
 The wallboard's all-time missed calls add them the same way. A report of a period, the rolling
 windows, trends and per-agent figures count the attempts the store still holds.
@@ -79,6 +80,11 @@ def _live(sql: str) -> str:
 # A period counts every attempt it holds; the all-time figures those not summarised.
 _PERIOD = {False: _PERIOD_SQL, True: _live(_PERIOD_SQL)}
 _MACHINES = {False: _MACHINES_SQL, True: _live(_MACHINES_SQL)}
+# The all-time figures to an ``until`` inside a summarised day: that day's summarised attempts
+# up to ``until`` (from :since, the day's start), beside the summaries of the days before.
+_SUMMARISED = " AND summarised = 1"
+_PERIOD_DAY = _PERIOD_SQL + _SUMMARISED
+_MACHINES_DAY = _MACHINES_SQL.replace(" GROUP BY 1", _SUMMARISED + " GROUP BY 1")
 
 # People answered and abandoned over the 24 h before :until, and over its last hour.
 _ROLLING_SQL = (
@@ -165,14 +171,18 @@ def campaign_report(
     }
     conn = store.conn
     row = conn.execute(_PERIOD[since is None], params).fetchone()
+    if since is None:
+        summarised, day_start = _summaries(store, name, stop)
+        day = {**params, "since": day_start}
+        if day_start is not None:
+            row = _merged(row, conn.execute(_PERIOD_DAY, day).fetchone())
     attempts, in_progress = row[0], row[1]
     outcomes = dict(zip(OUTCOMES, row[2 : 2 + len(OUTCOMES)], strict=True))
     abandoned, avg_answer, talk, csat_avg, csat_count, answers = row[2 + len(OUTCOMES) :]
     if since is None:
         # The all-time figures: the day summaries and what retention and erasure took.
         days = ("campaign = ? AND day <= ?", (name, stop[:10]))
-        old = _Retired(tallies.stored(conn, *days))
-        tallies.add(old.figures, _summaries(store, name, stop[:10]))
+        old = _Retired(tallies.add(tallies.stored(conn, *days), summarised))
         attempts += old.count(tallies.CALLS)
         for outcome in outcomes:
             outcomes[outcome] += old.count(tallies.CALLS, outcome)
@@ -187,6 +197,9 @@ def campaign_report(
     if since is None:
         for stage in machines:
             machines[stage] += old.count(tallies.MACHINES, stage)
+        if day_start is not None:
+            for stage, n in conn.execute(_MACHINES_DAY, day):
+                machines[stage] = machines.get(stage, 0) + n
     people_24h, abandoned_24h, people_hour, abandoned_hour = conn.execute(
         _ROLLING_SQL, params
     ).fetchone()
@@ -216,16 +229,34 @@ def campaign_report(
     )
 
 
-def _summaries(store: Store, name: str, day: str) -> tallies.Tallies:
-    """Campaign ``name``'s day summaries of the days up to and including ``day``: their totals
-    when no later day is summarised (the usual ``until``: now), else the days'."""
+def _summaries(store: Store, name: str, until: str) -> tuple[tallies.Tallies, str | None]:
+    """Campaign ``name``'s day summaries of what started before ``until``: their totals when
+    ``until``'s UTC day is not summarised (the usual ``until``: now), else those of the days
+    before it and the start of that day, whose summarised attempts up to ``until`` the caller
+    reads from the rows."""
+    day = until[:10]
     (last,) = store.conn.execute(
         "SELECT max(day) FROM day_summaries WHERE campaign = ?", (name,)
     ).fetchone()
-    if last is None or last <= day:
-        return tallies.stored(store.conn, "campaign = ?", (name,), table=tallies.TOTALS)
-    where = "campaign = ? AND day <= ?"
-    return tallies.stored(store.conn, where, (name, day), table=tallies.SUMMARIES)
+    if last is None or last < day:
+        return tallies.stored(store.conn, "campaign = ?", (name,), table=tallies.TOTALS), None
+    where = "campaign = ? AND day < ?"
+    start = utc_text(datetime.fromisoformat(day).replace(tzinfo=UTC))
+    return tallies.stored(store.conn, where, (name, day), table=tallies.SUMMARIES), start
+
+
+def _merged(live: tuple[Any, ...], day: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Two rows of :data:`_PERIOD_SQL` over disjoint attempts as one."""
+    k = 2 + len(OUTCOMES)  # counts up to ``abandoned``, then the figures below
+    answers, rated = live[k + 5] + day[k + 5], live[k + 4] + day[k + 4]
+    return (
+        *(a + b for a, b in zip(live[: k + 1], day[: k + 1], strict=True)),
+        _mean(live[k + 1], live[k + 5], day[k + 5], (day[k + 1] or 0.0) * day[k + 5]),
+        live[k + 2] + day[k + 2],
+        _mean(live[k + 3], live[k + 4], day[k + 4], (day[k + 3] or 0.0) * day[k + 4]),
+        rated,
+        answers,
+    )
 
 
 class _Retired:
@@ -393,10 +424,12 @@ def campaign_wallboard(
     (hung_up,) = store.conn.execute(_HUNG_UP[since is None], params).fetchone()
     if since is None:
         # All-time: the day summaries and what retention and erasure took, like the report.
-        days = report.until[:10]
-        old = tallies.stored(store.conn, "campaign = ? AND day <= ?", (name, days))
-        tallies.add(old, _summaries(store, name, days))
-        hung_up += _Retired(old).count(tallies.HUNG_UP)
+        summarised, day_start = _summaries(store, name, report.until)
+        old = tallies.stored(store.conn, "campaign = ? AND day <= ?", (name, report.until[:10]))
+        hung_up += _Retired(tallies.add(old, summarised)).count(tallies.HUNG_UP)
+        if day_start is not None:
+            day = {**params, "since": day_start}
+            hung_up += store.conn.execute(_HUNG_UP_SQL + _SUMMARISED, day).fetchone()[0]
     assert cid is not None
     quarters, hours = _trend(store, cid, end)
     return {

@@ -291,3 +291,25 @@ async def test_the_daily_run_makes_the_summaries_day_by_day(pair: tuple[Store, S
     # Days 0, 1 and 200 are before the real today; each a job of its own, then nothing left.
     assert days == [16, 16, 16, 0]
     assert _scrape(store) == _scrape(plain)
+
+
+def test_an_all_time_report_to_an_instant_inside_a_summarised_day(
+    pair: tuple[Store, Store],
+) -> None:
+    """``konform report --until`` (no ``--since``) in the middle of a summarised day counts that
+    day's attempts up to ``until`` only, as the rows do: the days before from their summaries,
+    that day's summarised attempts from the rows."""
+    store, plain = pair
+    summaries.summarise(store, LATE)
+    for until in (
+        AT + timedelta(days=1, minutes=7),  # inside day 1's calls to NUMBER
+        AT + timedelta(days=1, hours=3, minutes=15),  # inside day 1's calls to OTHER
+        AT + timedelta(days=200, hours=1, minutes=1),
+        AT + timedelta(days=1, hours=14),  # a day boundary (2026-03-03 00:00)
+    ):
+        for name in ("spring", "autumn"):
+            a = report.campaign_report(store, name, None, until).to_dict()
+            b = report.campaign_report(plain, name, None, until).to_dict()
+            _same_reports({name: b}, {name: a})
+            wall = report.campaign_wallboard(store, name, None, until)
+            assert wall == report.campaign_wallboard(plain, name, None, until), (name, until)
