@@ -200,13 +200,16 @@ def _histogram(figures: tallies.Tallies, metric: str, buckets: tuple[float, ...]
 
 
 def counters(store: Store) -> dict[str, Any]:
-    """Everything ``/metrics`` exports: the attempts and opt-outs the store holds plus the
+    """Everything ``/metrics`` exports: the day summaries of closed days
+    (:mod:`konform.store.summaries`) plus the attempts and opt-outs not summarised yet plus the
     tallies of those retention and erasure took (:mod:`konform.store.tallies`), so every counter
-    only goes up. Lines in flight are a gauge of the attempts held now."""
+    only goes up and a scrape reads about two days of rows. Lines in flight are a gauge of the
+    attempts held now."""
     conn = store.conn
-    figures = tallies.attempt_tallies(conn)
-    tallies.add(figures, tallies.optout_tallies(conn))
+    figures = tallies.attempt_tallies(conn, live=True)
+    tallies.add(figures, tallies.optout_tallies(conn, "id > ?", (tallies.optouts_through(conn),)))
     tallies.add(figures, tallies.stored(conn))
+    tallies.add(figures, tallies.stored(conn, table=tallies.TOTALS))
     calls: dict[tuple[str, str], int] = {}
     abandoned: dict[str, int] = {}
     blocks: dict[tuple[str, str], int] = {}
@@ -224,9 +227,10 @@ def counters(store: Store) -> dict[str, Any]:
             machines[campaign, key] = machines.get((campaign, key), 0) + n
         elif metric == tallies.OPTOUTS:
             optouts[key] = optouts.get(key, 0) + n
+    # Through the partial index of open attempts: a few rows whatever the store holds.
     in_flight = conn.execute(
-        "SELECT c.name, count(a.id) FROM campaigns c LEFT JOIN call_attempts a"
-        " ON a.campaign_id = c.id AND a.outcome IS NULL GROUP BY c.name"
+        "SELECT c.name, (SELECT count(*) FROM call_attempts a INDEXED BY call_attempts_open"
+        " WHERE a.outcome IS NULL AND a.campaign_id = c.id) FROM campaigns c ORDER BY c.name"
     ).fetchall()
     return {
         "calls": sorted((c, o, n) for (c, o), n in calls.items()),

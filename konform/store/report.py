@@ -5,11 +5,15 @@ report`` prints them; the web console's wallboard (:func:`wallboard`) reads the 
 
 Attempts count in the period in which they started (the index on ``(campaign_id, started_at)``
 serves every query); each figure comes from one statement over that range. A report from the
-first attempt on (no ``since``) adds what retention and erasure took from the rows (the retired
-tallies of :mod:`konform.store.tallies`, by the UTC day the attempts started: the days up to and
-including that of ``until``), so its totals, rates, time to answer, talk time and ratings do not
-change when old rows go. A report of a period, the rolling windows, trends, missed calls and
-per-agent figures count the attempts the store still holds.
+first attempt on (no ``since``) reads the day summaries of closed days
+(:mod:`konform.store.summaries`) and the attempts not summarised yet (through the partial index
+``call_attempts_live``; to an ``until`` inside a summarised day: the summaries of the days
+before and that day's attempts up to ``until``), and adds what retention and erasure took from
+the rows (the retired tallies of :mod:`konform.store.tallies`, by the UTC day the attempts
+started: the days up to and including that of ``until``). So its totals, rates, time to answer,
+talk time and ratings do not change when old rows go, and it costs about the same on any day.
+The wallboard's all-time missed calls add them the same way. A report of a period, the rolling
+windows, trends and per-agent figures count the attempts the store still holds.
 """
 
 from __future__ import annotations
@@ -60,6 +64,27 @@ _PERIOD_SQL = (
     " FROM call_attempts"
     " WHERE campaign_id = :campaign AND started_at >= :since AND started_at < :until"
 )
+
+
+def _live(sql: str) -> str:
+    """``sql`` over the attempts not in a day summary (the all-time figures add the
+    summaries), read through their partial index."""
+    sql = sql.replace(
+        " FROM call_attempts WHERE",
+        " FROM call_attempts INDEXED BY call_attempts_live WHERE summarised = 0 AND",
+    )
+    assert "summarised" in sql
+    return sql
+
+
+# A period counts every attempt it holds; the all-time figures those not summarised.
+_PERIOD = {False: _PERIOD_SQL, True: _live(_PERIOD_SQL)}
+_MACHINES = {False: _MACHINES_SQL, True: _live(_MACHINES_SQL)}
+# The all-time figures to an ``until`` inside a summarised day: that day's summarised attempts
+# up to ``until`` (from :since, the day's start), beside the summaries of the days before.
+_SUMMARISED = " AND summarised = 1"
+_PERIOD_DAY = _PERIOD_SQL + _SUMMARISED
+_MACHINES_DAY = _MACHINES_SQL.replace(" GROUP BY 1", _SUMMARISED + " GROUP BY 1")
 
 # People answered and abandoned over the 24 h before :until, and over its last hour.
 _ROLLING_SQL = (
@@ -145,13 +170,19 @@ def campaign_report(
         "day": utc_text(end - DAY),
     }
     conn = store.conn
-    row = conn.execute(_PERIOD_SQL, params).fetchone()
+    row = conn.execute(_PERIOD[since is None], params).fetchone()
+    if since is None:
+        summarised, day_start = _summaries(store, name, stop)
+        day = {**params, "since": day_start}
+        if day_start is not None:
+            row = _merged(row, conn.execute(_PERIOD_DAY, day).fetchone())
     attempts, in_progress = row[0], row[1]
     outcomes = dict(zip(OUTCOMES, row[2 : 2 + len(OUTCOMES)], strict=True))
     abandoned, avg_answer, talk, csat_avg, csat_count, answers = row[2 + len(OUTCOMES) :]
     if since is None:
-        # The all-time figures keep what retention and erasure took (konform.store.tallies).
-        old = _Retired(tallies.stored(conn, "campaign = ? AND day <= ?", (name, stop[:10])))
+        # The all-time figures: the day summaries and what retention and erasure took.
+        days = ("campaign = ? AND day <= ?", (name, stop[:10]))
+        old = _Retired(tallies.add(tallies.stored(conn, *days), summarised))
         attempts += old.count(tallies.CALLS)
         for outcome in outcomes:
             outcomes[outcome] += old.count(tallies.CALLS, outcome)
@@ -161,11 +192,14 @@ def campaign_report(
         csat_avg = _mean(csat_avg, csat_count, *old.sum(tallies.CSAT, "", 1))
         csat_count += old.count(tallies.CSAT)
     machines = dict.fromkeys(AMD_STAGES, 0)
-    for stage, n in conn.execute(_MACHINES_SQL, params):
+    for stage, n in conn.execute(_MACHINES[since is None], params):
         machines[stage] = machines.get(stage, 0) + n
     if since is None:
         for stage in machines:
             machines[stage] += old.count(tallies.MACHINES, stage)
+        if day_start is not None:
+            for stage, n in conn.execute(_MACHINES_DAY, day):
+                machines[stage] = machines.get(stage, 0) + n
     people_24h, abandoned_24h, people_hour, abandoned_hour = conn.execute(
         _ROLLING_SQL, params
     ).fetchone()
@@ -195,8 +229,38 @@ def campaign_report(
     )
 
 
+def _summaries(store: Store, name: str, until: str) -> tuple[tallies.Tallies, str | None]:
+    """Campaign ``name``'s day summaries of what started before ``until``: their totals when
+    ``until``'s UTC day is not summarised (the usual ``until``: now), else those of the days
+    before it and the start of that day, whose summarised attempts up to ``until`` the caller
+    reads from the rows."""
+    day = until[:10]
+    (last,) = store.conn.execute(
+        "SELECT max(day) FROM day_summaries WHERE campaign = ?", (name,)
+    ).fetchone()
+    if last is None or last < day:
+        return tallies.stored(store.conn, "campaign = ?", (name,), table=tallies.TOTALS), None
+    where = "campaign = ? AND day < ?"
+    start = utc_text(datetime.fromisoformat(day).replace(tzinfo=UTC))
+    return tallies.stored(store.conn, where, (name, day), table=tallies.SUMMARIES), start
+
+
+def _merged(live: tuple[Any, ...], day: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Two rows of :data:`_PERIOD_SQL` over disjoint attempts as one."""
+    k = 2 + len(OUTCOMES)  # counts up to ``abandoned``, then the figures below
+    answers, rated = live[k + 5] + day[k + 5], live[k + 4] + day[k + 4]
+    return (
+        *(a + b for a, b in zip(live[: k + 1], day[: k + 1], strict=True)),
+        _mean(live[k + 1], live[k + 5], day[k + 5], (day[k + 1] or 0.0) * day[k + 5]),
+        live[k + 2] + day[k + 2],
+        _mean(live[k + 3], live[k + 4], day[k + 4], (day[k + 3] or 0.0) * day[k + 4]),
+        rated,
+        answers,
+    )
+
+
 class _Retired:
-    """A campaign's retired tallies (summed over their days)."""
+    """A campaign's retired tallies and day summaries (summed over their days)."""
 
     def __init__(self, figures: tallies.Tallies) -> None:
         self.figures = figures
@@ -252,6 +316,7 @@ _HUNG_UP_SQL = (
     " AND answered_at IS NOT NULL AND bridged_at IS NULL AND abandoned = 0"
     " AND coalesce(json_extract(detail, '$.opted_out'), 0) = 0"
 )
+_HUNG_UP = {False: _HUNG_UP_SQL, True: _live(_HUNG_UP_SQL)}
 
 # Calls placed (blocked ones were never placed) per 15 minutes, and people answered and
 # abandoned per hour, over the trend's 24 h. Instants are stored as 'YYYY-MM-DDTHH:MM:SS+00:00'.
@@ -356,7 +421,15 @@ def campaign_wallboard(
     settings = campaigns.settings(store, name)
     params = {"campaign": cid, "since": report.since or "", "until": report.until}
     in_flight, waiting = store.conn.execute(_OPEN_SQL, params).fetchone()
-    (hung_up,) = store.conn.execute(_HUNG_UP_SQL, params).fetchone()
+    (hung_up,) = store.conn.execute(_HUNG_UP[since is None], params).fetchone()
+    if since is None:
+        # All-time: the day summaries and what retention and erasure took, like the report.
+        summarised, day_start = _summaries(store, name, report.until)
+        old = tallies.stored(store.conn, "campaign = ? AND day <= ?", (name, report.until[:10]))
+        hung_up += _Retired(tallies.add(old, summarised)).count(tallies.HUNG_UP)
+        if day_start is not None:
+            day = {**params, "since": day_start}
+            hung_up += store.conn.execute(_HUNG_UP_SQL + _SUMMARISED, day).fetchone()[0]
     assert cid is not None
     quarters, hours = _trend(store, cid, end)
     return {

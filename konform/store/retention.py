@@ -18,6 +18,9 @@ Each kind of deletion is audited with its counts, after the deletion in the same
 Before attempt rows or opt-out audit rows go, or attempts' details are cleared, what they counted
 is added to the retired tallies in the same transaction (:mod:`konform.store.tallies`): the
 counters of ``/metrics`` and a campaign's all-time report do not go down.
+
+The daily run also makes the day summaries of the days that closed (:mod:`konform.store.summaries`),
+after retention, in transactions of their own.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from konform.config import RetentionConfig
-from konform.store import audit, gdpr, proofs, tallies
+from konform.store import audit, gdpr, proofs, summaries, tallies
 from konform.store.database import Store, utc_text
 from konform.store.worker import StoreWorker
 
@@ -179,10 +182,24 @@ def _audit(store: Store, as_of: str, settings: RetentionConfig, **counts: int) -
             audit.record(store, "retention", kind=kind, limit_days=days, as_of=as_of, **found)
 
 
+async def _summarise(worker: StoreWorker, every: timedelta) -> None:
+    """The day summaries of the days closed now, one day per job of the worker (the first run
+    on a large store has many)."""
+    now, summarised = datetime.now(UTC), 0
+    try:
+        while done := await worker.run(summaries.summarise, worker.store, now, 1):
+            summarised += done
+    except Exception:
+        logger.exception("day summaries failed; trying again in %s", every)
+    if summarised:
+        logger.info("day summaries: %d attempts summarised", summarised)
+
+
 async def run_daily(
     worker: StoreWorker, settings: RetentionConfig, every: timedelta = timedelta(days=1)
 ) -> None:
-    """Run retention now and then every ``every`` on the store's worker, until cancelled.
+    """Run retention now and then every ``every`` on the store's worker, until cancelled, each
+    time followed by the day summaries of the days closed by then.
 
     For a long-running service (``konform serve``); a failed run is logged and tried again at
     the next interval.
@@ -196,4 +213,5 @@ async def run_daily(
             done = {k: v for k, v in report.as_dict().items() if k != "as_of" and v}
             if done:
                 logger.info("retention: %s", ", ".join(f"{k} {v}" for k, v in done.items()))
+        await _summarise(worker, every)
         await asyncio.sleep(every.total_seconds())

@@ -274,6 +274,36 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE call_commands_new RENAME TO call_commands",
         "CREATE INDEX call_commands_open ON call_commands (attempt_id) WHERE taken_at IS NULL",
     ),
+    (
+        # Day summaries (konform.store.summaries): what closed attempts count, per campaign, UTC
+        # day the attempts started, metric and key, made once so that a scrape of /metrics and
+        # the all-time report read the summaries plus the few attempts not summarised yet
+        # instead of every row. Same shape as retired_tallies, no personal data. An attempt
+        # counted in a summary is marked ``summarised`` (the partial index holds the others);
+        # opt-outs (audit rows, append-only) are summarised up to the audit id in meta
+        # ``optouts_summarised_through``.
+        "ALTER TABLE call_attempts ADD COLUMN summarised INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX call_attempts_live ON call_attempts (started_at) WHERE summarised = 0",
+        """CREATE TABLE day_summaries (
+            campaign TEXT NOT NULL,
+            day TEXT NOT NULL,
+            metric TEXT NOT NULL,
+            key TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            total INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (campaign, day, metric, key)) WITHOUT ROWID""",
+        # The summaries summed over their days (day ''): what a scrape reads.
+        """CREATE TABLE summary_totals (
+            campaign TEXT NOT NULL,
+            day TEXT NOT NULL,
+            metric TEXT NOT NULL,
+            key TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            total INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (campaign, day, metric, key)) WITHOUT ROWID""",
+        "INSERT INTO meta (key, value) VALUES ('optouts_summarised_through', '0')"
+        " ON CONFLICT (key) DO NOTHING",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

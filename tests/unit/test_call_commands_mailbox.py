@@ -35,6 +35,14 @@ def _store_before_mailbox(path: Path) -> int:
             conn.execute(statement)
     conn.execute("INSERT INTO call_commands SELECT * FROM call_commands_now")
     conn.execute("DROP TABLE call_commands_now")
+    for undo in (  # migration 9's, made again
+        "DROP INDEX call_attempts_live",
+        "ALTER TABLE call_attempts DROP COLUMN summarised",
+        "DROP TABLE day_summaries",
+        "DROP TABLE summary_totals",
+        "DELETE FROM meta WHERE key = 'optouts_summarised_through'",
+    ):
+        conn.execute(undo)
     conn.execute(f"PRAGMA user_version = {MAILBOX}")
     with pytest.raises(sqlite3.IntegrityError):
         conn.execute(
