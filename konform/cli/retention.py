@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from konform.cli.context import Context, UserError
 from konform.cli.policy import parse_instant
-from konform.store import gdpr, retention
+from konform.store import gdpr, retention, summaries
 
 __all__ = ["register"]
 
@@ -38,11 +38,13 @@ def retention_run(args: argparse.Namespace, ctx: Context) -> int:
         )
     gdpr.finish_pending_deletions(ctx.store)
     report = retention.run(ctx.store, at, ctx.config.retention)
+    # The closed days' summaries too, as serve's daily run makes them (what /metrics reads).
+    figures = {**report.as_dict(), "attempts_summarised": summaries.summarise(ctx.store, now)}
     if args.json:
-        ctx.out_json(report.as_dict())
+        ctx.out_json(figures)
         return 0
     ctx.out(f"retention as of {report.as_of}:")
-    for name, value in report.as_dict().items():
+    for name, value in figures.items():
         if name != "as_of":
             ctx.out(f"  {name.replace('_', ' ')}: {value}")
     return 0

@@ -518,11 +518,13 @@ def wallboard(
     configured: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Everything the wallboard shows: per campaign (the report's figures for [since, until)
-    and the live ones), per agent, agents by state, and today's compliance figures (today: the
-    calendar day in Germany)."""
+    and the live ones), per agent (for [since, until); without ``since``, today's: an agent's
+    figures are read from the rows, which no summary keeps), agents by state, and today's
+    compliance figures (today: the calendar day in Germany)."""
     end = until or datetime.now(UTC)
+    midnight = end.astimezone(BERLIN).replace(hour=0, minute=0, second=0, microsecond=0)
     states = agents_now(store, configured)
-    figures = agent_figures(store, since, end)
+    figures = agent_figures(store, since or midnight, end)
     by_state = dict.fromkeys(AGENT_STATES, 0)
     for state, _ in states.values():
         by_state[state] = by_state.get(state, 0) + 1
@@ -539,7 +541,6 @@ def wallboard(
                 "csat": f.csat,
             }
         )
-    midnight = end.astimezone(BERLIN).replace(hour=0, minute=0, second=0, microsecond=0)
     names = [r[0] for r in store.conn.execute("SELECT name FROM campaigns ORDER BY name")]
     return {
         "at": utc_text(end),

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from konform.config import ConfigError, RetentionConfig, load_config
-from konform.store import audit, gdpr, proofs, retention
+from konform.store import attempts, audit, gdpr, proofs, retention
 from konform.store.database import Store, open_store
 from konform.store.worker import StoreWorker
 from tests.conftest import CliRunner
@@ -150,14 +150,20 @@ def test_a_second_run_deletes_and_audits_nothing(store: Store, tmp_path: Path) -
 def test_cli_retention_run(cli: CliRunner, tmp_path: Path) -> None:
     store = open_store(tmp_path / "konform.db")
     cid = seed(store)
-    call(store, cid, AT, "human", recording=tmp_path / "1.wav")
+    call(store, cid, AT, "human", recording=tmp_path / "1.wav")  # ends now: not closed
+    with store.transaction():
+        closed = attempts.start(store, cid, OTHER, AT)
+        attempts.finish(store, closed, "no_answer", AT + timedelta(minutes=1))
     store.close()
     result = cli("retention", "run", "--json")
     assert result.code == 0, result.err
     assert result.json()["recordings_deleted"] == 1
+    # The attempt's day is closed: summarised as serve's daily run would (/metrics reads it).
+    assert result.json()["attempts_summarised"] == 1
     text = cli("retention", "run", "--at", "2026-06-01T00:00:00Z")
     assert text.code == 0
     assert "recordings deleted: 0" in text.out
+    assert "attempts summarised: 0" in text.out
     future = cli("retention", "run", "--at", "2099-01-01T00:00:00Z")
     assert future.code == 2
     assert "future" in future.err
