@@ -12,10 +12,10 @@ import pytest
 from konform.store import attempts, call_commands
 from konform.store.database import open_store
 from konform.store.schema import MIGRATIONS, SCHEMA_VERSION
+from tests.unit.schema_rewind import rewind
 from tests.unit.test_store import NUMBER, _seed
 
 MAILBOX = next(i for i, m in enumerate(MIGRATIONS) if any("'mailbox'" in s for s in m))
-BEFORE = next(m for m in MIGRATIONS if any("CREATE TABLE call_commands (" in s for s in m))
 AT = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
@@ -28,22 +28,7 @@ def _store_before_mailbox(path: Path) -> int:
         call_commands.request(store, attempt, "hangup", "alice", AT)
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("DROP INDEX call_commands_open")
-    conn.execute("ALTER TABLE call_commands RENAME TO call_commands_now")
-    for statement in BEFORE:
-        if "call_commands" in statement:
-            conn.execute(statement)
-    conn.execute("INSERT INTO call_commands SELECT * FROM call_commands_now")
-    conn.execute("DROP TABLE call_commands_now")
-    for undo in (  # migration 9's, made again
-        "DROP INDEX call_attempts_live",
-        "ALTER TABLE call_attempts DROP COLUMN summarised",
-        "DROP TABLE day_summaries",
-        "DROP TABLE summary_totals",
-        "DELETE FROM meta WHERE key = 'optouts_summarised_through'",
-    ):
-        conn.execute(undo)
-    conn.execute(f"PRAGMA user_version = {MAILBOX}")
+    rewind(conn, MAILBOX)
     with pytest.raises(sqlite3.IntegrityError):
         conn.execute(
             "INSERT INTO call_commands (attempt_id, command, requested_by, requested_at)"

@@ -20,6 +20,7 @@ from konform.store.database import Store, open_store, utc_text
 from konform.store.schema import SCHEMA_VERSION
 from konform.store.worker import StoreWorker
 from tests.unit.privacy_seed import NAME, NUMBER, seed
+from tests.unit.schema_rewind import rewind
 from tests.unit.test_retired_tallies import (
     AT,
     LIMITS,
@@ -229,15 +230,7 @@ def test_migration_9_upgrades_a_version_8_store(tmp_path: Path) -> None:
         retention.run(store, AT + timedelta(days=400), LIMITS)
         scrape, reports = _scrape(store), _reports(store)
     conn = sqlite3.connect(path, isolation_level=None)
-    for undo in (
-        "DROP INDEX call_attempts_live",
-        "ALTER TABLE call_attempts DROP COLUMN summarised",
-        "DROP TABLE day_summaries",
-        "DROP TABLE summary_totals",
-        "DELETE FROM meta WHERE key = 'optouts_summarised_through'",
-        "PRAGMA user_version = 8",
-    ):
-        conn.execute(undo)
+    rewind(conn, 8)
     conn.close()
     assert SCHEMA_VERSION == 9
     with open_store(path) as store:

@@ -18,9 +18,10 @@ from konform.outcomes import Outcome
 from konform.policy import Campaign
 from konform.store import attempts, audit, campaigns, console, gdpr, report, retention, tallies
 from konform.store.database import Store, open_store, utc_text
-from konform.store.schema import MIGRATIONS, SCHEMA_VERSION
+from konform.store.schema import SCHEMA_VERSION
 from konform_web.metrics import StoreCollector, figures
 from tests.unit.privacy_seed import NAME, NUMBER, seed
+from tests.unit.schema_rewind import rewind
 
 AT = datetime(2026, 3, 1, 10, tzinfo=UTC)
 OTHER = "+49301234568"
@@ -289,19 +290,7 @@ def test_migration_6_upgrades_a_version_5_store_with_data(tmp_path: Path) -> Non
         _calls(store, NUMBER, AT)
         scrape = _scrape(store)
     conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("DROP TABLE retired_tallies")
-    conn.execute("ALTER TABLE campaigns DROP COLUMN agents")  # migration 7's, made again
-    for undo in (  # migration 9's, made again
-        "DROP INDEX call_attempts_live",
-        "ALTER TABLE call_attempts DROP COLUMN summarised",
-        "DROP TABLE day_summaries",
-        "DROP TABLE summary_totals",
-        "DELETE FROM meta WHERE key = 'optouts_summarised_through'",
-    ):
-        conn.execute(undo)
-    tallies = next(i for i, m in enumerate(MIGRATIONS) if any("retired_tallies" in s for s in m))
-    assert tallies == 5, "migration 6 (index 5) makes the table"
-    conn.execute(f"PRAGMA user_version = {tallies}")
+    rewind(conn, 5)
     conn.close()
     with open_store(path) as store:
         assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
