@@ -174,10 +174,6 @@ def _team(args: argparse.Namespace, ctx: Context) -> tuple[str, ...] | None:
     return team
 
 
-def _team_text(team: tuple[str, ...]) -> str:
-    return ",".join(team) if team else "all"
-
-
 def _console_arguments(p: argparse.ArgumentParser) -> None:
     """--csat, --client, --script (unchanged unless given; a new campaign: off, none, none)."""
     p.add_argument(
@@ -303,7 +299,7 @@ def campaign_add(args: argparse.Namespace, ctx: Context) -> int:
     ctx.out(
         f"campaign {args.name} added: caller ID {number}, purpose {campaign.purpose},"
         f" window {window}, {args.max_attempts} attempts, jurisdiction {law.code},"
-        f" {_pacing_text(pacing)}, agents {_team_text(team)}"
+        f" {_pacing_text(pacing)}, agents {campaigns.agents_text(team) or 'all'}"
         + "".join(f", {t}" for t in _console_text(console))
     )
     return 0
@@ -484,7 +480,7 @@ def campaign_show(args: argparse.Namespace, ctx: Context) -> int:
         ("retry", retry),
         ("jurisdiction", c.jurisdiction),
         ("pacing", _pacing_text(p)),
-        ("agents", _team_text(p.agents)),
+        ("agents", campaigns.agents_text(p.agents) or "all"),
         ("state", "paused" if p.paused else "active"),
         ("client", console.client or "-"),
         ("rating question", _on(console.csat)),

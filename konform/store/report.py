@@ -44,7 +44,7 @@ DAY = timedelta(hours=24)
 
 AMD_STAGES = ("first", "guard", "agent")
 _MACHINES_SQL = (
-    "SELECT coalesce(amd_stage, 'first'), count(*) FROM call_attempts"
+    f"SELECT {tallies.machine_stage()}, count(*) FROM call_attempts"
     " WHERE campaign_id = :campaign AND started_at >= :since AND started_at < :until"
     " AND outcome = 'machine' GROUP BY 1"
 )
@@ -312,9 +312,7 @@ _OPEN_SQL = (
 # before an agent came (not abandoned by konform, not opted out).
 _HUNG_UP_SQL = (
     "SELECT count(*) FROM call_attempts WHERE campaign_id = :campaign"
-    " AND started_at >= :since AND started_at < :until AND outcome = 'human'"
-    " AND answered_at IS NOT NULL AND bridged_at IS NULL AND abandoned = 0"
-    " AND coalesce(json_extract(detail, '$.opted_out'), 0) = 0"
+    f" AND started_at >= :since AND started_at < :until AND {tallies.hung_up_where()}"
 )
 _HUNG_UP = {False: _HUNG_UP_SQL, True: _live(_HUNG_UP_SQL)}
 

@@ -97,6 +97,24 @@ OPTOUTS_THROUGH = "optouts_summarised_through"
 Tallies = dict[tuple[str, str, str, str], list[int]]
 """(campaign, day, metric, key) -> [count, total]."""
 
+
+def hung_up_where(alias: str = "") -> str:
+    """SQL: the attempt (columns of ``alias``) is a person who hung up while waiting (answered
+    as a person, never bridged, not abandoned by konform, not opted out): :data:`HUNG_UP`, and
+    the wallboard's figure of a period."""
+    a = f"{alias}." if alias else ""
+    return (
+        f"{a}outcome = 'human' AND {a}answered_at IS NOT NULL AND {a}bridged_at IS NULL"
+        f" AND {a}abandoned = 0 AND coalesce(json_extract({a}detail, '$.opted_out'), 0) = 0"
+    )
+
+
+def machine_stage(alias: str = "") -> str:
+    """SQL: the AMD stage that caught a machine (columns of ``alias``): :data:`MACHINES`' key;
+    attempts from before the stage was stored count as the first stage's."""
+    return f"coalesce({alias + '.' if alias else ''}amd_stage, 'first')"
+
+
 _ATTEMPTS = "FROM call_attempts a JOIN campaigns c ON c.id = a.campaign_id"
 # The attempts not in a day summary, through their partial index (a few days of rows).
 _LIVE_ATTEMPTS = (
@@ -108,9 +126,7 @@ _LIVE_ATTEMPTS = (
 _ROW_VALUES = (
     "SELECT c.name AS name, {day} AS day, coalesce(a.outcome, '') AS outcome,"
     " a.abandoned AS abandoned, a.csat AS csat,"
-    " CASE WHEN a.outcome = 'human' AND a.answered_at IS NOT NULL AND a.bridged_at IS NULL"
-    " AND a.abandoned = 0 AND coalesce(json_extract(a.detail, '$.opted_out'), 0) = 0"
-    " THEN 1 END AS hung_up,"
+    f" CASE WHEN {hung_up_where('a')} THEN 1 END AS hung_up,"
     # Bridged to an agent: the talk in whole ms.
     " CASE WHEN a.agent IS NOT NULL AND a.bridged_at IS NOT NULL THEN CAST(round(max(0,"
     " julianday(coalesce(a.ended_at, a.bridged_at)) - julianday(a.bridged_at)) * 86400000.0)"
@@ -207,7 +223,7 @@ def attempt_tallies(
         _put(tallies, campaign, d, BLOCKS, str(reason), n)
     if not details_only:
         for campaign, d, stage, n in conn.execute(
-            f"SELECT c.name, {day}, coalesce(a.amd_stage, 'first'), count(*) {attempts}"
+            f"SELECT c.name, {day}, {machine_stage('a')}, count(*) {attempts}"
             f" WHERE a.outcome = 'machine' AND ({where}) GROUP BY 1, 2, 3",
             params,
         ):
